@@ -1,0 +1,1 @@
+"""The tutor's core: lessons, the expression language, live evaluation, checking; never Textual."""

@@ -1,0 +1,216 @@
+"""Parses expression text into a checked tree: only whitelisted nodes, names and calls survive."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from tutor.core.errors import ExprError
+from tutor.core.expr import names
+
+MAX_TEXT = 4000
+MAX_DEPTH = 60
+MAX_NODES = 2000
+
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
+_UNARY = (ast.USub, ast.UAdd)
+_AUGOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed, whitelisted expression and the text it came from."""
+
+    text: str
+    tree: ast.expr
+
+    def names(self) -> set[str]:
+        """Variable names it reads (not function names, constants or dtypes)."""
+        called = {id(n.func) for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
+        return {
+            n.id
+            for n in ast.walk(self.tree)
+            if isinstance(n, ast.Name)
+            and id(n) not in called
+            and n.id not in names.CONSTANTS | names.DTYPES
+        }
+
+    def calls(self) -> set[str]:
+        """Function names it calls."""
+        return {
+            n.func.id
+            for n in ast.walk(self.tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+
+    def top_call(self) -> str | None:
+        """The outermost function name, as in `shape(...)`, or None."""
+        if isinstance(self.tree, ast.Call) and isinstance(self.tree.func, ast.Name):
+            return self.tree.func.id
+        return None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One `graph` line: `target = expr` or `target op= expr`."""
+
+    target: str
+    op: str  # "=", "+=", "-=", "*=", "/="
+    expr: Expr
+    line: int  # 1-based line number inside the graph text
+
+
+def _syntax_error(err: SyntaxError, text: str) -> ExprError:
+    col = (err.offset or 1) - 1
+    reason = (err.msg or "invalid syntax").replace("'(' was never closed", "a bracket is never closed")
+    shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:37] + "..."
+    return ExprError(f"cannot read {shown!r}: {reason}", max(0, min(col, len(text))))
+
+
+def _parse(text: str, mode: str) -> ast.AST:
+    if not isinstance(text, str):
+        raise ExprError("an expression must be text")
+    if len(text) > MAX_TEXT:
+        raise ExprError(f"expression too long ({len(text)} characters; at most {MAX_TEXT})")
+    if "\x00" in text:
+        raise ExprError("expression contains a NUL character")
+    try:
+        return ast.parse(text.strip(), mode=mode)
+    except SyntaxError as err:
+        raise _syntax_error(err, text) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExprError("expression is nested too deeply") from None
+
+
+def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
+    """Refuses any node, name or call outside the language."""
+    count = 0
+
+    def visit(node: ast.AST, depth: int) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_NODES:
+            raise ExprError(f"expression too large (more than {MAX_NODES} parts)")
+        if depth > MAX_DEPTH:
+            raise ExprError("expression is nested too deeply")
+        col = getattr(node, "col_offset", None)
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise ExprError(f"only numbers are allowed here, not {node.value!r}", col)
+            return
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                raise ExprError(f"cannot assign to {node.id!r} here", col)
+            if node.id.startswith("_"):
+                raise ExprError(f"names may not start with '_': {node.id!r}", col)
+            return
+        if isinstance(node, ast.BinOp):
+            if not isinstance(node.op, _BINOPS):
+                raise ExprError(f"operator {type(node.op).__name__} is not allowed", col)
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, _UNARY):
+                raise ExprError("only unary '-' and '+' are allowed", col)
+        elif isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                raise ExprError("only named functions can be called, as in sin(x)", col)
+            fname = node.func.id
+            if fname not in allowed_calls:
+                where = _where_allowed(fname)
+                raise ExprError(f"unknown function {fname!r}{where}", col)
+            for kw in node.keywords:
+                if kw.arg is None or kw.arg not in names.KEYWORDS:
+                    raise ExprError(f"{fname}() takes no keyword {kw.arg or '**'!r}", col)
+                visit(kw.value, depth + 1)
+            for arg in node.args:
+                if isinstance(arg, ast.Starred):
+                    raise ExprError("'*' unpacking is not allowed", col)
+                visit(arg, depth + 1)
+            return
+        elif isinstance(node, ast.Attribute):
+            if node.attr != "T":
+                raise ExprError(f"only '.T' is allowed after a value, not '.{node.attr}'", col)
+            visit(node.value, depth + 1)
+            return
+        elif isinstance(node, ast.Subscript):
+            pass
+        elif isinstance(node, (ast.List, ast.Tuple)):
+            if not isinstance(node.ctx, ast.Load):
+                raise ExprError("cannot assign to a list here", col)
+        elif isinstance(node, ast.Slice):
+            pass
+        elif isinstance(node, (ast.Load, ast.operator, ast.unaryop)):
+            return
+        else:
+            raise ExprError(f"{_describe(node)} is not part of the language", col)
+        for child in ast.iter_child_nodes(node):
+            visit(child, depth + 1)
+
+    visit(tree, 0)
+
+
+def _where_allowed(fname: str) -> str:
+    if fname in names.ASK_ONLY:
+        return " (only allowed in a step's ask)"
+    if fname in names.DRILL_ONLY:
+        return " (only allowed in [drill])"
+    return ""
+
+
+def _describe(node: ast.AST) -> str:
+    kinds = {
+        ast.Lambda: "lambda", ast.Compare: "a comparison", ast.BoolOp: "'and'/'or'",
+        ast.IfExp: "'if'", ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
+        ast.Dict: "a dict", ast.Set: "a set", ast.JoinedStr: "an f-string", ast.Starred: "'*'",
+        ast.NamedExpr: "':='", ast.Await: "'await'",
+    }
+    return kinds.get(type(node), type(node).__name__)
+
+
+GRAPH_CALLS = names.FUNCTIONS - names.ASK_ONLY - names.DRILL_ONLY
+ASK_CALLS = names.FUNCTIONS - names.DRILL_ONLY
+DRILL_CALLS = names.FUNCTIONS - names.ASK_ONLY
+GIVEN_CALLS = GRAPH_CALLS
+
+
+def parse_expr(text: str, allowed_calls: frozenset[str] = ASK_CALLS) -> Expr:
+    """Parses one expression; raises ExprError saying where and why it is not in the language."""
+    module = _parse(text, "eval")
+    assert isinstance(module, ast.Expression)
+    check_tree(module.body, allowed_calls)
+    return Expr(text.strip(), module.body)
+
+
+_AUG_SYMBOL = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/="}
+
+
+def parse_graph(text: str) -> list[Assignment]:
+    """Parses a `graph`: one assignment per non-blank line; '#' starts a comment."""
+    out: list[Assignment] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            out.append(_parse_assignment(line, number))
+        except ExprError as err:
+            raise ExprError(f"graph line {number}: {err.message}", err.column) from None
+    return out
+
+
+def _parse_assignment(line: str, number: int) -> Assignment:
+    module = _parse(line, "exec")
+    assert isinstance(module, ast.Module)
+    if len(module.body) != 1:
+        raise ExprError("one assignment per line, as in 'y = sin(w @ x) - b'")
+    stmt = module.body[0]
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        target, op, value = stmt.targets[0].id, "=", stmt.value
+    elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and type(stmt.op) in _AUG_SYMBOL:
+        target, op, value = stmt.target.id, _AUG_SYMBOL[type(stmt.op)], stmt.value
+    else:
+        raise ExprError("expected 'name = expression' (or +=, -=, *=, /=)")
+    if target.startswith("_") or target in names.CONSTANTS or target in names.FUNCTIONS:
+        raise ExprError(f"{target!r} cannot be assigned: it is a reserved name")
+    check_tree(value, GRAPH_CALLS)
+    text = ast.get_source_segment(line, value) or line
+    return Assignment(target, op, Expr(text, value), number)

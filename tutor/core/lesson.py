@@ -1,0 +1,440 @@
+"""Lesson files: the data model and a loader that reports every problem with file, place and reason."""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutor.core.errors import ExprError, LessonError, LessonErrors
+from tutor.core.expr import names
+from tutor.core.expr.syntax import (
+    ASK_CALLS, DRILL_CALLS, GIVEN_CALLS, Assignment, Expr, parse_expr, parse_graph,
+)
+
+MAX_STEPS = 200
+MAX_TRAIN_STEPS = 5000
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+TOP_KEYS = {
+    "id", "title", "topic", "order", "source", "dtype", "intro", "graph", "given",
+    "steps", "train", "drill", "tolerance",
+}
+STEP_KEYS = {"id", "ask", "prompt", "hints", "explain", "tolerance", "mistakes"}
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """|answer - expected| <= atol + rtol * |expected|, replacing the default rounding rule."""
+
+    rtol: float = 0.0
+    atol: float = 0.0
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A lesson's own named mistake: if the answer matches `when`, say `say`."""
+
+    when: Expr
+    say: str
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    ask: Expr
+    prompt: str
+    hints: tuple[str, ...] = ()
+    explain: str = ""
+    tolerance: Tolerance | None = None
+    mistakes: tuple[Mistake, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """'shape', 'integer' or 'value': how an answer is read and compared."""
+        top = self.ask.top_call()
+        if top == "shape":
+            return "shape"
+        if top in names.INTEGER_ASKS:
+            return "integer"
+        return "value"
+
+
+@dataclass(frozen=True)
+class Train:
+    loss: Expr
+    params: tuple[str, ...]
+    lr: float
+    steps: int
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    topic: str
+    steps: tuple[Step, ...]
+    given: dict[str, Any]          # name -> number, nested list, or Expr
+    graph: tuple[Assignment, ...] = ()
+    order: float = 0
+    source: str = ""
+    dtype: str = "float64"
+    intro: str = ""
+    train: Train | None = None
+    drill: dict[str, Any] = field(default_factory=dict)  # name -> number, list or Expr
+    tolerance: Tolerance | None = None
+    path: Path | None = None
+    graph_text: str = ""
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    @property
+    def graph_names(self) -> list[str]:
+        seen: list[str] = []
+        for a in self.graph:
+            if a.target not in seen:
+                seen.append(a.target)
+        return seen
+
+
+class _Collector:
+    """Gathers every problem in one file instead of stopping at the first."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.errors: list[LessonError] = []
+
+    def add(self, where: str | None, reason: str) -> None:
+        self.errors.append(LessonError(self.file, where, reason))
+
+
+def load_lesson(path: str | Path, topic_default: str | None = None) -> Lesson:
+    """Reads and validates one lesson file; raises LessonErrors listing every problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise LessonErrors([LessonError(str(path), None, f"cannot read file: {err.strerror or err}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LessonErrors([LessonError(str(path), None, "not UTF-8 text")]) from None
+    return parse_lesson(text, path, topic_default)
+
+
+def parse_lesson(text: str, path: Path | str = "<lesson>", topic_default: str | None = None) -> Lesson:
+    """Validates lesson TOML text; `path` names it in errors and gives the default id and topic."""
+    path = Path(path)
+    col = _Collector(str(path))
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise LessonErrors([LessonError(str(path), None, f"not valid TOML: {err}")]) from None
+
+    for key in sorted(set(data) - TOP_KEYS):
+        hint = _did_you_mean(key, TOP_KEYS)
+        col.add(None, f"unknown key {key!r}{hint}")
+
+    lesson_id = _text(col, data, "id", path.stem, None)
+    if not _ID.match(lesson_id):
+        col.add("id", f"{lesson_id!r} is not a usable id (letters, digits, '-', '_', '.')")
+    title = _text(col, data, "title", lesson_id, None)
+    topic = _text(col, data, "topic", topic_default or path.parent.name or "lessons", None)
+    source = _text(col, data, "source", "", None)
+    intro = _text(col, data, "intro", "", None)
+    order = data.get("order", 0)
+    if isinstance(order, bool) or not isinstance(order, (int, float)):
+        col.add("order", "must be a number")
+        order = 0
+    dtype = data.get("dtype", "float64")
+    if dtype not in ("float64", "float32"):
+        col.add("dtype", f"must be \"float64\" or \"float32\", not {dtype!r}")
+        dtype = "float64"
+    tolerance = _tolerance(col, data.get("tolerance"), "tolerance")
+
+    given = _given(col, data.get("given", {}))
+    graph_text = data.get("graph", "")
+    graph: list[Assignment] = []
+    if not isinstance(graph_text, str):
+        col.add("graph", "must be a string of lines 'name = expression'")
+        graph_text = ""
+    else:
+        graph = _graph(col, graph_text, set(given))
+    known = set(given) | {a.target for a in graph}
+
+    steps = _steps(col, data.get("steps"), known)
+    train = _train(col, data.get("train"), known, set(given))
+    drill = _drill(col, data.get("drill", {}), set(given))
+
+    if col.errors:
+        raise LessonErrors(col.errors)
+    return Lesson(
+        id=lesson_id, title=title, topic=topic, steps=tuple(steps), given=given,
+        graph=tuple(graph), order=order, source=source, dtype=dtype, intro=intro,
+        train=train, drill=drill, tolerance=tolerance, path=path, graph_text=graph_text,
+    )
+
+
+def _did_you_mean(key: str, options: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _text(col: _Collector, table: dict, key: str, default: str, where: str | None) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        col.add(where or key, f"{key!r} must be a string")
+        return default
+    return value
+
+
+def _valid_name(name: str) -> str | None:
+    if not name.isidentifier() or keyword.iskeyword(name):
+        return "is not a valid name (letters, digits and '_', not starting with a digit)"
+    if name.startswith("_"):
+        return "may not start with '_'"
+    if name in names.CONSTANTS or name in names.FUNCTIONS or name in names.DTYPES:
+        return "is a reserved name of the expression language"
+    return None
+
+
+def _number_tree(value: Any) -> str | None:
+    """None if `value` is a number or a rectangular nested list of numbers, else why not."""
+    if isinstance(value, bool):
+        return "true/false is not a number"
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return "numbers must be finite"
+        return None
+    if isinstance(value, list):
+        if not value:
+            return "an empty list has no values"
+        problems = [_number_tree(v) for v in value]
+        for p in problems:
+            if p:
+                return p
+        shapes = {_shape_of(v) for v in value}
+        if len(shapes) != 1:
+            return "rows of a nested list must all have the same length"
+        return None
+    if isinstance(value, str):
+        return "an expression string is only allowed as a whole value"
+    return f"{type(value).__name__} is not a number or list"
+
+
+def _shape_of(value: Any) -> tuple:
+    if isinstance(value, list):
+        return (len(value),) + _shape_of(value[0])
+    return ()
+
+
+def _value(col: _Collector, where: str, value: Any, calls: frozenset[str]) -> Any:
+    if isinstance(value, str):
+        try:
+            return parse_expr(value, calls)
+        except ExprError as err:
+            col.add(where, str(err))
+            return None
+    if isinstance(value, list) and any(isinstance(v, str) for v in value):
+        # ["pi/2", "pi"]: a list whose elements are expressions
+        items = []
+        for i, v in enumerate(value):
+            if isinstance(v, str):
+                items.append(_value(col, f"{where}[{i}]", v, calls))
+            elif (problem := _number_tree(v)) is not None:
+                col.add(f"{where}[{i}]", problem)
+            else:
+                items.append(v)
+        return _list_expr(items)
+    problem = _number_tree(value)
+    if problem:
+        col.add(where, problem)
+        return None
+    return value
+
+
+def _list_expr(items: list) -> Expr | None:
+    if any(i is None for i in items):
+        return None
+    text = "[" + ", ".join(i.text if isinstance(i, Expr) else repr(i) for i in items) + "]"
+    return parse_expr(text, GIVEN_CALLS)
+
+
+def _given(col: _Collector, table: Any) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        col.add("[given]", "must be a table of name = value")
+        return {}
+    out: dict[str, Any] = {}
+    for name, value in table.items():
+        if (why := _valid_name(name)) is not None:
+            col.add(f"[given] {name}", f"{name!r} {why}")
+            continue
+        parsed = _value(col, f"[given] {name}", value, GIVEN_CALLS)
+        if parsed is not None:
+            out[name] = parsed
+    return out
+
+
+def _graph(col: _Collector, text: str, given: set[str]) -> list[Assignment]:
+    graph: list[Assignment] = []
+    defined = set(given)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.split("#", 1)[0].strip():
+            continue
+        try:
+            (assignment,) = parse_graph("\n" * (number - 1) + raw)
+        except ExprError as err:
+            col.add(f"graph line {number}", str(err).split(": ", 1)[-1])
+            continue
+        missing = sorted(assignment.expr.names() - defined)
+        if assignment.op != "=" and assignment.target not in defined:
+            missing.insert(0, assignment.target)
+        if missing:
+            col.add(f"graph line {number}", f"uses {', '.join(map(repr, missing))} before it is defined")
+        defined.add(assignment.target)
+        graph.append(assignment)
+    return graph
+
+
+def _steps(col: _Collector, raw: Any, known: set[str]) -> list[Step]:
+    if raw is None:
+        col.add("steps", "a lesson needs at least one [[steps]]")
+        return []
+    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+        col.add("steps", "must be an array of tables, written [[steps]]")
+        return []
+    if len(raw) > MAX_STEPS:
+        col.add("steps", f"too many steps ({len(raw)}; at most {MAX_STEPS})")
+    steps: list[Step] = []
+    seen: set[str] = set()
+    for index, table in enumerate(raw, start=1):
+        sid = table.get("id")
+        where = f"step {sid!r}" if isinstance(sid, str) else f"step #{index}"
+        if not isinstance(sid, str) or not _ID.match(sid):
+            col.add(where, "needs an id: letters, digits, '-', '_' or '.'")
+            continue
+        if sid in seen:
+            col.add(where, "this id is used by an earlier step; ids must be unique")
+        seen.add(sid)
+        for key in sorted(set(table) - STEP_KEYS):
+            col.add(where, f"unknown key {key!r}{_did_you_mean(key, STEP_KEYS)}")
+        ask_text = table.get("ask")
+        if not isinstance(ask_text, str) or not ask_text.strip():
+            col.add(where, "needs an 'ask': the expression whose value the learner computes")
+            continue
+        try:
+            ask = parse_expr(ask_text, ASK_CALLS)
+        except ExprError as err:
+            col.add(where, f"ask: {err}")
+            continue
+        unknown = sorted(ask.names() - known)
+        if unknown:
+            col.add(where, f"ask uses {', '.join(map(repr, unknown))}, which no given or graph line defines")
+        prompt = _text(col, table, "prompt", f"Compute ${ask.text}$.", where)
+        explain = _text(col, table, "explain", "", where)
+        hints = table.get("hints", [])
+        if not isinstance(hints, list) or not all(isinstance(h, str) for h in hints):
+            col.add(where, "'hints' must be a list of strings")
+            hints = []
+        tolerance = _tolerance(col, table.get("tolerance"), f"{where} tolerance")
+        mistakes = _mistakes(col, table.get("mistakes", []), where, known)
+        steps.append(Step(sid, ask, prompt, tuple(hints), explain, tolerance, tuple(mistakes)))
+    return steps
+
+
+def _mistakes(col: _Collector, raw: Any, where: str, known: set[str]) -> list[Mistake]:
+    if not isinstance(raw, list) or not all(isinstance(m, dict) for m in raw):
+        col.add(where, "'mistakes' must be written [[steps.mistakes]] with 'when' and 'say'")
+        return []
+    out = []
+    for i, table in enumerate(raw, start=1):
+        when, say = table.get("when"), table.get("say")
+        if not isinstance(when, str) or not isinstance(say, str):
+            col.add(f"{where} mistake #{i}", "needs 'when' (an expression) and 'say' (the message)")
+            continue
+        try:
+            expr = parse_expr(when, ASK_CALLS)
+        except ExprError as err:
+            col.add(f"{where} mistake #{i}", f"when: {err}")
+            continue
+        if unknown := sorted(expr.names() - known):
+            col.add(f"{where} mistake #{i}", f"when uses undefined {', '.join(map(repr, unknown))}")
+            continue
+        out.append(Mistake(expr, say))
+    return out
+
+
+def _tolerance(col: _Collector, raw: Any, where: str) -> Tolerance | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"rtol", "atol"}:
+        col.add(where, "must be { rtol = ..., atol = ... }")
+        return None
+    values = {}
+    for key in ("rtol", "atol"):
+        v = raw.get(key, 0.0)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or not math.isfinite(v):
+            col.add(where, f"{key} must be a number >= 0")
+            return None
+        values[key] = float(v)
+    return Tolerance(**values)
+
+
+def _train(col: _Collector, raw: Any, known: set[str], given: set[str]) -> Train | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        col.add("[train]", "must be a table with loss, params, lr and steps")
+        return None
+    loss = None
+    try:
+        loss = parse_expr(str(raw.get("loss", "")), ASK_CALLS - names.ASK_ONLY)
+        if unknown := sorted(loss.names() - known):
+            col.add("[train] loss", f"uses undefined {', '.join(map(repr, unknown))}")
+    except ExprError as err:
+        col.add("[train] loss", str(err))
+    params = raw.get("params")
+    if not isinstance(params, list) or not params or not all(isinstance(p, str) for p in params):
+        col.add("[train] params", "must be a non-empty list of given names")
+        params = []
+    for p in params:
+        if p not in given:
+            col.add("[train] params", f"{p!r} is not in [given]; only givens can be trained")
+    lr = raw.get("lr")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 or not math.isfinite(lr):
+        col.add("[train] lr", "must be a number > 0")
+        lr = 0.1
+    steps = raw.get("steps", 50)
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_TRAIN_STEPS:
+        col.add("[train] steps", f"must be a whole number from 1 to {MAX_TRAIN_STEPS}")
+        steps = 50
+    if extra := sorted(set(raw) - {"loss", "params", "lr", "steps"}):
+        col.add("[train]", f"unknown key {extra[0]!r}")
+    if loss is None:
+        return None
+    return Train(loss, tuple(params), float(lr), steps)
+
+
+def _drill(col: _Collector, raw: Any, given: set[str]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        col.add("[drill]", "must be a table of name = expression")
+        return {}
+    out = {}
+    for name, value in raw.items():
+        if name not in given:
+            col.add(f"[drill] {name}", f"{name!r} is not in [given]; a drill draw replaces a given")
+            continue
+        parsed = _value(col, f"[drill] {name}", value, DRILL_CALLS)
+        if parsed is not None:
+            out[name] = parsed
+    return out
