@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from tutor.core.lesson import Lesson
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What torch computed for a step, as plain Python data (no tensors leave the core)."""
-
-    kind: str                 # "value" | "shape" | "integer"
-    value: Any                # float | nested list of floats | list[int] for a shape | int
-    shape: tuple[int, ...]    # the value's shape; for kind "shape" the shape of the list
-
-
-@dataclass(frozen=True)
-class NodeValue:
-    """A named tensor of the graph as plain data, for display."""
-
-    shape: tuple[int, ...]
-    value: Any                # float or nested list of floats
+from tutor.core.values import Expected, NodeValue
 
 
 class LiveLesson:

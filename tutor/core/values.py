@@ -1,0 +1,26 @@
+"""Plain-data results of live evaluation, shared by the checker and the app without importing torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What torch computed for a step, as plain Python data (no tensors leave the core)."""
+
+    kind: str                 # "value" | "shape" | "integer"
+    value: Any                # float | nested list of floats | list[int] for a shape | int
+    shape: tuple[int, ...]    # the value's shape; for kind "shape" the length of the list
+
+    def to_json(self) -> Any:
+        return self.value
+
+
+@dataclass(frozen=True)
+class NodeValue:
+    """A named tensor of the graph as plain data, for display."""
+
+    shape: tuple[int, ...]
+    value: Any                # float or nested list of floats
