@@ -2,33 +2,231 @@
 
 from __future__ import annotations
 
+import ast
+import math
 from typing import Any
 
-from tutor.core.lesson import Lesson
+import torch
+
+from tutor.core.errors import ExprError, LessonError, LessonErrors
+from tutor.core.expr.compile import Compiled, Scope, binary, to_tensor
+from tutor.core.expr.special import compiler
+from tutor.core.expr.syntax import Expr
+from tutor.core.lesson import Lesson, Step
 from tutor.core.values import Expected, NodeValue
+
+_COMPILER = compiler()
+_AUG = {"+=": "Add", "-=": "Sub", "*=": "Mult", "/=": "Div"}
+
+
+def compile_expr(expr: Expr) -> Compiled:
+    return _COMPILER.compile(expr.tree)
+
+
+def plain_data(value: Any) -> tuple[tuple[int, ...], Any]:
+    """A tensor or number as (shape, float or nested list of floats)."""
+    if isinstance(value, torch.Tensor):
+        t = value.detach()
+        if t.is_floating_point() or t.dtype == torch.int64:
+            return tuple(t.shape), t.double().tolist() if t.dim() else float(t.item())
+    if isinstance(value, (int, float)):
+        return (), float(value)
+    raise ExprError(f"expected a number or a tensor, got {type(value).__name__}")
 
 
 class LiveLesson:
     """Evaluates a lesson's givens and graph once with torch; answers questions about it.
 
     Constructing it imports torch; callers in the app do that in a worker thread.
+    `overrides` replaces given values (drill draws, a learner's typed parameters).
     """
 
     def __init__(self, lesson: Lesson, overrides: dict[str, Any] | None = None):
-        raise NotImplementedError
+        self.lesson = lesson
+        self.dtype = torch.float32 if lesson.dtype == "float32" else torch.float64
+        self._file = str(lesson.path or lesson.id)
+        self._lines = [(a, compile_expr(a.expr)) for a in lesson.graph]
+        self._given_src = {**lesson.given, **(overrides or {})}
+        self._givens = self._evaluate_givens(self._given_src)
+        self.scope = self._run_graph(self._givens)
+        self._expected: dict[str, Expected] = {}
+        self._compiled_asks: dict[str, Compiled] = {}
+
+    # ---- building the graph -----------------------------------------------------------
+
+    def _evaluate_givens(self, source: dict[str, Any]) -> dict[str, torch.Tensor]:
+        scope = Scope(self.dtype)
+        errors: list[LessonError] = []
+        for name, raw in source.items():
+            try:
+                value = compile_expr(raw)(scope) if isinstance(raw, Expr) else _literal(raw, self.dtype)
+                leaf = to_tensor(value, self.dtype).detach().to(self.dtype).clone()
+                scope.env[name] = leaf.requires_grad_(True)
+            except (ExprError, RuntimeError, ValueError, TypeError) as err:
+                errors.append(LessonError(self._file, f"[given] {name}", str(err)))
+        if errors:
+            raise LessonErrors(errors)
+        return scope.env
+
+    def _run_graph(self, givens: dict[str, torch.Tensor]) -> Scope:
+        scope = Scope(self.dtype, dict(givens), self)
+        for assignment, fn in self._lines:
+            try:
+                value = fn(scope)
+                if assignment.op != "=":
+                    op = getattr(ast, _AUG[assignment.op])
+                    value = binary(op, scope.env[assignment.target], value, self.dtype)
+            except ExprError as err:
+                raise LessonErrors([LessonError(self._file, f"graph line {assignment.line}", str(err))]) from None
+            except (RuntimeError, ValueError, TypeError, IndexError) as err:
+                reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise LessonErrors([LessonError(self._file, f"graph line {assignment.line}", reason)]) from None
+            scope.env[assignment.target] = value
+        return scope
+
+    def line_for(self, name: str) -> Compiled | None:
+        """The compiled right-hand side of the last graph line assigning `name` (for flops)."""
+        for assignment, fn in reversed(self._lines):
+            if assignment.target == name and assignment.op == "=":
+                return fn
+        return None
+
+    def scope_after_sgd(self, lr: float, steps: int) -> Scope:
+        """The graph recomputed after `steps` SGD steps on [train].params at rate `lr`."""
+        train = self.lesson.train
+        if train is None:
+            raise ExprError("sgd() needs a [train] section naming the params to update")
+        loss_fn = compile_expr(train.loss)
+        params = {n: self._givens[n].detach().clone().requires_grad_(True) for n in train.params}
+        for _ in range(steps):
+            scope = self._run_graph({**self._givens, **params})
+            loss = to_tensor(loss_fn(scope), self.dtype)
+            if loss.numel() != 1:
+                raise ExprError("the [train] loss must be a scalar")
+            grads = torch.autograd.grad(loss.reshape(()), list(params.values()), allow_unused=True)
+            params = {
+                n: (p - lr * (g if g is not None else torch.zeros_like(p))).detach().requires_grad_(True)
+                for (n, p), g in zip(params.items(), grads)
+            }
+        return self._run_graph({**self._givens, **params})
+
+    # ---- steps ------------------------------------------------------------------------
 
     def expected(self, step_id: str) -> Expected:
         """The step's answer, computed now; raises LessonError naming the step on failure."""
-        raise NotImplementedError
+        if step_id in self._expected:
+            return self._expected[step_id]
+        step = self.lesson.step(step_id)
+        where = f"step {step_id!r}"
+        try:
+            value = self.evaluate(step.ask)
+            result = _as_expected(step, value)
+        except ExprError as err:
+            raise LessonError(self._file, where, str(err)) from None
+        except (RuntimeError, ValueError, TypeError, IndexError) as err:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise LessonError(self._file, where, reason) from None
+        self._expected[step_id] = result
+        return result
+
+    def evaluate(self, expr: Expr) -> Any:
+        """Evaluates any ask-language expression against this lesson's graph."""
+        fn = self._compiled_asks.get(expr.text)
+        if fn is None:
+            fn = self._compiled_asks[expr.text] = compile_expr(expr)
+        return fn(self.scope)
 
     def check(self, step_id: str, text: str):
-        """Parses and checks a typed answer, naming a known mistake if it matches one -> Verdict."""
-        raise NotImplementedError
+        """Parses and checks a typed answer, naming a known mistake if it matches one."""
+        from tutor.core.check import check_answer
+        from tutor.core.mistakes import diagnose
+
+        step = self.lesson.step(step_id)
+        expected = self.expected(step_id)
+        verdict = check_answer(text, expected, step.tolerance or self.lesson.tolerance)
+        return diagnose(self, step, text, expected, verdict)
+
+    # ---- for the graph view -----------------------------------------------------------
 
     def node_values(self) -> dict[str, NodeValue]:
         """Forward value of every given and graph name (the last binding of a reassigned name)."""
-        raise NotImplementedError
+        out = {}
+        for name, value in self.scope.env.items():
+            shape, data = plain_data(value)
+            out[name] = NodeValue(shape, data)
+        return out
+
+    def loss_name(self) -> str | None:
+        train = self.lesson.train
+        if train is not None and train.loss.tree.__class__.__name__ == "Name":
+            return train.loss.text
+        for assignment in reversed(self.lesson.graph):
+            value = self.scope.env.get(assignment.target)
+            if isinstance(value, torch.Tensor) and value.numel() == 1:
+                return assignment.target
+        return None
 
     def node_grads(self) -> dict[str, NodeValue]:
         """Gradient of the lesson's loss ([train].loss, else the last scalar graph name) w.r.t. each node."""
-        raise NotImplementedError
+        if self.lesson.train is not None:
+            loss = to_tensor(self.evaluate(self.lesson.train.loss), self.dtype)
+        else:
+            name = self.loss_name()
+            if name is None:
+                return {}
+            loss = self.scope.env[name]
+        if loss.numel() != 1 or not loss.requires_grad:
+            return {}
+        names = [n for n, v in self.scope.env.items() if isinstance(v, torch.Tensor) and v.requires_grad]
+        grads = torch.autograd.grad(loss.reshape(()), [self.scope.env[n] for n in names],
+                                    retain_graph=True, allow_unused=True)
+        out = {}
+        for name, g in zip(names, grads):
+            g = torch.zeros_like(self.scope.env[name]) if g is None else g
+            shape, data = plain_data(g)
+            out[name] = NodeValue(shape, data)
+        return out
+
+
+def _literal(raw: Any, dtype: torch.dtype) -> torch.Tensor:
+    return torch.tensor(raw, dtype=dtype)
+
+
+def _as_expected(step: Step, value: Any) -> Expected:
+    kind = step.kind
+    if kind == "shape":
+        if not isinstance(value, tuple):
+            raise ExprError("a shape ask must be written shape(expr)")
+        return Expected("shape", [int(v) for v in value], (len(value),))
+    if kind == "integer":
+        number = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number) \
+                or number != round(number):
+            raise ExprError("this ask should give a whole number")
+        return Expected("integer", int(round(number)), ())
+    if isinstance(value, tuple):
+        raise ExprError("this ask gives a shape; write it as shape(...)")
+    shape, data = plain_data(value)
+    flat = [data] if not shape else _flatten(data)
+    if not all(math.isfinite(v) for v in flat):
+        raise ExprError("the answer is not a finite number (inf or nan)")
+    return Expected("value", data, shape)
+
+
+def _flatten(data: Any) -> list[float]:
+    if isinstance(data, list):
+        return [v for item in data for v in _flatten(item)]
+    return [data]
+
+
+def solve(lesson: Lesson) -> tuple[dict[str, Expected], list[LessonError]]:
+    """Every step's expected value, and the errors of steps that could not be computed."""
+    live = LiveLesson(lesson)
+    results: dict[str, Expected] = {}
+    errors: list[LessonError] = []
+    for step in lesson.steps:
+        try:
+            results[step.id] = live.expected(step.id)
+        except LessonError as err:
+            errors.append(err)
+    return results, errors

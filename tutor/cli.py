@@ -1,0 +1,226 @@
+"""The `tutor` command: opens the app, or lists, solves, grades and validates lessons without it."""
+
+from __future__ import annotations
+
+from tutor import _start_time  # noqa: F401  (first: start-up is measured from here)
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tutor.core.errors import LessonErrors, TutorError
+
+EXIT_OK, EXIT_SOME_WRONG, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lessons", action="append", metavar="DIR", default=argparse.SUPPRESS,
+                        help="an extra folder of lesson files (repeatable; also TUTOR_LESSONS, ':'-separated)")
+    common.add_argument("--no-mouse", action="store_true", default=argparse.SUPPRESS,
+                        help="turn mouse reporting off (for terminals and multiplexers that garble it)")
+    parser = argparse.ArgumentParser(
+        prog="tutor", parents=[common],
+        description="Learn the math under deep learning by hand, checked live against PyTorch.",
+        epilog="Without a command, opens the app on the lesson list.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("open", parents=[common], help="open the app straight in a lesson")
+    p.add_argument("lesson", metavar="LESSON", help="a lesson id or a path to a lesson file")
+    p = sub.add_parser("lessons", parents=[common], help="list lessons and your progress")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("solve", parents=[common], help="print a lesson's worked solution, computed live")
+    p.add_argument("lesson", metavar="LESSON")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("grade", parents=[common], help="grade a TOML file of answers")
+    p.add_argument("lesson", metavar="LESSON")
+    p.add_argument("--answers", required=True, metavar="FILE", help="TOML: step_id = \"answer as typed\"")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("validate", parents=[common], help="check lesson files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("drill", parents=[common], help="endless fresh variants of a topic's lessons")
+    p.add_argument("topic", metavar="TOPIC", help="a topic (`tutor lessons` shows them) or a lesson id")
+    p.add_argument("--seed", type=int, metavar="N", help="reproduce a run or a variant")
+    p.add_argument("--emit", action="store_true", help="print the variant for --seed as a lesson file")
+    p = sub.add_parser("progress", parents=[common], help="your progress; export every attempt for a teacher")
+    p.add_argument("--export", choices=["csv", "json"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    extra = tuple(getattr(args, "lessons", ()) or ())
+    command = args.command or "app"
+    try:
+        handler = globals()[f"cmd_{command}"]
+        return handler(args, extra)
+    except TutorError as err:
+        print(f"tutor: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _catalog(extra: tuple[str, ...]):
+    from tutor.core.catalog import Catalog
+
+    return Catalog.load(extra)
+
+
+def _print_errors(errs: LessonErrors) -> None:
+    for e in errs.errors:
+        print(f"tutor: {e}", file=sys.stderr)
+
+
+def cmd_app(args, extra) -> int:
+    from tutor.app import run_app
+
+    return run_app(extra_dirs=extra, mouse=not getattr(args, "no_mouse", False))
+
+
+def cmd_open(args, extra) -> int:
+    from tutor.core.catalog import UnknownLesson
+
+    catalog = _catalog(extra)
+    try:
+        entry = catalog.find(args.lesson)
+    except UnknownLesson as err:
+        print(f"tutor: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if entry.lesson is None:
+        _print_errors(LessonErrors(list(entry.errors)))
+        return EXIT_BAD_INPUT
+    from tutor.app import run_app
+
+    return run_app(lesson_ref=args.lesson, extra_dirs=extra, mouse=not getattr(args, "no_mouse", False))
+
+
+def cmd_lessons(args, extra) -> int:
+    from tutor.cli_report import lesson_rows, print_lesson_table
+
+    catalog = _catalog(extra)
+    rows = lesson_rows(catalog)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print_lesson_table(rows)
+    for problem in catalog.problems:
+        print(f"tutor: {problem}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _load(ref: str, extra: tuple[str, ...]):
+    """The lesson for an id or path, or an exit status after printing why not."""
+    from tutor.core.catalog import UnknownLesson
+
+    try:
+        return _catalog(extra).lesson(ref)
+    except UnknownLesson as err:
+        print(f"tutor: {err}", file=sys.stderr)
+    except LessonErrors as errs:
+        _print_errors(errs)
+    return None
+
+
+def cmd_solve(args, extra) -> int:
+    lesson = _load(args.lesson, extra)
+    if lesson is None:
+        return EXIT_BAD_INPUT
+    from tutor.cli_report import print_solution, solution_json
+    from tutor.core.live import solve
+
+    try:
+        results, errors = solve(lesson)
+    except LessonErrors as errs:
+        _print_errors(errs)
+        return EXIT_BAD_INPUT
+    if errors:
+        _print_errors(LessonErrors(errors))
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(solution_json(lesson, results)))
+    else:
+        print_solution(lesson, results)
+    return EXIT_OK
+
+
+def cmd_grade(args, extra) -> int:
+    lesson = _load(args.lesson, extra)
+    if lesson is None:
+        return EXIT_BAD_INPUT
+    from tutor.cli_report import grade_lesson, print_grade, read_answers
+
+    try:
+        answers = read_answers(Path(args.answers))
+    except TutorError as err:
+        print(f"tutor: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        report = grade_lesson(lesson, answers)
+    except LessonErrors as errs:
+        _print_errors(errs)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print_grade(lesson, report, unknown=sorted(set(answers) - {s.id for s in lesson.steps}))
+    return EXIT_OK if report["correct"] == report["total"] else EXIT_SOME_WRONG
+
+
+def cmd_validate(args, extra) -> int:
+    from tutor.cli_report import validate_paths
+
+    problems, checked, invalid = validate_paths([Path(p) for p in args.paths])
+    if args.json:
+        print(json.dumps({"files": checked, "errors": [
+            {"file": e.file, "where": e.where, "reason": e.reason} for e in problems]}))
+    else:
+        for e in problems:
+            print(str(e))
+        print(f"{checked} lesson file{'s' if checked != 1 else ''} checked: "
+              f"{checked - invalid} valid, {invalid} invalid" if checked else "no lesson files found")
+    return EXIT_SOME_WRONG if problems or not checked else EXIT_OK
+
+
+def cmd_drill(args, extra) -> int:
+    from tutor.core.drill import DrillError, emit_variant, resolve_topic
+
+    catalog = _catalog(extra)
+    try:
+        lessons = resolve_topic(catalog, args.topic)
+    except DrillError as err:
+        print(f"tutor: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.emit:
+        if args.seed is None:
+            print("tutor: --emit needs --seed N (the variant to print)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        sys.stdout.write(emit_variant(lessons, args.seed))
+        return EXIT_OK
+    from tutor.app import run_app
+
+    return run_app(extra_dirs=extra, drill_topic=args.topic, drill_seed=args.seed,
+                   mouse=not getattr(args, "no_mouse", False))
+
+
+def cmd_progress(args, extra) -> int:
+    from tutor.core.progress import ProgressStore
+
+    with ProgressStore.open() as store:
+        if store.warning:
+            print(f"tutor: {store.warning}", file=sys.stderr)
+        if args.export == "csv":
+            store.export_csv(sys.stdout)
+        elif args.export == "json":
+            store.export_json(sys.stdout)
+        else:
+            from tutor.core.progress import format_progress
+
+            catalog = _catalog(extra)
+            rows = [(e.id, e.topic, e.title, len(e.lesson.steps)) for e in catalog.entries if e.lesson]
+            print(format_progress(store, rows))
+    return EXIT_OK

@@ -1,0 +1,250 @@
+"""Compiles a checked expression tree into closures over a Scope; torch does the arithmetic."""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from tutor.core.errors import ExprError
+from tutor.core.expr import limits
+
+Value = Any  # torch.Tensor | int | float | tuple
+Compiled = Callable[["Scope"], Value]
+
+CONSTANTS = {"pi": math.pi, "e": math.e}
+DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
+
+
+@dataclass
+class Scope:
+    """Names bound so far, the lesson's dtype, and (for asks) the lesson being evaluated."""
+
+    dtype: torch.dtype
+    env: dict[str, Value] = field(default_factory=dict)
+    lesson: Any = None  # tutor.core.live.LiveLesson, for sgd() and flops()
+
+    def lookup(self, name: str, column: int | None) -> Value:
+        if name in self.env:
+            return self.env[name]
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in DTYPES:
+            return DTYPES[name]
+        raise ExprError(f"unknown name {name!r}", column)
+
+
+def to_tensor(value: Value, dtype: torch.dtype) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (int, float)):
+        return torch.tensor(float(value), dtype=dtype)
+    if isinstance(value, tuple):
+        return torch.tensor([float(limits.as_int(v, "shape entry")) for v in value], dtype=dtype)
+    raise ExprError(f"expected a number or tensor, got {type(value).__name__}")
+
+
+def _shape(v: Value) -> tuple[int, ...]:
+    return tuple(v.shape) if isinstance(v, torch.Tensor) else ()
+
+
+def _fmt(shape: tuple[int, ...]) -> str:
+    return "scalar" if not shape else "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _scalar_arith(op: type, a: float | int, b: float | int) -> float | int:
+    try:
+        if op is ast.Pow:
+            if isinstance(a, int) and isinstance(b, int) and b >= 0 and b * math.log2(abs(a) + 1) < 62:
+                return a**b
+            result = float(a) ** float(b)
+            if isinstance(result, complex):
+                raise ExprError("a negative number to a fractional power has no real value")
+        elif op is ast.Div:
+            result = a / b
+        else:
+            result = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}[op](a, b)
+    except ZeroDivisionError:
+        raise ExprError("division by zero") from None
+    except OverflowError:
+        raise ExprError("number too large") from None
+    if isinstance(result, int) and abs(result) > limits.MAX_INT:
+        result = float(result)
+    if isinstance(result, float) and not math.isfinite(result):
+        raise ExprError("number too large")
+    return result
+
+
+def _broadcast(a: Value, b: Value, symbol: str) -> None:
+    sa, sb = _shape(a), _shape(b)
+    try:
+        out = torch.broadcast_shapes(sa, sb)
+    except RuntimeError:
+        raise ExprError(f"cannot apply '{symbol}' to shapes {_fmt(sa)} and {_fmt(sb)}") from None
+    limits.check_numel(out)
+
+
+def _matmul_shape(a: torch.Tensor, b: torch.Tensor) -> None:
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    if not sa or not sb:
+        raise ExprError("'@' needs vectors or matrices, not scalars; use '*' for scalars")
+    inner_a = sa[-1]
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    if inner_a != inner_b:
+        raise ExprError(f"cannot multiply shapes {_fmt(sa)} @ {_fmt(sb)}: inner sizes {inner_a} and {inner_b} differ")
+    rows = math.prod(sa[:-1]) if len(sa) > 1 else 1
+    cols = sb[-1] if len(sb) > 1 else 1
+    limits.check_numel((rows, cols))
+    limits.check_work(rows * cols * inner_a, "'@'")
+
+
+_TENSOR_OPS = {
+    ast.Add: torch.add, ast.Sub: torch.sub, ast.Mult: torch.mul, ast.Div: torch.div,
+    ast.Pow: torch.pow, ast.MatMult: torch.matmul,
+}
+_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+
+
+def binary(op: type, a: Value, b: Value, dtype: torch.dtype, column: int | None = None) -> Value:
+    """Applies an arithmetic operator with the language's checks; used by graph `+=` too."""
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        raise ExprError(f"'{_SYMBOL[op]}' cannot be applied to a shape tuple", column)
+    if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
+        if op is ast.MatMult:
+            raise ExprError("'@' needs vectors or matrices, not numbers", column)
+        return _scalar_arith(op, a, b)
+    if op is ast.MatMult:
+        a, b = to_tensor(a, dtype), to_tensor(b, dtype)
+        _matmul_shape(a, b)
+        return torch.matmul(a, b)
+    _broadcast(a, b, _SYMBOL[op])
+    if op is ast.Pow and not isinstance(b, torch.Tensor):
+        return torch.pow(a, b)
+    return _TENSOR_OPS[op](to_tensor(a, dtype), to_tensor(b, dtype))
+
+
+def _list_value(items: list[Value], dtype: torch.dtype) -> torch.Tensor:
+    if not items:
+        raise ExprError("an empty list has no values")
+    if all(isinstance(i, (int, float)) for i in items):
+        limits.check_numel((len(items),))
+        return torch.tensor([float(i) for i in items], dtype=dtype)
+    tensors = [to_tensor(i, dtype) for i in items]
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) != 1:
+        raise ExprError("rows of a list must all have the same shape")
+    limits.check_numel((len(items),) + tensors[0].shape)
+    return torch.stack(tensors)
+
+
+def _index(value: Value, idx: Value, column: int | None) -> Value:
+    if not isinstance(value, torch.Tensor):
+        if isinstance(value, tuple):
+            try:
+                return value[limits.as_int(idx, "index")]
+            except IndexError:
+                raise ExprError(f"index out of range for a shape of {len(value)} entries", column) from None
+        raise ExprError("only tensors and shapes can be indexed", column)
+    try:
+        return value[idx]
+    except IndexError as err:
+        raise ExprError(f"index out of range for shape {_fmt(tuple(value.shape))}: {err}", column) from None
+
+
+def _transpose(value: Value) -> Value:
+    if not isinstance(value, torch.Tensor) or value.dim() < 2:
+        return value  # a 1-D vector's transpose is itself, as in the exercises' w.T @ x
+    return value.permute(*reversed(range(value.dim())))
+
+
+class Compiler:
+    """Turns a checked tree into a closure; function calls come from a table of builders."""
+
+    def __init__(self, functions: dict[str, Callable[..., Compiled]]):
+        self.functions = functions
+
+    def compile(self, node: ast.AST) -> Compiled:
+        col = getattr(node, "col_offset", None)
+        if isinstance(node, ast.Constant):
+            value = node.value
+            return lambda s: value
+        if isinstance(node, ast.Name):
+            name = node.id
+            return lambda s: s.lookup(name, col)
+        if isinstance(node, ast.UnaryOp):
+            inner = self.compile(node.operand)
+            if isinstance(node.op, ast.UAdd):
+                return inner
+            return lambda s: _negate(inner(s), col)
+        if isinstance(node, ast.BinOp):
+            left, right, op = self.compile(node.left), self.compile(node.right), type(node.op)
+            return lambda s: binary(op, left(s), right(s), s.dtype, col)
+        if isinstance(node, ast.List):
+            items = [self.compile(e) for e in node.elts]
+            return lambda s: _list_value([i(s) for i in items], s.dtype)
+        if isinstance(node, ast.Tuple):
+            items = [self.compile(e) for e in node.elts]
+            return lambda s: tuple(i(s) for i in items)
+        if isinstance(node, ast.Attribute):  # only .T survives the syntax check
+            inner = self.compile(node.value)
+            return lambda s: _transpose(inner(s))
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node, col)
+        if isinstance(node, ast.Call):
+            name = node.func.id
+            builder = self.functions.get(name)
+            if builder is None:
+                raise ExprError(f"unknown function {name!r}", col)
+            return _with_context(name, builder(self, node), col)
+        raise ExprError(f"{type(node).__name__} is not part of the language", col)
+
+    def _subscript(self, node: ast.Subscript, col: int | None) -> Compiled:
+        base = self.compile(node.value)
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        getters = [self._index_part(p) for p in parts]
+        single = not isinstance(node.slice, ast.Tuple)
+
+        def run(s: Scope) -> Value:
+            idx = [g(s) for g in getters]
+            return _index(base(s), idx[0] if single else tuple(idx), col)
+
+        return run
+
+    def _index_part(self, node: ast.AST) -> Compiled:
+        if isinstance(node, ast.Slice):
+            bounds = [self.compile(b) if b is not None else None for b in (node.lower, node.upper, node.step)]
+
+            def run(s: Scope) -> slice:
+                lo, hi, st = (None if b is None else limits.as_int(b(s), "slice bound") for b in bounds)
+                if st is not None and st <= 0:
+                    raise ExprError("a slice step must be positive")
+                return slice(lo, hi, st)
+
+            return run
+        inner = self.compile(node)
+        return lambda s: limits.as_int(inner(s), "index")
+
+
+def _negate(v: Value, col: int | None) -> Value:
+    if isinstance(v, tuple):
+        raise ExprError("cannot negate a shape", col)
+    return -v
+
+
+def _with_context(name: str, fn: Compiled, col: int | None) -> Compiled:
+    """Turns torch's own errors inside a function into a message that names the function."""
+
+    def run(s: Scope) -> Value:
+        try:
+            return fn(s)
+        except ExprError:
+            raise
+        except (RuntimeError, ValueError, TypeError, IndexError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ExprError(f"{name}(): {first}", col) from None
+
+    return run

@@ -1,0 +1,44 @@
+"""Bounds on the work an expression may ask for, checked before torch allocates or computes."""
+
+from __future__ import annotations
+
+import math
+
+from tutor.core.errors import ExprError
+
+MAX_ELEMENTS = 5_000_000        # per tensor: 40 MB in float64
+MAX_WORK = 300_000_000          # multiply-adds for one matmul or convolution
+MAX_JACOBIAN_ROWS = 20_000      # one backward pass per row
+MAX_SGD_STEPS = 5_000
+MAX_INT = 2**53                 # integers stay exact in a float64
+
+
+def check_numel(shape, what: str = "result") -> None:
+    n = math.prod(int(s) for s in shape)
+    if n > MAX_ELEMENTS:
+        dims = "×".join(str(int(s)) for s in shape)
+        raise ExprError(f"{what} would have {n:,} elements ({dims}); the limit is {MAX_ELEMENTS:,}")
+
+
+def check_work(work: int, what: str) -> None:
+    if work > MAX_WORK:
+        raise ExprError(f"{what} would take {work:,} multiply-adds; the limit is {MAX_WORK:,}")
+
+
+def as_int(value, what: str) -> int:
+    """A whole number for a size, index, stride or count; refuses fractions and huge values."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ExprError(f"{what} must be a single whole number, not a tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ExprError(f"{what} must be a whole number")
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise ExprError(f"{what} must be a whole number, not {value:g}")
+        value = int(value)
+    if abs(value) > MAX_INT:
+        raise ExprError(f"{what} is too large ({value:.3g})")
+    return value
