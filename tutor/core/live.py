@@ -93,22 +93,34 @@ class LiveLesson:
 
     def scope_after_sgd(self, lr: float, steps: int) -> Scope:
         """The graph recomputed after `steps` SGD steps on [train].params at rate `lr`."""
+        params, _ = self.run_sgd(lr, steps)
+        return self._run_graph({**self._givens, **params})
+
+    def run_sgd(self, lr: float, steps: int) -> tuple[dict[str, torch.Tensor], list[float]]:
+        """Plain SGD on [train].params: the final parameters and the loss before each step and after the last.
+
+        Stops early, keeping what it has, once the loss is no longer finite (a learning rate that diverges).
+        """
         train = self.lesson.train
         if train is None:
             raise ExprError("sgd() needs a [train] section naming the params to update")
-        loss_fn = compile_expr(train.loss)
+        loss_fn = self._compiled_asks.setdefault(train.loss.text, compile_expr(train.loss))
         params = {n: self._givens[n].detach().clone().requires_grad_(True) for n in train.params}
-        for _ in range(steps):
+        losses: list[float] = []
+        for index in range(steps + 1):
             scope = self._run_graph({**self._givens, **params})
             loss = to_tensor(loss_fn(scope), self.dtype)
             if loss.numel() != 1:
                 raise ExprError("the [train] loss must be a scalar")
+            losses.append(float(loss.item()))
+            if index == steps or not math.isfinite(losses[-1]):
+                break
             grads = torch.autograd.grad(loss.reshape(()), list(params.values()), allow_unused=True)
             params = {
                 n: (p - lr * (g if g is not None else torch.zeros_like(p))).detach().requires_grad_(True)
                 for (n, p), g in zip(params.items(), grads)
             }
-        return self._run_graph({**self._givens, **params})
+        return params, losses
 
     # ---- steps ------------------------------------------------------------------------
 

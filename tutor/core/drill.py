@@ -1,0 +1,129 @@
+"""Drills: endless fresh variants of a topic's lessons, reproducible from a seed, with running stats."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutor.core import toml_write
+from tutor.core.drill_draw import draw_givens, rng_for
+from tutor.core.errors import ExprError, LessonError, LessonErrors, TutorError
+from tutor.core.lesson import Lesson, parse_lesson
+
+
+class DrillError(TutorError):
+    """No drillable lessons for that topic, or a [drill] section that cannot draw."""
+
+
+def resolve_topic(catalog, topic: str) -> list[Lesson]:
+    """The lessons with a [drill] section in a topic (or the one lesson with that id)."""
+    lessons = [e.lesson for e in catalog.entries if e.lesson and e.topic == topic and e.lesson.drill]
+    if not lessons:
+        lessons = [e.lesson for e in catalog.entries if e.lesson and e.id == topic and e.lesson.drill]
+    if not lessons:
+        topics = sorted({e.topic for e in catalog.entries if e.lesson and e.lesson.drill})
+        raise DrillError(f"no drills for {topic!r}; topics with drills: {', '.join(topics) or 'none'}")
+    return sorted(lessons, key=lambda l: (l.order, l.id))
+
+
+def pick_lesson(lessons: list[Lesson], seed: int) -> Lesson:
+    if len(lessons) == 1:
+        return lessons[0]
+    rng = rng_for("|".join(l.id for l in lessons), seed)
+    return lessons[rng.randrange(len(lessons))]
+
+
+def variant_data(lesson: Lesson, seed: int) -> dict:
+    """The lesson's TOML data with its [given] redrawn for `seed` and [drill] removed."""
+    if lesson.path is None:
+        raise DrillError(f"lesson {lesson.id!r} has no file to draw a variant from")
+    data = tomllib.loads(Path(lesson.path).read_text(encoding="utf-8"))
+    try:
+        drawn = draw_givens(lesson.drill, rng_for(lesson.id, seed))
+    except ExprError as err:
+        raise DrillError(f"{lesson.path}: [drill]: {err}") from None
+    data["given"] = {**data.get("given", {}), **drawn}
+    data.pop("drill", None)
+    data["id"] = f"{lesson.id}-drill-{seed}"
+    data["title"] = f"{lesson.title} (drill {seed})"
+    data["topic"] = lesson.topic
+    return data
+
+
+def emit_variant(lessons: list[Lesson], seed: int) -> str:
+    """The variant for `seed` as lesson-file text: the same bytes for the same seed on any machine."""
+    lesson = pick_lesson(lessons, seed)
+    data = variant_data(lesson, seed)
+    header = f"Drill variant {seed} of {lesson.id!r}: tutor drill {lesson.topic} --seed {seed} --emit"
+    return toml_write.document(data, header)
+
+
+def variant(lessons: list[Lesson], seed: int) -> Lesson:
+    """The variant for `seed`, loaded and validated like any lesson file."""
+    lesson = pick_lesson(lessons, seed)
+    text = emit_variant(lessons, seed)
+    try:
+        return parse_lesson(text, Path(lesson.path).with_name(f"{lesson.id}-drill-{seed}.toml"), lesson.topic)
+    except LessonErrors as errs:
+        raise DrillError(f"variant {seed} of {lesson.id!r} is not a valid lesson: {errs}") from None
+
+
+@dataclass
+class DrillRun:
+    """An endless run: variant seed, seed+1, ...; a streak, accuracy, time per item, what went wrong."""
+
+    lessons: list[Lesson]
+    seed: int
+    index: int = 0
+    attempts: int = 0
+    correct: int = 0
+    streak: int = 0
+    best_streak: int = 0
+    item_seconds: list[float] = field(default_factory=list)
+    misses: Counter = field(default_factory=Counter)
+    _item_started: float = field(default_factory=time.monotonic)
+
+    @property
+    def current_seed(self) -> int:
+        return self.seed + self.index
+
+    def current(self) -> Lesson:
+        return variant(self.lessons, self.current_seed)
+
+    def next_item(self) -> Lesson:
+        self.item_seconds.append(time.monotonic() - self._item_started)
+        self.index += 1
+        self._item_started = time.monotonic()
+        return self.current()
+
+    def record(self, lesson: Lesson, step_id: str, status: str, mistake: str | None = None) -> None:
+        if status in ("unparsed", "missing"):
+            return
+        self.attempts += 1
+        if status == "correct":
+            self.correct += 1
+            self.streak += 1
+            self.best_streak = max(self.best_streak, self.streak)
+            return
+        self.streak = 0
+        base = lesson.id.rsplit("-drill-", 1)[0]
+        step = lesson.step(step_id)
+        label = f"{base}: {step_id}"
+        self.misses[label] += 1
+        if mistake:
+            self.misses[f"mistake: {mistake}"] += 1
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.attempts if self.attempts else None
+
+    @property
+    def seconds_per_item(self) -> float | None:
+        return sum(self.item_seconds) / len(self.item_seconds) if self.item_seconds else None
+
+    def summary(self) -> list[tuple[str, int]]:
+        """What went wrong most, most first."""
+        return self.misses.most_common()
