@@ -161,18 +161,20 @@ def parse_lesson(text: str, path: Path | str = "<lesson>", topic_default: str | 
     tolerance = _tolerance(col, data.get("tolerance"), "tolerance")
 
     given = _given(col, data.get("given", {}))
+    # A given with a bad value is still declared: report its value once, not every use of it.
+    declared = set(given) | set(data["given"]) if isinstance(data.get("given"), dict) else set(given)
     graph_text = data.get("graph", "")
     graph: list[Assignment] = []
     if not isinstance(graph_text, str):
         col.add("graph", "must be a string of lines 'name = expression'")
         graph_text = ""
     else:
-        graph = _graph(col, graph_text, set(given))
-    known = set(given) | {a.target for a in graph}
+        graph = _graph(col, graph_text, declared)
+    known = declared | {a.target for a in graph}
 
     steps = _steps(col, data.get("steps"), known)
-    train = _train(col, data.get("train"), known, set(given))
-    drill = _drill(col, data.get("drill", {}), set(given))
+    train = _train(col, data.get("train"), known, declared)
+    drill = _drill(col, data.get("drill", {}), declared)
 
     if col.errors:
         raise LessonErrors(col.errors)
