@@ -1,0 +1,216 @@
+"""Checking: the contract's rounding rule, shapes, tolerances, exact integers and shapes, messages."""
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tutor.core.check import Verdict, check_answer, format_shape, missing_verdict
+from tutor.core.lesson import Tolerance
+from tutor.core.values import Expected
+
+
+def value(v, shape=()):
+    return Expected("value", v, shape)
+
+
+def status(text, expected, tolerance=None):
+    return check_answer(text, expected, tolerance).status
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("0.73", 0.7311), ("-0.20", -0.1966), ("2.58", 2.5750), ("-1", -0.99999982), ("0.7311", 0.7310586),
+    ("7.5708", 7.570796326794897), ("pi/2 + 6", 7.570796326794897), ("0.74", 0.7311), ("3", 3.0000004),
+])
+def test_contract_examples_that_pass(typed, expected):
+    assert status(typed, value(expected)) == "correct"
+
+
+def test_one_significant_figure_is_too_coarse_not_wrong():
+    verdict = check_answer("0.07", value(0.0725))
+    assert verdict.status == "imprecise"
+    assert verdict.message == (
+        "Right as far as it goes; give at least 2 significant figures (e.g. 3 decimals here)."
+    )
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("0.71", 0.7311),      # two units off in the last place
+    ("0.72", 0.7311),
+    ("0.9", 0.7311),
+    ("-11", -12.0),        # whole-number answers get no rounding forgiveness
+    ("2.9", 3.0),
+    ("0.7", -0.7),
+    ("7.57", 7.5808),
+])
+def test_wrong_values(typed, expected):
+    assert status(typed, value(expected)) == "wrong"
+
+
+def test_computed_answers_get_no_rounding_forgiveness():
+    assert status("0.73", value(0.7311)) == "correct"
+    assert status("73/100", value(0.7311)) == "wrong"
+
+
+def test_wrong_entries_are_named_by_index():
+    expected = value([[3.0, -4.0], [1.0, 6.0]], (2, 2))
+    verdict = check_answer("3 4; -1 6", expected)
+    assert verdict.status == "wrong"
+    assert verdict.wrong == ((0, 1), (1, 0))
+    assert verdict.message == "2 of 4 entries are off: row 1 col 2, row 2 col 1."
+
+
+def test_wrong_vector_entry_is_named_one_based():
+    verdict = check_answer("-12 -7", value([-12.0, -6.0], (2,)))
+    assert verdict.wrong == ((1,),)
+    assert verdict.message == "1 of 2 entries is off: entry 2."
+
+
+def test_all_entries_off_and_long_lists_are_shortened():
+    assert check_answer("1 1 1", value([5.0, 6.0, 7.0], (3,))).message == "All 3 entries are off."
+    verdict = check_answer(" ".join("0" for _ in range(10)), value([0.0] * 2 + [1.0] * 8, (10,)))
+    assert verdict.message == (
+        "8 of 10 entries are off: entry 3, entry 4, entry 5, entry 6, entry 7, entry 8, …."
+    )
+
+
+def test_wrong_takes_precedence_over_imprecise_but_both_are_recorded():
+    verdict = check_answer("[0.07, 9]", value([0.0725, 0.5], (2,)))
+    assert verdict.status == "wrong"
+    assert verdict.wrong == ((1,),)
+    assert verdict.imprecise == ((0,),)
+
+
+def test_imprecise_entry_of_a_vector_is_named():
+    verdict = check_answer("[0.07, 0.5]", value([0.0725, 0.5], (2,)))
+    assert verdict.status == "imprecise"
+    assert "entry 1 is too coarse" in verdict.message
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("-12 -6", value([[-12.0], [-6.0]], (2, 1))),
+    ("-12 -6", value([[-12.0, -6.0]], (1, 2))),
+    ("[-12, -6]", value([-12.0, -6.0], (2,))),
+    ("[0.5]", value(0.5)),
+    ("-12; -6", value([-12.0, -6.0], (2,))),
+])
+def test_a_flat_list_stands_for_a_vector_however_it_is_held(typed, expected):
+    assert status(typed, expected) == "correct"
+
+
+def test_wrong_shape_names_both_shapes():
+    verdict = check_answer("1 2 3; 4 5 6", value([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], (3, 2)))
+    assert verdict.status == "wrong_shape"
+    assert verdict.message == "You gave a 2×3 matrix; the answer is a 3×2 matrix (yours looks transposed)."
+    assert (verdict.answer_shape, verdict.expected_shape) == ((2, 3), (3, 2))
+
+
+@pytest.mark.parametrize("typed, expected, message", [
+    ("1 2 3 4", value([[1.0, 2.0], [3.0, 4.0]], (2, 2)),
+     "You gave a vector of 4; the answer is a 2×2 matrix."),
+    ("1 2", value(1.0), "You gave a vector of 2; the answer is a single number."),
+    ("1 2 3", value([1.0, 2.0], (2,)), "You gave a vector of 3; the answer is a vector of 2."),
+    ("1 2; 3 4", value([1.0, 2.0, 3.0, 4.0], (4,)), "You gave a 2×2 matrix; the answer is a vector of 4."),
+])
+def test_other_wrong_shapes(typed, expected, message):
+    verdict = check_answer(typed, expected)
+    assert (verdict.status, verdict.message) == ("wrong_shape", message)
+
+
+def test_tolerance_replaces_the_default_rule():
+    assert status("1.1", value(1.0), Tolerance(rtol=0.2)) == "correct"
+    assert status("1.1", value(1.0)) == "wrong"
+    assert status("0.73", value(0.7311), Tolerance(atol=1e-4)) == "wrong"
+    assert status("0.07", value(0.0725), Tolerance(atol=0.01)) == "correct"
+
+
+@pytest.mark.parametrize("typed, verdict", [
+    ("6", "correct"), ("6.0", "correct"), ("6e0", "correct"), ("12/2", "correct"), ("6.5", "wrong"),
+    ("5.9", "wrong"), ("5.99999", "wrong"), ("7", "wrong"),
+])
+def test_integers_must_match_exactly(typed, verdict):
+    assert status(typed, Expected("integer", 6, ())) == verdict
+
+
+def test_big_counts_in_scientific_notation():
+    assert status("1.2e12", Expected("integer", 1_200_000_000_000, ())) == "correct"
+
+
+@pytest.mark.parametrize("typed", ["4x24", "4×24", "4 x 24", "(4, 24)", "[4, 24]", "4, 24"])
+def test_shape_answers_in_every_syntax(typed):
+    assert status(typed, Expected("shape", [4, 24], (2,))) == "correct"
+
+
+@pytest.mark.parametrize("typed, dims, verdict", [
+    ("()", [], "correct"), ("scalar", [1], "correct"), ("1x1", [], "correct"), ("(1,)", [1, 1], "correct"),
+    ("(4,)", [4, 1], "correct"), ("4x1", [4], "correct"), ("1x4", [4], "wrong"), ("4x1", [1, 4], "wrong"),
+    ("(4,)", [1, 4], "wrong"), ("4", [4], "correct"), ("2x3x4", [2, 3, 4], "correct"),
+])
+def test_shape_equivalences(typed, dims, verdict):
+    assert status(typed, Expected("shape", dims, (len(dims),))) == verdict
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("24x4", "Not right: you gave 24×4, which looks transposed."),
+    ("4x25", "Not right: you gave 4×25; dimension 2 is off."),
+    ("4x24x1x2", "Not right: you gave 4×24×1×2, but the answer has 2 dimensions."),
+])
+def test_wrong_shape_answers_say_what_is_off_without_giving_it_away(typed, message):
+    verdict = check_answer(typed, Expected("shape", [4, 24], (2,)))
+    assert (verdict.status, verdict.message) == ("wrong", message)
+
+
+def test_shape_asks_read_the_answer_as_a_shape():
+    assert status("4x24", value([[0.0] * 24] * 4, (4, 24))) == "unparsed"
+
+
+def test_unparsed_says_where_and_is_not_an_attempt():
+    verdict = check_answer("1 +", value(1.0))
+    assert verdict.status == "unparsed"
+    assert verdict.position == 3
+    assert verdict.message == "Couldn't read that: expected a number after '+' (at character 4)."
+    assert not verdict.counts_as_attempt
+
+
+def test_missing_is_not_an_attempt_but_a_wrong_answer_is():
+    assert missing_verdict().status == "missing"
+    assert check_answer("   ", value(1.0)).status == "missing"
+    assert not missing_verdict().counts_as_attempt
+    assert check_answer("2", value(1.0)).counts_as_attempt
+
+
+def test_format_shape():
+    shapes = [(), (3,), (4, 24), (2, 3, 4)]
+    assert [format_shape(s) for s in shapes] == ["scalar", "vector of 3", "4×24", "2×3×4"]
+
+
+def test_non_finite_expected_values_are_never_matched():
+    assert status("1", value(float("nan"))) == "wrong"
+    assert status("1 1", value([1.0, float("inf")], (2,))) == "wrong"
+
+
+_EXPECTED = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(value),
+    st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=4).map(lambda xs: value(xs, (len(xs),))),
+    st.integers(-10**6, 10**6).map(lambda n: Expected("integer", n, ())),
+    st.lists(st.integers(0, 64), max_size=4).map(lambda dims: Expected("shape", dims, (len(dims),))),
+)
+_TYPED = st.one_of(st.text(max_size=60), st.text(alphabet="0123456789.-+ ,;[]()x/*e", max_size=30))
+
+
+@settings(deadline=200)
+@given(_TYPED, _EXPECTED, st.one_of(st.none(), st.builds(Tolerance, st.floats(0, 1), st.floats(0, 1))))
+def test_checking_never_raises_and_always_gives_a_known_verdict(typed, expected, tolerance):
+    verdict = check_answer(typed, expected, tolerance)
+    assert isinstance(verdict, Verdict)
+    assert verdict.status in {"correct", "wrong", "wrong_shape", "imprecise", "unparsed", "missing"}
+    assert verdict.message
+
+
+@given(st.lists(st.floats(-100, 100).filter(lambda x: abs(x) > 0.01), min_size=1, max_size=5), st.data())
+def test_messages_never_reveal_the_expected_numbers(expected_values, data):
+    typed = data.draw(st.lists(st.floats(-100, 100), min_size=1, max_size=5))
+    text = " ".join(f"{x:.2f}" for x in typed)
+    message = check_answer(text, value(expected_values, (len(expected_values),))).message
+    assert not re.search(r"\d\.\d", message)  # counts and positions only, never a decimal value

@@ -1,0 +1,239 @@
+"""Grades a typed answer against the live expected value: shape first, then every element."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tutor.core.answer import Digits, ParsedAnswer, format_shape, parse_answer, shape_text
+from tutor.core.errors import AnswerParseError
+from tutor.core.values import Expected
+
+if TYPE_CHECKING:
+    from tutor.core.lesson import Tolerance
+
+__all__ = ["Verdict", "check_answer", "format_shape", "missing_verdict"]
+
+EXACT_RTOL = 1e-6        # float32 noise: "-1" is right for -0.99999982
+WHOLE_TOL = 1e-9         # how close a typed count must be to a whole number
+MIN_SIGNIFICANT = 2      # fewer typed figures than this is "imprecise", not "correct"
+MAX_LISTED = 6           # entries named in one message; more would not be read
+
+OK, WRONG, IMPRECISE = "ok", "wrong", "imprecise"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one answer, with what a student needs to fix it (never the expected numbers)."""
+
+    status: str          # "correct" | "wrong" | "wrong_shape" | "imprecise" | "unparsed" | "missing"
+    message: str
+    wrong: tuple[tuple[int, ...], ...] = ()        # indices into the expected value's shape
+    imprecise: tuple[tuple[int, ...], ...] = ()
+    answer_shape: tuple[int, ...] | None = None
+    expected_shape: tuple[int, ...] | None = None
+    position: int | None = None                    # where the text stopped parsing, 0-based
+    mistake: str | None = None                     # set by the named-mistake diagnoser
+
+    @property
+    def counts_as_attempt(self) -> bool:
+        return self.status not in ("unparsed", "missing")
+
+
+def missing_verdict() -> Verdict:
+    """The verdict for a step that has no answer."""
+    return Verdict("missing", "No answer given.")
+
+
+def check_answer(text: str, expected: Expected, tolerance: Tolerance | None = None) -> Verdict:
+    """Checks typed text against an expected value; never raises."""
+    if text is None or not isinstance(text, str) or not text.strip():
+        return missing_verdict()
+    try:
+        return _check(text, expected, tolerance)
+    except Exception:  # one odd answer or value must never take the app down
+        return Verdict("unparsed", "Couldn't check this answer; please try writing it another way.")
+
+
+def _check(text: str, expected: Expected, tolerance: Tolerance | None) -> Verdict:
+    try:
+        parsed = parse_answer(text, "shape" if expected.kind == "shape" else "value")
+    except AnswerParseError as err:
+        where = f" (at character {err.position + 1})" if err.position is not None else ""
+        return Verdict("unparsed", f"Couldn't read that: {err.message}{where}.", position=err.position)
+    if expected.kind == "shape":
+        return _check_shape(parsed, expected)
+    want, shape = _flatten_expected(expected)
+    if not _shapes_match(parsed.shape, shape):
+        return Verdict("wrong_shape", _shape_message(parsed.shape, shape),
+                       answer_shape=parsed.shape, expected_shape=shape)
+    judged = [
+        _judge_integer(a, x) if expected.kind == "integer" else _judge_value(a, d, x, tolerance)
+        for a, d, x in zip(parsed.values, parsed.literal_digits, want)
+    ]
+    wrong = [k for k, j in enumerate(judged) if j == WRONG]
+    coarse = [k for k, j in enumerate(judged) if j == IMPRECISE]
+    found = dict(
+        wrong=tuple(_unravel(k, shape) for k in wrong),
+        imprecise=tuple(_unravel(k, shape) for k in coarse),
+        answer_shape=parsed.shape, expected_shape=shape,
+    )
+    if wrong:
+        return Verdict("wrong", _wrong_message(wrong, shape, expected.kind), **found)
+    if coarse:
+        return Verdict("imprecise", _imprecise_message(coarse, shape, parsed, want), **found)
+    return Verdict("correct", "Correct.", **found)
+
+
+# ---- elements -----------------------------------------------------------------------------
+
+def _judge_value(a: float, digits: Digits | None, x: float, tolerance: Tolerance | None) -> str:
+    x = float(x)
+    if not math.isfinite(x):
+        return WRONG
+    gap = abs(a - x)
+    if tolerance is not None:
+        return OK if gap <= tolerance.atol + tolerance.rtol * abs(x) else WRONG
+    if gap <= EXACT_RTOL * max(1.0, abs(x)):
+        return OK
+    # Rounding forgiveness is for rounded decimals; a whole-number answer ("3") is never "2.9".
+    if digits is None or _is_whole(x, EXACT_RTOL):
+        return WRONG
+    if gap <= digits.unit * (1 + 1e-9):
+        return OK if digits.significant >= MIN_SIGNIFICANT else IMPRECISE
+    return WRONG
+
+
+def _judge_integer(a: float, x: Any) -> str:
+    if isinstance(x, float) and not math.isfinite(x):
+        return WRONG
+    if not _is_whole(a, WHOLE_TOL):
+        return WRONG
+    return OK if round(a) == round(x) else WRONG
+
+
+def _is_whole(x: float, rtol: float) -> bool:
+    return abs(math.remainder(x, 1.0)) <= rtol * max(1.0, abs(x))
+
+
+def _flatten_expected(expected: Expected) -> tuple[list, tuple[int, ...]]:
+    def walk(value) -> tuple[list, tuple[int, ...]]:
+        if isinstance(value, (list, tuple)):
+            parts = [walk(v) for v in value]
+            inner = parts[0][1] if parts else ()
+            return [v for part in parts for v in part[0]], (len(parts),) + inner
+        return [value], ()
+
+    flat, inferred = walk(expected.value)
+    declared = tuple(expected.shape)
+    return flat, declared if math.prod(declared) == len(flat) else inferred
+
+
+# ---- shapes -------------------------------------------------------------------------------
+
+def _vector_like(shape: tuple[int, ...]) -> bool:
+    return sum(1 for d in shape if d != 1) <= 1
+
+
+def _shapes_match(answer: tuple[int, ...], expected: tuple[int, ...]) -> bool:
+    # A flat list stands for a vector however the lesson holds it: (n,), (n, 1) or (1, n).
+    if answer == expected:
+        return True
+    return _vector_like(answer) and _vector_like(expected) and math.prod(answer) == math.prod(expected)
+
+
+def _shape_phrase(shape: tuple[int, ...]) -> str:
+    if math.prod(shape) == 1:
+        return "a single number"
+    if _vector_like(shape):
+        return f"a vector of {math.prod(shape)}"
+    return f"a {format_shape(shape)} {'matrix' if len(shape) == 2 else 'array'}"
+
+
+def _shape_message(answer: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    message = f"You gave {_shape_phrase(answer)}; the answer is {_shape_phrase(expected)}"
+    if len(answer) == len(expected) == 2 and answer == expected[::-1]:
+        return message + " (yours looks transposed)."
+    return message + "."
+
+
+def _canonical_dims(dims: tuple[int, ...]) -> tuple[int, ...]:
+    # () == (1,) == (1, 1) for a scalar and (n,) == (n, 1) by the column-vector convention
+    if len(dims) <= 2 and all(d == 1 for d in dims):
+        return ()
+    if len(dims) == 2 and dims[1] == 1:
+        return (dims[0],)
+    return dims
+
+
+def _check_shape(parsed: ParsedAnswer, expected: Expected) -> Verdict:
+    got = tuple(int(d) for d in parsed.values)
+    want = tuple(int(d) for d in expected.value)
+    shapes = dict(answer_shape=parsed.shape, expected_shape=tuple(expected.shape))
+    if _canonical_dims(got) == _canonical_dims(want):
+        return Verdict("correct", "Correct.", **shapes)
+    # The dims are the answer here, so the message says what is off without naming them.
+    you_gave = f"Not right: you gave {shape_text(got)}"
+    if len(got) != len(want):
+        count = f"{len(want)} dimension{'s' if len(want) != 1 else ''}"
+        return Verdict("wrong", f"{you_gave}, but the answer has {count}.", **shapes)
+    off = tuple((k,) for k in range(len(want)) if got[k] != want[k])
+    if len(want) == 2 and got == want[::-1]:
+        return Verdict("wrong", f"{you_gave}, which looks transposed.", wrong=off, **shapes)
+    numbers = ", ".join(str(k + 1) for (k,) in off)
+    which = f"dimension {numbers} is" if len(off) == 1 else f"dimensions {numbers} are"
+    return Verdict("wrong", f"{you_gave}; {which} off.", wrong=off, **shapes)
+
+
+# ---- messages -----------------------------------------------------------------------------
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    index = []
+    for size in reversed(shape):
+        flat, k = divmod(flat, size)
+        index.append(k)
+    return tuple(reversed(index))
+
+
+def _place(flat: int, shape: tuple[int, ...]) -> str:
+    if _vector_like(shape):
+        return f"entry {flat + 1}"
+    index = _unravel(flat, shape)
+    if len(shape) == 2:
+        return f"row {index[0] + 1} col {index[1] + 1}"
+    return "entry (" + ", ".join(str(k + 1) for k in index) + ")"
+
+
+def _places(flats: list[int], shape: tuple[int, ...]) -> str:
+    named = ", ".join(_place(k, shape) for k in flats[:MAX_LISTED])
+    return named + (", …" if len(flats) > MAX_LISTED else "")
+
+
+def _wrong_message(wrong: list[int], shape: tuple[int, ...], kind: str) -> str:
+    total = math.prod(shape)
+    if total == 1 and kind == "integer":
+        return "Not right: this one must match exactly."
+    if total == 1:
+        return "Not right; check your working."
+    if len(wrong) == total:
+        return f"All {total} entries are off."
+    verb = "is" if len(wrong) == 1 else "are"
+    return f"{len(wrong)} of {total} entries {verb} off: {_places(wrong, shape)}."
+
+
+def _imprecise_message(coarse: list[int], shape: tuple[int, ...], parsed: ParsedAnswer, want: list) -> str:
+    decimals = max(_decimals_hint(float(want[k]), parsed.literal_digits[k]) for k in coarse)
+    advice = (f"give at least {MIN_SIGNIFICANT} significant figures "
+              f"(e.g. {decimals} decimal{'s' if decimals != 1 else ''} here).")
+    if math.prod(shape) == 1:
+        return f"Right as far as it goes; {advice}"
+    verb = "is" if len(coarse) == 1 else "are"
+    return f"Right as far as it goes, but {_places(coarse, shape)} {verb} too coarse: {advice}"
+
+
+def _decimals_hint(x: float, digits: Digits | None) -> int:
+    # enough decimals for MIN_SIGNIFICANT figures of x, and always more than were typed
+    needed = MIN_SIGNIFICANT - 1 - math.floor(math.log10(abs(x))) if x else 1
+    typed = digits.decimals + 1 if digits is not None else 1
+    return max(needed, typed, 1)
