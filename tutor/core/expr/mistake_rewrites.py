@@ -1,0 +1,309 @@
+"""Rewrites of a lesson's expressions that reproduce common mistakes (flipped kernel, wrong sign...)."""
+
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from tutor.core.expr.compile import Compiler
+from tutor.core.expr.functions import plain, tensor
+from tutor.core.expr.special import ALL_FUNCTIONS
+
+CONVS = {"conv1d", "conv2d"}
+POOLS = {"max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"}
+
+
+def _flip(s, w):
+    t = tensor(s, w)
+    spatial = 2 if t.dim() in (2, 4) else 1
+    return torch.flip(t, dims=list(range(t.dim() - spatial, t.dim())))
+
+
+def _mse_sum(s, a, b):
+    a, b = tensor(s, a), tensor(s, b)
+    return torch.sum((a - b.expand_as(a)) ** 2)
+
+
+def _mse_half(s, a, b):
+    a, b = tensor(s, a), tensor(s, b)
+    return 0.5 * torch.mean((a - b.expand_as(a)) ** 2)
+
+
+_EXTRA = {"_flip": plain(_flip), "_mse_sum": plain(_mse_sum, 2, 2), "_mse_half": plain(_mse_half, 2, 2),
+          "_as_float64_bytes": plain(lambda s, x: int(tensor(s, x).numel() * 8))}
+
+
+def compiler() -> Compiler:
+    return Compiler({**ALL_FUNCTIONS, **_EXTRA})
+
+
+def call(name: str, *args: ast.expr, **kw: ast.expr) -> ast.Call:
+    return ast.Call(ast.Name(name, ast.Load()), list(args), [ast.keyword(k, v) for k, v in kw.items()])
+
+
+def _kw(node: ast.Call, name: str) -> ast.keyword | None:
+    return next((k for k in node.keywords if k.arg == name), None)
+
+
+def _fname(node: ast.AST) -> str | None:
+    return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+
+
+def _positional(node: ast.Call, index: int, keyword: str) -> ast.expr | None:
+    k = _kw(node, keyword)
+    return k.value if k else (node.args[index] if len(node.args) > index else None)
+
+
+def _drop(node: ast.Call, index: int, keyword: str) -> None:
+    node.keywords = [k for k in node.keywords if k.arg != keyword]
+    if len(node.args) > index:
+        node.args = node.args[:index]
+
+
+def _is_zero_or_one(node: ast.expr | None, value: int) -> bool:
+    return isinstance(node, ast.Constant) and node.value == value
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A mistake as a change to a call: `edit` returns the replacement node, or None if it does not apply."""
+
+    name: str
+    say: str
+    edit: Callable[[ast.AST, object, str | None], ast.AST | None]
+    root_only: bool = False  # the edit applies to a whole line or ask, not to calls inside it
+
+    def apply(self, tree: ast.AST, lesson, target: str | None) -> ast.AST | None:
+        """A rewritten copy of `tree`, or None when the mistake cannot occur in it."""
+        tree = copy.deepcopy(tree)
+        if self.root_only:
+            new = self.edit(tree, lesson, target)
+            return None if new is None else ast.fix_missing_locations(new)
+        changed = False
+
+        class Edit(ast.NodeTransformer):
+            def visit(self, node):
+                nonlocal changed
+                node = self.generic_visit(node)
+                new = outer.edit(node, lesson, target)
+                if new is not None:
+                    changed = True
+                    return ast.copy_location(new, node) if hasattr(node, "lineno") else new
+                return node
+
+        outer = self
+        tree = Edit().visit(tree)
+        return ast.fix_missing_locations(tree) if changed else None
+
+
+def _flip_kernel(node, lesson, target):
+    if _fname(node) in CONVS and len(node.args) >= 2 and _fname(node.args[1]) != "_flip":
+        node.args[1] = call("_flip", node.args[1])
+        return node
+    return None
+
+
+def _no_padding(node, lesson, target):
+    name = _fname(node)
+    index = {**{c: 4 for c in CONVS}, **{p: 3 for p in POOLS}}.get(name)
+    if index is None:
+        return None
+    pad = _positional(node, index, "padding")
+    if pad is None or _is_zero_or_one(pad, 0):
+        return None
+    _drop(node, index, "padding")
+    return node
+
+
+def _conv_stride_one(node, lesson, target):
+    if _fname(node) not in CONVS:
+        return None
+    stride = _kw(node, "stride")
+    if stride is None or _is_zero_or_one(stride.value, 1):
+        return None
+    node.keywords = [k for k in node.keywords if k.arg != "stride"]
+    return node
+
+
+def _pool_stride(node, lesson, target, to_kernel: bool):
+    if _fname(node) not in POOLS:
+        return None
+    stride = _positional(node, 2, "stride")
+    if to_kernel and stride is not None and not _same_node(stride, node.args[1] if len(node.args) > 1 else None):
+        node.keywords = [k for k in node.keywords if k.arg != "stride"]
+        node.args = node.args[:2] + ([ast.Constant(None)] if len(node.args) > 3 else []) + node.args[3:]
+        if len(node.args) > 2 and isinstance(node.args[2], ast.Constant) and node.args[2].value is None:
+            node.args[2] = copy.deepcopy(node.args[1])
+        return node
+    if not to_kernel and stride is None:
+        node.keywords.append(ast.keyword("stride", ast.Constant(1)))
+        return node
+    return None
+
+
+def _same_node(a, b) -> bool:
+    return a is not None and b is not None and ast.dump(a) == ast.dump(b)
+
+
+def _dilation(node, lesson, target, shift: int | None):
+    if _fname(node) not in CONVS:
+        return None
+    k = _kw(node, "dilation")
+    if k is None or _is_zero_or_one(k.value, 1):
+        return None
+    k.value = ast.Constant(1) if shift is None else ast.BinOp(k.value, ast.Add(), ast.Constant(shift))
+    return node
+
+
+def _update_sign(node, lesson, target):
+    if target is None and isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) \
+            and isinstance(node.left, ast.Name) and _mentions_grad(node.right):
+        return ast.BinOp(node.left, ast.Add(), node.right)
+    if target is None and _fname(node) == "sgd" and len(node.args) >= 2:
+        node.args[1] = ast.UnaryOp(ast.USub(), node.args[1])
+        return node
+    return None
+
+
+def _update_without_rate(node, lesson, target):
+    if target is None and isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) \
+            and isinstance(node.left, ast.Name) and isinstance(node.right, ast.BinOp) \
+            and isinstance(node.right.op, ast.Mult):
+        grad_side = [s for s in (node.right.left, node.right.right) if _mentions_grad(s)]
+        if len(grad_side) == 1:
+            return ast.BinOp(node.left, ast.Sub(), grad_side[0])
+    if target is None and _fname(node) == "sgd" and len(node.args) >= 2 and not _is_zero_or_one(node.args[1], 1):
+        node.args[1] = ast.Constant(1)
+        return node
+    return None
+
+
+def _mentions_grad(node: ast.AST) -> bool:
+    return any(_fname(n) == "grad" for n in ast.walk(node))
+
+
+def _mse(replacement: str):
+    def edit(node, lesson, target):
+        if _fname(node) == "mse_loss":
+            node.func = ast.Name(replacement, ast.Load())
+            return node
+        return None
+
+    return edit
+
+
+def _loss_name(lesson) -> str | None:
+    if lesson.train is not None and isinstance(lesson.train.loss.tree, ast.Name):
+        return lesson.train.loss.tree.id
+    return lesson.graph[-1].target if lesson.graph else None
+
+
+def _half_loss(node, lesson, target):
+    if target is not None and target == _loss_name(lesson):
+        return ast.BinOp(ast.Constant(0.5), ast.Mult(), node)
+    return None
+
+
+def _swap_reduction(src: str, dst: str):
+    def edit(node, lesson, target):
+        if target is not None and target == _loss_name(lesson) and _fname(node) == src:
+            node.func = ast.Name(dst, ast.Load())
+            return node
+        return None
+
+    return edit
+
+
+def _macs(node, lesson, target):
+    if target is None and _fname(node) == "flops":
+        return ast.BinOp(node, ast.Div(), ast.Constant(2))
+    return None
+
+
+def _plain_flops(node, lesson, target):
+    if target is None and isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and _fname(node.left) == "flops":
+        return node.left
+    return None
+
+
+def _bytes_as(kind: str):
+    def edit(node, lesson, target):
+        if target is not None or _fname(node) != "bytes":
+            return None
+        if kind == "bits":
+            return ast.BinOp(node, ast.Mult(), ast.Constant(8))
+        if kind == "elements":
+            node.func = ast.Name("numel", ast.Load())
+            return node
+        node.func = ast.Name("_as_float64_bytes", ast.Load())
+        return node
+
+    return edit
+
+
+REWRITES: list[Rewrite] = [
+    Rewrite("update with the wrong sign", "Gradient descent steps against the gradient: w − α·∇L, not w + α·∇L.",
+            _update_sign),
+    Rewrite("update without the learning rate", "The step is scaled by the learning rate: w − α·∇L.",
+            _update_without_rate),
+    Rewrite("true convolution (flipped kernel)",
+            "You flipped the kernel (true convolution). PyTorch's conv computes cross-correlation: "
+            "slide the kernel as written.", _flip_kernel),
+    Rewrite("padding ignored", "Pad the input with zeros on every side first, as the step states.", _no_padding),
+    Rewrite("stride ignored", "Move the kernel by the stride, not one position at a time.", _conv_stride_one),
+    Rewrite("pooling stride taken as the kernel size",
+            "PyTorch's pooling defaults to stride = kernel size, but this step states its own stride.",
+            lambda n, l, t: _pool_stride(n, l, t, to_kernel=True)),
+    Rewrite("pooling with stride 1",
+            "The pooling window moves by the kernel size here (PyTorch's default stride), not by 1.",
+            lambda n, l, t: _pool_stride(n, l, t, to_kernel=False)),
+    Rewrite("dilation ignored", "Dilation d spreads the kernel taps d apart (d − 1 zeros between them).",
+            lambda n, l, t: _dilation(n, l, t, None)),
+    Rewrite("dilation misread (off by one)",
+            "Dilation d puts the taps d apart, i.e. d − 1 gaps between them, not d.",
+            lambda n, l, t: _dilation(n, l, t, 1)),
+    Rewrite("MSE summed instead of averaged", "PyTorch's mse_loss takes the mean over entries, not the sum.",
+            _mse("_mse_sum")),
+    Rewrite("an extra ½ in the MSE", "This loss has no ½ factor: it is the plain mean of squared errors.",
+            _mse("_mse_half")),
+    Rewrite("the ½ factor", "This lesson's loss has no ½ in front: check the loss as defined in the graph.",
+            _half_loss, root_only=True),
+    Rewrite("sum instead of mean", "The loss averages (mean), it does not sum.", _swap_reduction("mean", "sum")),
+    Rewrite("mean instead of sum", "The loss sums, it does not average.", _swap_reduction("sum", "mean")),
+    Rewrite("multiply-accumulates instead of FLOPs",
+            "That counts multiply-accumulates (MACs); a MAC is 2 FLOPs (a multiply and an add).", _macs),
+    Rewrite("PyTorch's FLOP count instead of this convention",
+            "That is PyTorch's count, 2 per multiply-add; summing k products takes only k − 1 additions.",
+            _plain_flops),
+    Rewrite("bits instead of bytes", "That is in bits; a byte is 8 bits.", _bytes_as("bits")),
+    Rewrite("elements instead of bytes", "That counts numbers; multiply by the bytes per number.",
+            _bytes_as("elements")),
+    Rewrite("float64 instead of float32", "float32 takes 4 bytes per number, not 8.", _bytes_as("float64")),
+]
+
+
+def cross_entropy_inputs(lesson) -> list[tuple[str, ast.expr]]:
+    """(logits name, target) for every cross_entropy(z, t) whose logits are a plain name."""
+    found = []
+    for a in lesson.graph:
+        for node in ast.walk(a.expr.tree):
+            if _fname(node) == "cross_entropy" and node.args and isinstance(node.args[0], ast.Name):
+                found.append((node.args[0].id, node.args[1] if len(node.args) > 1 else None))
+    return found
+
+
+def softmax_of(lesson, tree: ast.AST) -> list[tuple[str, str]]:
+    """(logits, probabilities) when the ask is softmax(z) or a graph name bound to softmax(z)."""
+    node = tree
+    name = None
+    if isinstance(tree, ast.Name):
+        name = tree.id
+        lines = [a for a in lesson.graph if a.target == name]
+        node = lines[-1].expr.tree if lines else None
+    if _fname(node) == "softmax" and node.args and isinstance(node.args[0], ast.Name):
+        return [(node.args[0].id, name or "p")]
+    return []
