@@ -83,3 +83,12 @@ def test_a_drill_run_keeps_streak_accuracy_and_what_went_wrong():
     labels = dict(run.summary())
     assert labels[f"{first.id.rsplit('-drill-', 1)[0]}: {step}"] == 1
     assert labels["mistake: sign flipped"] == 1
+
+
+def test_drawn_options_keep_the_text_the_lesson_wrote():
+    from tutor.core.drill_draw import draw_givens, rng_for
+    from tutor.core.expr.syntax import DRILL_CALLS, parse_expr
+
+    drill = {"w": parse_expr("choice([pi/6, 2*pi/3, -1, 0.5], (8,))", DRILL_CALLS)}
+    drawn = draw_givens(drill, rng_for("t", 3))["w"]
+    assert set(drawn) <= {"pi/6", "2*pi/3", -1, 0.5} and len(drawn) == 8

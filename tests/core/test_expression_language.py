@@ -130,3 +130,21 @@ def test_errors_name_the_graph_line():
     with pytest.raises(LessonErrors) as info:
         live("a = x\nb = conv2d(x, a, stride=5, padding=-1)", "x = [1, 2]")
     assert "graph line 2" in str(info.value)
+
+
+def test_reductions_along_a_dim():
+    assert value("sum(M, dim=0)", given="M = [[1, 2], [3, 4]]") == [4, 6]
+    assert value("max(M, dim=1)", given="M = [[1, 2], [3, 4]]") == [2, 4]
+
+
+def test_same_padding_is_not_counted_as_flops_of_the_layer():
+    given = 'x = "zeros(1, 3, 8, 8)"\nw = "zeros(4, 3, 3, 3)"'
+    assert value("flops(y)", "y = conv2d(x, w, padding=same_padding(x, w))", given) == 2 * 27 * 4 * 8 * 8
+
+
+def test_combined_counts_are_checked_as_whole_numbers():
+    l = live("y = conv2d(x, w)", 'x = "zeros(1, 1, 4, 4)"\nw = "zeros(1, 1, 3, 3)"',
+             {"ops": "flops(y) - numel(y)", "dim": "shape(y)[2] * 2", "v": "sum(y) - 1"})
+    assert l.expected("ops").kind == "integer" and l.expected("dim").kind == "integer"
+    assert l.expected("v").kind == "value"
+    assert l.check("ops", str(2 * 9 * 4 - 4 + 1)).status == "wrong"  # off by one is wrong, not rounding

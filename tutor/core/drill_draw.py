@@ -27,7 +27,24 @@ def draw_givens(drill: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return out
 
 
+def _draws(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and n.func.id in ("randint", "choice") for n in ast.walk(node))
+
+
+def _fixed(node: ast.AST, text: str) -> Any:
+    """A part with nothing to draw: numbers stay numbers, anything else keeps the lesson's own text."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        return -node.operand.value
+    if isinstance(node, ast.List):
+        return [_fixed(e, text) for e in node.elts]
+    return ast.get_source_segment(text, node) or ast.unparse(node)
+
+
 def _draw(node: ast.AST, text: str, rng: random.Random) -> Any:
+    if not _draws(node):
+        return _fixed(node, text)
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -41,8 +58,7 @@ def _draw(node: ast.AST, text: str, rng: random.Random) -> Any:
         return _combine(op, _draw(node.left, text, rng), _draw(node.right, text, rng))
     if isinstance(node, ast.Call) and node.func.id in ("randint", "choice"):
         return _call(node, text, rng)
-    # Anything else (pi, sqrt(2), ...) is kept as its own text for the lesson to evaluate.
-    return ast.get_source_segment(text, node) or ast.unparse(node)
+    raise ExprError("draws may only be combined with + - * / ** and lists")
 
 
 def _shape(node: ast.AST | None) -> tuple[int, ...]:

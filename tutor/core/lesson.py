@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import keyword
 import math
 import re
@@ -56,12 +57,9 @@ class Step:
     @property
     def kind(self) -> str:
         """'shape', 'integer' or 'value': how an answer is read and compared."""
-        top = self.ask.top_call()
-        if top == "shape":
+        if self.ask.top_call() == "shape":
             return "shape"
-        if top in names.INTEGER_ASKS:
-            return "integer"
-        return "value"
+        return "integer" if _counts(self.ask.tree) else "value"
 
 
 @dataclass(frozen=True)
@@ -103,6 +101,19 @@ class Lesson:
             if a.target not in seen:
                 seen.append(a.target)
         return seen
+
+
+def _counts(tree: ast.AST) -> bool:
+    """Whole-number asks: counts (numel, bytes, flops...), shape entries, and + - * of them."""
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
+        return tree.func.id in names.INTEGER_ASKS
+    if isinstance(tree, ast.Subscript):
+        return isinstance(tree.value, ast.Call) and getattr(tree.value.func, "id", None) == "shape"
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Add, ast.Sub, ast.Mult)):
+        sides = (tree.left, tree.right)
+        whole = [s for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, int)]
+        return all(_counts(s) or s in whole for s in sides) and len(whole) < 2
+    return False
 
 
 class _Collector:

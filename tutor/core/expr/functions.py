@@ -66,7 +66,7 @@ def _reduce(fn: Callable, name: str) -> Builder:
         if d is None:
             return fn(t)
         out = fn(t, dim=d, keepdim=bool(keepdim))
-        return out.values if hasattr(out, "values") else out
+        return out if isinstance(out, torch.Tensor) else out.values  # max/min(dim=) give (values, indices)
 
     return plain(run, 1, 2)
 
@@ -220,14 +220,27 @@ def _same_padding(s: Scope, x: Value, w: Value, stride: Value = 1, dilation: Val
     spatial = 2 if wt.dim() in (2, 4) else 1
     xt, wt, _ = _exercise_layout(xt, wt, spatial)
     conv = F.conv2d if spatial == 2 else F.conv1d
-    xm, wm = torch.empty(xt.shape, device="meta"), torch.empty(wt.shape, device="meta")
     st, dl = limits.as_int(stride, "stride"), limits.as_int(dilation, "dilation")
     reach = max(wt.shape[-spatial:]) * dl
-    for pad in range(reach + 1):
-        out = conv(xm, wm, stride=st, padding=pad, dilation=dl)
-        if tuple(out.shape[-spatial:]) == tuple(xt.shape[-spatial:]):
-            return pad
+    with _uncounted():  # trial shapes are not part of the layer: flops() must not count them
+        xm, wm = torch.empty(xt.shape, device="meta"), torch.empty(wt.shape, device="meta")
+        for pad in range(reach + 1):
+            out = conv(xm, wm, stride=st, padding=pad, dilation=dl)
+            if tuple(out.shape[-spatial:]) == tuple(xt.shape[-spatial:]):
+                return pad
     raise ExprError("same_padding: no symmetric padding keeps the size with this stride")
+
+
+def _uncounted():
+    """Suspends dispatch modes such as the FLOP counter; a no-op if torch moves the helper."""
+    try:
+        from torch.utils._python_dispatch import _disable_current_modes
+
+        return _disable_current_modes()
+    except ImportError:  # pragma: no cover - depends on the torch version
+        import contextlib
+
+        return contextlib.nullcontext()
 
 
 def _cross_entropy(s: Scope, logits: Value, target: Value) -> torch.Tensor:

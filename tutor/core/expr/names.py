@@ -17,7 +17,7 @@ LAYERS = frozenset(
 # Only meaningful in a step's `ask` (they differentiate, train or measure the graph).
 ASK_ONLY = frozenset({"grad", "jacobian", "shape", "sgd", "flops", "bytes"})
 # Only meaningful in a `[drill]` value (they draw random numbers).
-DRILL_ONLY = frozenset({"randint", "choice", "uniform"})
+DRILL_ONLY = frozenset({"randint", "choice"})
 
 FUNCTIONS = ELEMENTWISE | REDUCTIONS_AND_SHAPE | LAYERS | ASK_ONLY | DRILL_ONLY
 # What a learner may call in a typed answer: constants folded to numbers.
