@@ -211,7 +211,7 @@ def cmd_progress(args, extra) -> int:
     from tutor.core.progress import ProgressStore
 
     with ProgressStore.open() as store:
-        if store.warning:
+        if store.warning and args.export:  # the summary's footer shows it; an export must stay clean
             print(f"tutor: {store.warning}", file=sys.stderr)
         if args.export == "csv":
             store.export_csv(sys.stdout)
