@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from tutor.core.graph_model import INPUT, OP, PARAM, build_graph, render_graph, resolve_loss
+from tutor.core.graph_model import INPUT, OP, PARAM, build_graph, resolve_loss
+from tutor.core.graph_render import render_graph
 from tutor.core.lesson import load_lesson, parse_lesson
 from tutor.core.values import NodeValue
 
