@@ -1,0 +1,127 @@
+"""The Textual app: holds the catalog and progress store, opens screens, warms PyTorch up off the UI thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+
+from tutor import _start_time
+from tutor.app.commands import QUIT, TutorCommands, app_bindings
+from tutor.app.screens.lesson_list import LessonListScreen
+from tutor.core.catalog import Catalog, Entry
+from tutor.core.progress import ProgressStore
+
+
+class TutorApp(App[int]):
+    CSS_PATH = Path(__file__).with_name("tutor.tcss")
+    TITLE = "tutor"
+    COMMANDS = {TutorCommands}
+    BINDINGS = app_bindings([QUIT])
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        store: ProgressStore | None = None,
+        start: Entry | None = None,
+        start_step: str | None = None,
+        drill_seed: int | None = None,
+    ):
+        super().__init__()
+        self.catalog = catalog
+        self._owns_store = store is None
+        self.store = store if store is not None else ProgressStore.open()
+        self.start = start
+        self.start_step = start_step
+        self.drill_seed = drill_seed
+        self.torch_state = "loading"  # "loading" | "ready" | "failed: <why>"
+        self.started_ms: float | None = None
+        # No animations and no blinking: every redraw costs bandwidth over SSH.
+        self.animation_level = "none"
+
+    def on_mount(self) -> None:
+        self.push_screen(LessonListScreen())
+        if self.start is not None:
+            self.open_lesson(self.start.id, self.start_step, entry=self.start)
+        self.call_after_refresh(self._painted)
+
+    def on_unmount(self) -> None:
+        if self._owns_store:
+            self.store.close()  # every answer is already committed; this retries any unsaved write
+
+    def _painted(self) -> None:
+        self.started_ms = _start_time.elapsed_ms()
+        self.log.info(f"started in {self.started_ms:.0f} ms")
+        self._refresh_status()
+        self.warm_up_torch()  # only now: the first screen never waits for torch
+
+    @work(thread=True, group="torch", exit_on_error=False)
+    def warm_up_torch(self) -> None:
+        # Importing the live evaluator imports torch (about a second); the first screen is up already.
+        try:
+            import tutor.core.live  # noqa: F401
+        except Exception as error:  # noqa: BLE001 - a missing or broken torch must not end the app
+            self.call_from_thread(self._torch_loaded, f"failed: {error}")
+        else:
+            self.call_from_thread(self._torch_loaded, "ready")
+
+    def _torch_loaded(self, state: str) -> None:
+        self.torch_state = state
+        self.log.info(f"PyTorch {state}")
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        for screen in self.screen_stack:
+            if hasattr(screen, "show_status"):
+                screen.show_status()
+
+    def status_text(self) -> str:
+        started = f"Started in {self.started_ms:.0f} ms" if self.started_ms is not None else "Starting"
+        torch = {"loading": "loading PyTorch…", "ready": "PyTorch ready"}.get(
+            self.torch_state, f"PyTorch could not be loaded ({self.torch_state[8:]})")
+        return f"{started} · {torch}"
+
+    def resume_point(self) -> tuple[Entry, str] | None:
+        """The lesson and step this learner was last on, if that lesson still loads."""
+        position = self.store.last_position()
+        if position is None:
+            return None
+        lesson_id, step_id = position
+        for entry in self.catalog.entries:
+            if entry.id == lesson_id and entry.lesson is not None:
+                return entry, step_id
+        return None
+
+    def continue_learning(self) -> None:
+        resume = self.resume_point()
+        if resume is not None:
+            self.open_lesson(resume[0].id, resume[1])
+            return
+        first = next((e for e in self.catalog.entries if e.lesson is not None), None)
+        if first is not None:
+            self.open_lesson(first.id)
+        else:
+            self.bell()
+
+    def open_lesson(self, lesson_id: str, step_id: str | None = None, *, entry: Entry | None = None) -> None:
+        """Shows a lesson on top of the lesson list (closing any lesson already open)."""
+        from tutor.app.screens.lesson import LessonScreen
+
+        if entry is None:
+            entry = next((e for e in self.catalog.entries if e.id == lesson_id and e.lesson), None)
+        if entry is None or entry.lesson is None:
+            self.notify(f"No lesson {lesson_id!r} to open.", severity="error")
+            return
+        while not isinstance(self.screen, LessonListScreen) and len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.push_screen(LessonScreen(entry, step_id))
+
+    def next_entry(self, entry: Entry) -> Entry | None:
+        """The lesson after this one in the catalog's order (topic by topic), if any."""
+        loaded = [e for e in self.catalog.entries if e.lesson is not None]
+        ids = [e.id for e in loaded]
+        if entry.id in ids and ids.index(entry.id) + 1 < len(loaded):
+            return loaded[ids.index(entry.id) + 1]
+        return None

@@ -1,0 +1,51 @@
+"""The base of every full screen: bindings from its command list, help, and a 'too small' notice."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Static
+
+from tutor.app.commands import Command, screen_commands
+
+
+class TutorScreen(Screen):
+    """Subclasses set TUTOR_COMMANDS (and BINDINGS = bindings(TUTOR_COMMANDS)) and compose_body()."""
+
+    TUTOR_COMMANDS: tuple[Command, ...] = ()
+    HELP_TITLE = "tutor"
+    HELP_NOTE = ""  # one sentence the help window adds for this screen
+    MIN_SIZE = (60, 20)
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_body()
+        yield Static(id="too-small")
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def on_screen_resume(self) -> None:
+        # the terminal may have been resized while another screen was on top
+        self._fit()
+
+    def _fit(self) -> None:
+        width, height = self.app.size
+        need_w, need_h = self.MIN_SIZE
+        small = width < need_w or height < need_h
+        self.set_class(small, "-too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"Make the terminal at least {need_w}×{need_h} for this view "
+                f"(it is {width}×{height} now).\nCtrl+Q quits."
+            )
+
+    def action_help(self) -> None:
+        from tutor.app.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.HELP_TITLE, screen_commands(self), self.HELP_NOTE))

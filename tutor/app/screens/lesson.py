@@ -1,0 +1,272 @@
+"""A lesson: prose and givens, the steps, and the answer box that checks each step against PyTorch."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Input, Static
+
+from tutor.app.commands import (
+    BACK, CHECK, GRAPH, HELP_F1, HINT, NEXT, PALETTE, PREV, QUIT, REVEAL, SCROLL_DOWN, SCROLL_UP,
+    TRAIN, bindings,
+)
+from tutor.app.screens.base import TutorScreen
+from tutor.app.screens.lesson_answers import AnswerFlow
+from tutor.app.screens.live_handle import LiveHandle
+from tutor.app.screens.messages import LiveBuilt
+from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
+from tutor.app.widgets.feedback import earlier_view, error_view, finish_view
+from tutor.app.widgets.lesson_text import givens_text, intro_text
+from tutor.app.widgets.step_list import StepList, step_strip
+from tutor.core.catalog import Entry
+from tutor.core.latex import to_unicode
+
+GRADIENT_CALLS = {"grad", "jacobian"}
+
+
+@dataclass
+class StepSession:
+    """What this visit has done on one step, restored when the learner comes back to it."""
+
+    hints_shown: int = 0
+    answer: str = ""
+    feedback: Text | None = None
+    done: bool = False          # correct or revealed: Enter moves on
+    pending: str | None = None  # an answer being checked
+    since: float = 0.0          # when the step was shown or last checked
+
+
+class LessonScreen(AnswerFlow, TutorScreen):
+    TUTOR_COMMANDS = (CHECK, HINT, REVEAL, GRAPH, TRAIN, PREV, NEXT, BACK, SCROLL_UP, SCROLL_DOWN,
+                      HELP_F1, PALETTE, QUIT)
+    BINDINGS = bindings(TUTOR_COMMANDS)
+    HELP_TITLE = "lesson"
+    HELP_NOTE = ("Letters always go into the answer box, so every action here has an F-key, "
+                 "Ctrl key or Enter/Esc/PgUp/PgDn.")
+    MIN_SIZE = (60, 20)
+
+    def __init__(self, entry: Entry, step_id: str | None = None):
+        super().__init__()
+        self.entry = entry
+        self.lesson = entry.lesson
+        self.handle = LiveHandle(self.lesson)
+        self.sessions = {s.id: StepSession() for s in self.lesson.steps}
+        self.start_step = step_id
+        self.index = 0
+        self.states: dict[str, str] = {}
+        self.finished = False
+        self.warned: str | None = None  # the progress-store warning already shown
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="title-bar")
+        with VerticalScroll(id="body"):
+            yield Static(intro_text(self.lesson), id="intro")
+            yield Static(givens_text(self.lesson, {}), id="givens")
+            yield StepList(id="steps")
+        with Vertical(id="step-panel"):
+            yield Static(id="prompt")
+            yield Static(id="hints")
+            with Horizontal(id="answer-row"):
+                yield Static("answer ›", id="answer-label")
+                yield AnswerInput(id="answer", placeholder="your answer")
+            yield AnswerPreview(id="preview")
+            with VerticalScroll(id="feedback-box"):
+                yield Static(id="feedback")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        for box in self.query(VerticalScroll):
+            box.can_focus = False  # keys stay with the answer box; PgUp/PgDn scroll the text
+        self.states = self.current_states()
+        self.index = self._start_index()
+        self.go_to(self.index)
+        self.call_after_refresh(self._build_live)  # paint first, then import torch in a worker
+
+    def _fit(self) -> None:
+        super()._fit()
+        # explanations get 40% of the height, in cells: a vh max-height inside an auto-height
+        # panel makes Textual size the panel by the full text, pushing it under the footer
+        self.query_one("#feedback-box").styles.max_height = max(6, self.app.size.height * 2 // 5)
+
+    def current_states(self) -> dict[str, str]:
+        """Each step's 'solved' | 'revealed' | 'attempted', from the store (a drill keeps its own)."""
+        return self.app.store.step_states(self.lesson.id)
+
+    def _remember_position(self, step_id: str) -> None:
+        # only a lesson the list can reopen; a drill variant or a file outside the catalog cannot
+        if any(e.id == self.lesson.id and e.lesson is not None for e in self.app.catalog.entries):
+            self.app.store.set_position(self.lesson.id, step_id)
+
+    def _start_index(self) -> int:
+        ids = [s.id for s in self.lesson.steps]
+        if self.start_step in ids:
+            return ids.index(self.start_step)
+        unsolved = [n for n, s in enumerate(ids) if self.states.get(s) not in ("solved", "revealed")]
+        return unsolved[0] if unsolved else 0
+
+    # ---- live evaluation -------------------------------------------------------------
+
+    @work(thread=True, group="live", exit_on_error=False)
+    def _build_live(self) -> None:
+        self.handle.build()
+        given_values = {}
+        if self.handle.live is not None:
+            expression_givens = [k for k, v in self.lesson.given.items() if hasattr(v, "text")]
+            if expression_givens:
+                try:
+                    values = self.handle.call(lambda live: live.node_values())
+                    given_values = {k: values[k] for k in expression_givens if k in values}
+                except Exception:  # noqa: BLE001 - the givens still show as written
+                    pass
+        self.post_message(LiveBuilt(given_values))
+
+    def on_live_built(self, message: LiveBuilt) -> None:
+        self.query_one("#givens", Static).update(givens_text(self.lesson, message.given_values))
+        self.show_status()
+        if self.handle.error:
+            self._show_feedback(error_view(self.handle.error))
+
+    @property
+    def step(self):
+        return self.lesson.steps[self.index]
+
+    @property
+    def session(self) -> StepSession:
+        return self.sessions[self.step.id]
+
+    # ---- showing a step --------------------------------------------------------------
+
+    def go_to(self, index: int) -> None:
+        self.index = max(0, min(index, len(self.lesson.steps) - 1))
+        self.finished = False
+        step, session = self.step, self.session
+        session.since = time.monotonic()
+        self._remember_position(step.id)
+        self.query_one("#prompt", Static).update(self._prompt_text())
+        self._show_hints()
+        answer = self.query_one(AnswerInput)
+        answer.value = session.answer
+        answer.cursor_position = len(session.answer)
+        answer.focus()
+        self.query_one(AnswerPreview).show(session.answer, step.kind)
+        self._show_feedback(session.feedback or earlier_view(self.states.get(step.id)))
+        self._show_steps()
+        self.refresh_bindings()
+
+    def _prompt_text(self) -> Text:
+        n, total = self.index + 1, len(self.lesson.steps)
+        text = Text.assemble((f"Step {n}/{total} · {self.step.id}", "bold"), "  ")
+        text.append(to_unicode(self.step.prompt))
+        return text
+
+    def _show_steps(self) -> None:
+        self.query_one(StepList).show(self.lesson.steps, self.states, self.index)
+        self.show_status()
+
+    def _show_hints(self) -> None:
+        hints, shown = self.step.hints, self.session.hints_shown
+        widget = self.query_one("#hints", Static)
+        widget.display = shown > 0
+        widget.update(Text("\n".join(
+            f"Hint {k + 1}/{len(hints)}: {to_unicode(h)}" for k, h in enumerate(hints[:shown])
+        ), "italic"))
+
+    def _show_feedback(self, text: Text | None) -> None:
+        self.query_one("#feedback", Static).update(text or "")
+        self.query_one("#feedback-box").scroll_home(animate=False)
+
+    def show_status(self) -> None:
+        """Title bar: the lesson, the step, and whether PyTorch is still loading."""
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(no_wrap=True, justify="right")
+        if not self.handle.ready:
+            state = "loading PyTorch…"
+        elif self.handle.error:
+            state = "⚠ cannot evaluate"
+        else:
+            state = ""
+        strip = step_strip(self.lesson.steps, self.states, self.index)
+        where = f"{strip} step {self.index + 1}/{len(self.lesson.steps)}"
+        grid.add_row(Text(f"{self.lesson.topic} › {self.lesson.title}", "bold"),
+                     f" {state + ' · ' if state else ''}{where}")
+        self.query_one("#title-bar", Static).update(grid)
+
+    @on(Input.Changed, "#answer")
+    def _preview(self, event: Input.Changed) -> None:
+        self.query_one(AnswerPreview).show(event.value, self.step.kind)
+
+    # ---- moving around ---------------------------------------------------------------
+
+    def action_prev_step(self) -> None:
+        if self.index > 0:
+            self.go_to(self.index - 1)
+
+    def action_next_step(self) -> None:
+        if self.index < len(self.lesson.steps) - 1:
+            self.go_to(self.index + 1)
+        else:
+            self._finish()
+
+    def _finish(self) -> None:
+        nxt = self.app.next_entry(self.entry)
+        self._show_feedback(finish_view(self.lesson, self.states, nxt.title if nxt else None))
+        self.finished = True
+
+    def _open_next_lesson(self) -> None:
+        nxt = self.app.next_entry(self.entry)
+        if nxt is None:
+            self.action_back()
+        else:
+            self.app.open_lesson(nxt.id)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_scroll_body(self, direction: int) -> None:
+        # a long explanation just shown is what is being read; otherwise the lesson text
+        feedback = self.query_one("#feedback-box", VerticalScroll)
+        target = feedback if feedback.max_scroll_y > 0 else self.query_one("#body", VerticalScroll)
+        if direction < 0:
+            target.scroll_page_up(animate=False)
+        else:
+            target.scroll_page_down(animate=False)
+
+    # ---- other views -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "train":
+            return self.lesson.train is not None
+        if action == "prev_step":
+            return True if self.index > 0 else None
+        return True
+
+    def reached_gradients(self) -> bool:
+        """True once the learner is at (or past) the first step that asks for a gradient."""
+        for n, step in enumerate(self.lesson.steps):
+            if step.ask.calls() & GRADIENT_CALLS:
+                furthest = max([self.index] + [k for k, s in enumerate(self.lesson.steps)
+                                               if s.id in self.states])
+                return furthest >= n
+        return False
+
+    def action_graph(self) -> None:
+        from tutor.app.screens.graph import GraphScreen
+
+        self.app.push_screen(GraphScreen(self.lesson, self.handle, self.reached_gradients()))
+
+    def action_train(self) -> None:
+        from tutor.app.screens.train import TrainScreen
+
+        # the learner's latest answer to each step, from earlier sessions too, for their own update
+        answers = {a.step_id: a.answer for a in self.app.store.attempts()
+                   if a.lesson_id == self.lesson.id and a.verdict != "wrong_shape"}
+        answers.update({sid: s.answer for sid, s in self.sessions.items() if s.answer.strip()})
+        self.app.push_screen(TrainScreen(self.lesson, answers))

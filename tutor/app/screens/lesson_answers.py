@@ -1,0 +1,144 @@
+"""The answering half of the lesson screen: checking answers, hints and reveal, recorded as they happen."""
+
+from __future__ import annotations
+
+import time
+
+from textual import work
+
+from tutor.app.screens.messages import Checked, Revealed, StepFailed
+from tutor.app.widgets.answer_box import AnswerInput
+from tutor.app.widgets.feedback import (
+    error_view, missing_view, reveal_view, unreadable_view, verdict_view, waiting_view,
+)
+from tutor.core.answer import parse_answer
+from tutor.core.errors import AnswerParseError
+
+
+class AnswerFlow:
+    """Mixed into LessonScreen, whose step, sessions, handle and display methods it uses.
+
+    Every LiveLesson call runs in a thread worker and comes back as a message; the progress
+    store is written on the UI thread when a result arrives, so a killed terminal loses nothing.
+    """
+
+    def action_check(self) -> None:
+        text = self.query_one(AnswerInput).value
+        session, step = self.session, self.step
+        if self.finished:
+            self._open_next_lesson()
+            return
+        settled = session.done or self.states.get(step.id) in ("solved", "revealed")
+        if settled and text.strip() in ("", session.answer.strip()):
+            self.action_next_step()
+            return
+        session.answer = text
+        if not text.strip():
+            self._show_feedback(missing_view())
+            return
+        try:
+            parse_answer(text, step.kind)
+        except AnswerParseError as err:
+            # no torch needed to say it cannot be read, and it is not an attempt
+            self._show_feedback(unreadable_view(err))
+            return
+        if session.pending == text:
+            return  # the same answer is already being checked
+        session.pending = text
+        seconds = round(time.monotonic() - session.since, 1)
+        if not self.handle.ready:
+            session.feedback = waiting_view("your answer is checked")
+            self._show_feedback(session.feedback)
+        self._check(step.id, text, seconds)
+
+    @work(thread=True, group="check", exit_on_error=False)
+    def _check(self, step_id: str, text: str, seconds: float) -> None:
+        try:
+            verdict = self.handle.call(lambda live: live.check(step_id, text))
+        except Exception as error:  # noqa: BLE001 - a lesson's failing math is shown, never a crash
+            self.post_message(StepFailed(step_id, str(error) or type(error).__name__))
+        else:
+            self.post_message(Checked(step_id, text, verdict, seconds))
+
+    def on_checked(self, message: Checked) -> None:
+        step = self.lesson.step(message.step_id)
+        session = self.sessions[step.id]
+        session.pending = None
+        verdict = message.verdict
+        if verdict.counts_as_attempt:
+            # written now, so a killed terminal loses nothing
+            self.app.store.record_attempt(
+                self.lesson.id, step.id, message.text, verdict.status, verdict.message,
+                topic=self.lesson.topic, step_kind=step.kind, mistake=verdict.mistake,
+                seconds=message.seconds, drill_seed=self.app.drill_seed,
+            )
+            self.states = self.current_states()
+            session.since = time.monotonic()
+        last = step is self.lesson.steps[-1]
+        session.feedback = verdict_view(verdict, message.text, step.kind, step.explain, last)
+        session.done = verdict.status == "correct"
+        self._after_result(step.id)
+
+    def on_step_failed(self, message: StepFailed) -> None:
+        session = self.sessions[message.step_id]
+        session.pending = None
+        session.feedback = error_view(message.error)
+        self._after_result(message.step_id)
+
+    def _after_result(self, step_id: str) -> None:
+        if step_id == self.step.id:
+            self._show_feedback(self.sessions[step_id].feedback)
+        self._show_steps()
+        warning = self.app.store.warning
+        if warning and warning != self.warned:  # once per new problem, not after every answer
+            self.notify(warning, severity="warning", timeout=30)
+        self.warned = warning
+
+    # ---- hints, reveal ---------------------------------------------------------------
+
+    def action_hint(self) -> None:
+        session, hints = self.session, self.step.hints
+        if not hints:
+            self.notify("This step has no hints. F3 reveals the answer.")
+            return
+        if session.hints_shown >= len(hints):
+            self.notify("That was the last hint. F3 reveals the answer.")
+            return
+        session.hints_shown += 1
+        self._show_hints()
+
+    def action_reveal(self) -> None:
+        from tutor.app.screens.confirm import ConfirmScreen
+
+        step_id = self.step.id
+        if self.states.get(step_id) in ("solved", "revealed"):
+            self._reveal(step_id, record=False)  # nothing left to give away
+            return
+        question = (f"Reveal the answer to step {self.index + 1} ({step_id})?\n"
+                    "It will be recorded as revealed, not solved.")
+        self.app.push_screen(ConfirmScreen(question, yes="Reveal", no="Keep trying"),
+                             lambda ok: self._reveal(step_id, record=True) if ok else None)
+
+    def _reveal(self, step_id: str, record: bool) -> None:
+        if not self.handle.ready:
+            self._show_feedback(waiting_view("the answer is shown"))
+        self._fetch_expected(step_id, record)
+
+    @work(thread=True, group="check", exit_on_error=False)
+    def _fetch_expected(self, step_id: str, record: bool) -> None:
+        try:
+            expected = self.handle.call(lambda live: live.expected(step_id))
+        except Exception as error:  # noqa: BLE001 - shown in the feedback area
+            self.post_message(StepFailed(step_id, str(error) or type(error).__name__))
+        else:
+            self.post_message(Revealed(step_id, expected, record))
+
+    def on_revealed(self, message: Revealed) -> None:
+        step = self.lesson.step(message.step_id)
+        if message.record:
+            self.app.store.record_reveal(self.lesson.id, step.id)
+            self.states = self.current_states()
+        session = self.sessions[step.id]
+        session.feedback = reveal_view(message.expected, step.explain, step is self.lesson.steps[-1])
+        session.done = True
+        self._after_result(step.id)

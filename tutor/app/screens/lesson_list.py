@@ -1,0 +1,93 @@
+"""The first screen: every topic and lesson with this learner's progress, and 'continue'."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Footer, OptionList, Static
+
+from tutor.app.commands import CONTINUE, HELP, OPEN, PALETTE, QUIT, bindings
+from tutor.app.screens.base import TutorScreen
+from tutor.app.widgets.lesson_list import CONTINUE_ID, LessonList, broken_reason
+
+
+class LessonListScreen(TutorScreen):
+    TUTOR_COMMANDS = (OPEN, CONTINUE, HELP, PALETTE, QUIT)
+    BINDINGS = bindings(TUTOR_COMMANDS)
+    HELP_TITLE = "lesson list"
+    MIN_SIZE = (50, 12)
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("tutor · the math under deep learning, by hand", id="title-bar")
+        yield Static(id="warning", markup=False)
+        yield LessonList(id="lessons")
+        yield Static(id="detail", markup=False)
+        yield Static(id="status-line", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_lessons()
+        self.query_one(LessonList).focus()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        # coming back from a lesson: statuses and the 'continue' row have changed
+        self.refresh_lessons()
+
+    def refresh_lessons(self) -> None:
+        app = self.app
+        lessons = self.query_one(LessonList)
+        keep = lessons.highlighted
+        lessons.show(app.catalog, app.store, app.resume_point())
+        if keep is not None and keep < lessons.option_count:
+            lessons.highlighted = keep
+        self.show_warning()
+        self.show_status()
+
+    def show_warning(self) -> None:
+        warning = self.app.store.warning
+        banner = self.query_one("#warning", Static)
+        banner.display = bool(warning)
+        banner.update(f"⚠ {warning}" if warning else "")
+
+    def show_status(self) -> None:
+        self.query_one("#status-line", Static).update(self.app.status_text())
+
+    @on(OptionList.OptionHighlighted)
+    def show_detail(self, event: OptionList.OptionHighlighted) -> None:
+        self.query_one("#detail", Static).update(self._detail(event.option_id))
+
+    def _detail(self, option_id: str | None) -> str:
+        catalog = self.app.catalog
+        if option_id == CONTINUE_ID:
+            return "Enter opens it; pick any lesson below with ↑/↓."
+        kind, _, ref = (option_id or "").partition(":")
+        if kind == "lesson":
+            entry = catalog.find(ref)
+            lesson = entry.lesson
+            credit = f" · {lesson.source}" if lesson.source else ""
+            train = " · has a training plot" if lesson.train else ""
+            return f"{entry.id} · {len(lesson.steps)} steps{train}{credit}"
+        if kind == "broken":
+            entry = catalog.entries[int(ref)]
+            return f"{entry.path} cannot be opened: {broken_reason(entry)}"
+        return ""
+
+    def action_open_selected(self) -> None:
+        lessons = self.query_one(LessonList)
+        if lessons.highlighted is None:
+            return
+        option = lessons.get_option_at_index(lessons.highlighted)
+        kind, _, ref = (option.id or "").partition(":")
+        if option.id == CONTINUE_ID:
+            self.action_continue()
+        elif kind == "lesson":
+            self.app.open_lesson(ref)
+        elif kind == "broken":
+            self.app.bell()
+            self.notify("This lesson file has errors (shown under the list); fix it and restart.",
+                        severity="warning")
+
+    def action_continue(self) -> None:
+        self.app.continue_learning()

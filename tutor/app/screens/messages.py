@@ -1,0 +1,59 @@
+"""Results that worker threads post back to the UI thread, one small message class each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+
+class LiveBuilt(Message):
+    """The lesson's LiveLesson is ready (or failed); carries the values of expression-valued givens."""
+
+    def __init__(self, given_values: dict[str, Any]):
+        super().__init__()
+        self.given_values = given_values
+
+
+class Checked(Message):
+    def __init__(self, step_id: str, text: str, verdict: Any, seconds: float | None):
+        super().__init__()
+        self.step_id = step_id
+        self.text = text
+        self.verdict = verdict
+        self.seconds = seconds
+
+
+class Revealed(Message):
+    def __init__(self, step_id: str, expected: Any, record: bool):
+        super().__init__()
+        self.step_id = step_id
+        self.expected = expected
+        self.record = record
+
+
+class StepFailed(Message):
+    """Checking or revealing a step raised: the lesson's math failed, or torch is unavailable."""
+
+    def __init__(self, step_id: str, error: str):
+        super().__init__()
+        self.step_id = step_id
+        self.error = error
+
+
+class GraphData(Message):
+    def __init__(self, values: dict[str, Any], grads: dict[str, Any] | None, error: str | None = None):
+        super().__init__()
+        self.values = values
+        self.grads = grads
+        self.error = error
+
+
+class TrainDone(Message):
+    """A finished SGD run (the screen ignores one whose settings are no longer current)."""
+
+    def __init__(self, run: Any, marker: float | None, error: str | None = None):
+        super().__init__()
+        self.run = run
+        self.marker = marker
+        self.error = error

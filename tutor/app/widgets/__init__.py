@@ -1,0 +1,1 @@
+"""Reusable widgets of the app; each module is imported where it is used, so opening one stays cheap."""

@@ -1,0 +1,77 @@
+"""A scrollable drawing of a lesson's computational graph, with forward values and gradients when known."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import ScrollableContainer
+from textual.widgets import Static
+
+from tutor.core.graph_model import GraphModel, build_graph
+from tutor.core.graph_render import render_graph
+from tutor.core.lesson import Lesson
+from tutor.core.values import NodeValue
+
+LOADING = "Values are loading (PyTorch)… givens show as the lesson writes them."
+
+
+class GraphView(ScrollableContainer, can_focus=True):
+    """The graph drawn for the view's width; arrow keys, PgUp/PgDn and Home/End scroll it."""
+
+    DEFAULT_CSS = """
+    GraphView {
+        height: 1fr;
+        overflow: auto auto;
+        scrollbar-gutter: stable;
+    }
+    GraphView > #graph-note {
+        color: $text-muted;
+        width: auto;
+    }
+    GraphView > #graph-lines {
+        width: auto;
+    }
+    """
+
+    def __init__(self, lesson: Lesson | GraphModel, *, ascii: bool = False,
+                 name: str | None = None, id: str | None = None, classes: str | None = None):
+        super().__init__(name=name, id=id, classes=classes)
+        self.model = lesson if isinstance(lesson, GraphModel) else build_graph(lesson)
+        self.ascii = ascii
+        self.values: dict[str, NodeValue] | None = None
+        self.grads: dict[str, NodeValue] | None = None
+        self.lines: list[str] = []     # the drawing as last shown, one string per terminal line
+        self._drawn_width = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(LOADING, id="graph-note", markup=False)
+        yield Static(id="graph-lines", markup=False)
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    def on_resize(self) -> None:
+        if self._width() != self._drawn_width:
+            self._redraw()
+
+    def update(self, values: dict[str, NodeValue] | None, grads: dict[str, NodeValue] | None = None) -> None:
+        """Shows forward values (and gradients, when given); None values means still loading."""
+        self.values, self.grads = values, grads
+        self._redraw()
+
+    @property
+    def loading(self) -> bool:
+        return self.values is None
+
+    def _width(self) -> int:
+        # the drawing never gets narrower than a readable box row, even in a cramped pane
+        return max(40, self.scrollable_content_region.width or 80)
+
+    def _redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        self._drawn_width = self._width()
+        self.lines = render_graph(self.model, self.values, self.grads, self._drawn_width, ascii=self.ascii)
+        note = self.query_one("#graph-note", Static)
+        note.display = self.loading
+        self.query_one("#graph-lines", Static).update(Text("\n".join(self.lines), no_wrap=True))

@@ -1,0 +1,39 @@
+"""The lesson's steps in order, each with its state, the current one pointed at."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from tutor.app.widgets.status_glyphs import step_state
+from tutor.core.latex import to_unicode
+from tutor.core.lesson import Step
+
+
+class StepList(Static):
+    def show(self, steps: tuple[Step, ...], states: dict[str, str], current: int) -> None:
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(width=1, no_wrap=True)   # ▶ current
+        grid.add_column(width=1, no_wrap=True)   # state glyph
+        grid.add_column(no_wrap=True)            # "2 dy_dw"
+        grid.add_column(width=8, no_wrap=True)   # state word
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        for n, step in enumerate(steps):
+            glyph, word, style = step_state(states.get(step.id))
+            here = n == current
+            grid.add_row(
+                Text("▶" if here else " ", "bold"),
+                Text(glyph, style),
+                Text(f"{n + 1} {step.id}", "bold" if here else ""),
+                Text(word, style),
+                Text(to_unicode(step.prompt).replace("\n", " "), "" if here else "dim"),
+            )
+        self.update(grid)
+
+
+def step_strip(steps: tuple[Step, ...], states: dict[str, str], current: int, limit: int = 20) -> str:
+    """Every step's state glyph in one short line, the current one as ▶: '✓✓▶○○'."""
+    if len(steps) > limit:
+        return ""
+    return "".join("▶" if n == current else step_state(states.get(s.id))[0] for n, s in enumerate(steps))

@@ -1,0 +1,16 @@
+"""One line under the loss plot: the settings, the loss it started and ended at, and the learner's update."""
+
+from __future__ import annotations
+
+from tutor.core.matrix_text import format_number
+
+
+def train_status(run, marker: float | None) -> str:
+    parts = [f"lr {run.lr:g} · {run.steps} steps"]
+    if run.losses:
+        parts.append(f"loss {format_number(run.losses[0])} → {format_number(run.losses[-1])}")
+    if getattr(run, "diverged", False):
+        parts.append("diverged: try a smaller lr (F2)")
+    if marker is not None:
+        parts.append(f"your one-step update: loss {format_number(marker)} (◆)")
+    return " · ".join(parts)
