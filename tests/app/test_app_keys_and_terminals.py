@@ -128,10 +128,11 @@ def test_open_starts_in_the_lesson_and_drill_in_the_topic(monkeypatch, lesson_di
     from tutor.app.app import TutorApp
 
     opened = []
-    monkeypatch.setattr(TutorApp, "run", lambda self, **kw: opened.append(self.start.id))
+    monkeypatch.setattr(TutorApp, "run", lambda self, **kw: opened.append(
+        (self.start.id if self.start else None, self.start_drill_topic, self.start_drill_seed)))
     tutor.app.run_app(lesson_ref="conv-test", extra_dirs=(str(lesson_dir),))
-    tutor.app.run_app(drill_topic="autograd-test", extra_dirs=(str(lesson_dir),))
-    assert opened == ["conv-test", "sine-neuron-test"]
+    tutor.app.run_app(drill_topic="autograd", drill_seed=12, extra_dirs=(str(lesson_dir),))
+    assert opened == [("conv-test", None, None), (None, "autograd", 12)]
     assert tutor.app.run_app(drill_topic="no-such-topic", extra_dirs=(str(lesson_dir),)) == 2
 
 

@@ -28,6 +28,7 @@ class TutorApp(App[int]):
         start: Entry | None = None,
         start_step: str | None = None,
         drill_seed: int | None = None,
+        drill_topic: str | None = None,
     ):
         super().__init__()
         self.catalog = catalog
@@ -35,16 +36,23 @@ class TutorApp(App[int]):
         self.store = store if store is not None else ProgressStore.open()
         self.start = start
         self.start_step = start_step
-        self.drill_seed = drill_seed
+        self.drill_seed = drill_seed  # the variant being drilled; stored with each drill attempt
+        self.start_drill_topic = drill_topic
+        self.start_drill_seed = drill_seed
         self.torch_state = "loading"  # "loading" | "ready" | "failed: <why>"
         self.started_ms: float | None = None
         # No animations and no blinking: every redraw costs bandwidth over SSH.
         self.animation_level = "none"
 
     def on_mount(self) -> None:
-        self.push_screen(LessonListScreen())
-        if self.start is not None:
+        # Opened straight into a lesson or a drill, the list is composed only if the learner goes
+        # back to it: composing both would delay the first paint.
+        if self.start_drill_topic is not None:
+            self.start_drill(self.start_drill_topic, self.start_drill_seed)
+        elif self.start is not None:
             self.open_lesson(self.start.id, self.start_step, entry=self.start)
+        else:
+            self.push_screen(LessonListScreen())
         self.call_after_refresh(self._painted)
 
     def on_unmount(self) -> None:
@@ -114,9 +122,40 @@ class TutorApp(App[int]):
         if entry is None or entry.lesson is None:
             self.notify(f"No lesson {lesson_id!r} to open.", severity="error")
             return
-        while not isinstance(self.screen, LessonListScreen) and len(self.screen_stack) > 2:
+        self._show_over_list(LessonScreen(entry, step_id))
+
+    def _show_over_list(self, screen) -> None:
+        """Shows a lesson or drill above the lesson list, replacing any lesson already open."""
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, LessonListScreen):
             self.pop_screen()
-        self.push_screen(LessonScreen(entry, step_id))
+        if len(self.screen_stack) == 2 and not isinstance(self.screen, LessonListScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def back_to_list(self) -> None:
+        """Leaves a lesson or drill for the list, composing the list if it was never shown."""
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+        else:
+            self.switch_screen(LessonListScreen())
+
+    def start_drill(self, topic: str, seed: int | None = None) -> None:
+        """An endless run of fresh variants of a topic; without a seed one is drawn (and shown)."""
+        import random
+
+        from tutor.app.screens.drill import DrillScreen
+        from tutor.core.drill import DrillError, DrillRun, resolve_topic
+
+        try:
+            lessons = resolve_topic(self.catalog, topic)
+        except DrillError as error:
+            self.notify(str(error), severity="error")
+            if not self.screen_stack[1:]:
+                self.push_screen(LessonListScreen())
+            return
+        seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
+        self._show_over_list(DrillScreen(DrillRun(lessons, seed), topic))
 
     def next_entry(self, entry: Entry) -> Entry | None:
         """The lesson after this one in the catalog's order (topic by topic), if any."""

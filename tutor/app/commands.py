@@ -49,6 +49,7 @@ PALETTE = Command("palette", "Commands", "Search every command by name", "ctrl+p
 # Lesson list
 OPEN = Command("open", "Open", "Open the highlighted lesson", "enter", "open_selected", priority=True)
 CONTINUE = Command("continue", "Continue", "Continue where you left off", "f2,c", "continue")
+DRILL = Command("drill", "Drill", "Drill the highlighted topic with fresh numbers, endlessly", "f3,d", "drill")
 
 # Lesson
 CHECK = Command("check", "Check", "Check the answer you typed", "enter", "check",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,7 +20,10 @@ from tutor.app.screens.messages import Checked, Revealed
 from tutor.core.catalog import Entry
 from tutor.core.drill import DrillRun
 
-NEW_NUMBERS = Command("new_numbers", "New numbers", "Skip to a fresh variant of this topic", "f8", "new_numbers")
+NEW_NUMBERS = Command("new_numbers", "New", "Skip to fresh numbers (a new variant of this topic)", "f8",
+                      "new_numbers")
+# 80 columns fit nine footer keys: Prev stays on its key and in help, off the footer
+PREV_QUIET = dataclasses.replace(PREV, show=False)
 END_DRILL = Command("end_drill", "End", "End the drill and see what went wrong", "escape", "back")
 AGAIN = Command("again", "Again", "Start another run of fresh variants", "enter,f2", "again", priority=True)
 LEAVE = Command("leave", "Back", "Back to the lesson list", "escape", "leave")
@@ -32,7 +37,7 @@ def _entry(run: DrillRun) -> Entry:
 class DrillScreen(LessonScreen):
     """The lesson screen on a drill variant; Enter after the last step brings fresh numbers."""
 
-    TUTOR_COMMANDS = (CHECK, HINT, REVEAL, GRAPH, TRAIN, PREV, NEXT, NEW_NUMBERS, END_DRILL,
+    TUTOR_COMMANDS = (CHECK, HINT, REVEAL, GRAPH, TRAIN, PREV_QUIET, NEXT, NEW_NUMBERS, END_DRILL,
                       SCROLL_UP, SCROLL_DOWN, HELP_F1, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
     HELP_TITLE = "drill"
@@ -47,13 +52,13 @@ class DrillScreen(LessonScreen):
         # attempts are stored with this variant's seed, so any of them can be replayed with --emit
         self.app.drill_seed = self.run.current_seed
         super().on_mount()
-        self.states = dict(self.drill_states)
-        self.go_to(0)
 
     def current_states(self) -> dict[str, str]:
         """A variant is always fresh: its states are this visit's, not the lesson's history."""
         return dict(self.drill_states)
 
+    # Textual calls every class's own handler along the MRO, this one first: the lesson screen's
+    # handler then records the attempt and redraws with the states kept here.
     def on_checked(self, message: Checked) -> None:
         verdict = message.verdict
         self.run.record(self.lesson, message.step_id, verdict.status, verdict.mistake)
@@ -61,13 +66,11 @@ class DrillScreen(LessonScreen):
             self.drill_states[message.step_id] = "solved"
         elif verdict.counts_as_attempt and message.step_id not in self.drill_states:
             self.drill_states[message.step_id] = "attempted"
-        super().on_checked(message)
 
     def on_revealed(self, message: Revealed) -> None:
         if message.record:
             self.run.record(self.lesson, message.step_id, "revealed")
             self.drill_states[message.step_id] = "revealed"
-        super().on_revealed(message)
 
     def show_status(self) -> None:
         grid = Table.grid(expand=True)
@@ -82,8 +85,8 @@ class DrillScreen(LessonScreen):
         self.query_one("#title-bar", Static).update(grid)
 
     def _finish(self) -> None:
-        text = Text("Variant done. ", "bold")
-        text.append(f"Enter: fresh numbers (seed {self.run.current_seed + 1}) · Esc: end the drill.")
+        text = Text.assemble(("Variant done. ", "bold"),
+                             f"Enter: fresh numbers (seed {self.run.current_seed + 1}) · Esc: end the drill.")
         self._show_feedback(text)
         self.finished = True
 
@@ -121,7 +124,7 @@ class DrillSummaryScreen(TutorScreen):
 
     def action_leave(self) -> None:
         self.app.drill_seed = None
-        self.app.pop_screen()
+        self.app.back_to_list()
 
 
 def summary_text(run: DrillRun, topic: str) -> Text:

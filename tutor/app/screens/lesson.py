@@ -66,8 +66,9 @@ class LessonScreen(AnswerFlow, TutorScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="title-bar")
         with VerticalScroll(id="body"):
+            # the numbers first: every step needs them, the intro is read once
+            yield Static(givens_text(self.lesson, {}, self._givens_width()), id="givens")
             yield Static(intro_text(self.lesson), id="intro")
-            yield Static(givens_text(self.lesson, {}), id="givens")
             yield StepList(id="steps")
         with Vertical(id="step-panel"):
             yield Static(id="prompt")
@@ -94,6 +95,9 @@ class LessonScreen(AnswerFlow, TutorScreen):
         # explanations get 40% of the height, in cells: a vh max-height inside an auto-height
         # panel makes Textual size the panel by the full text, pushing it under the footer
         self.query_one("#feedback-box").styles.max_height = max(6, self.app.size.height * 2 // 5)
+
+    def _givens_width(self) -> int:
+        return max(40, self.app.size.width - 4)  # the body's padding and scrollbar
 
     def current_states(self) -> dict[str, str]:
         """Each step's 'solved' | 'revealed' | 'attempted', from the store (a drill keeps its own)."""
@@ -128,7 +132,8 @@ class LessonScreen(AnswerFlow, TutorScreen):
         self.post_message(LiveBuilt(given_values))
 
     def on_live_built(self, message: LiveBuilt) -> None:
-        self.query_one("#givens", Static).update(givens_text(self.lesson, message.given_values))
+        self.query_one("#givens", Static).update(
+            givens_text(self.lesson, message.given_values, self._givens_width()))
         self.show_status()
         if self.handle.error:
             self._show_feedback(error_view(self.handle.error))
@@ -228,7 +233,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
             self.app.open_lesson(nxt.id)
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.app.back_to_list()
 
     def action_scroll_body(self, direction: int) -> None:
         # a long explanation just shown is what is being read; otherwise the lesson text

@@ -6,13 +6,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, OptionList, Static
 
-from tutor.app.commands import CONTINUE, HELP, OPEN, PALETTE, QUIT, bindings
+from tutor.app.commands import CONTINUE, DRILL, HELP, OPEN, PALETTE, QUIT, bindings
 from tutor.app.screens.base import TutorScreen
 from tutor.app.widgets.lesson_list import CONTINUE_ID, LessonList, broken_reason
 
 
 class LessonListScreen(TutorScreen):
-    TUTOR_COMMANDS = (OPEN, CONTINUE, HELP, PALETTE, QUIT)
+    TUTOR_COMMANDS = (OPEN, CONTINUE, DRILL, HELP, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
     HELP_TITLE = "lesson list"
     MIN_SIZE = (50, 12)
@@ -61,8 +61,10 @@ class LessonListScreen(TutorScreen):
     def _detail(self, option_id: str | None) -> str:
         catalog = self.app.catalog
         if option_id == CONTINUE_ID:
-            return "Enter opens it; pick any lesson below with ↑/↓."
+            return "Enter opens it; pick any lesson below with ↑/↓; F3 drills its topic."
         kind, _, ref = (option_id or "").partition(":")
+        if kind == "practice":
+            return "Fresh numbers, endlessly, in the topic you get wrong most; Esc ends the run."
         if kind == "lesson":
             entry = catalog.find(ref)
             lesson = entry.lesson
@@ -82,6 +84,8 @@ class LessonListScreen(TutorScreen):
         kind, _, ref = (option.id or "").partition(":")
         if option.id == CONTINUE_ID:
             self.action_continue()
+        elif kind == "practice":
+            self.app.start_drill(ref)
         elif kind == "lesson":
             self.app.open_lesson(ref)
         elif kind == "broken":
@@ -91,3 +95,18 @@ class LessonListScreen(TutorScreen):
 
     def action_continue(self) -> None:
         self.app.continue_learning()
+
+    def action_drill(self) -> None:
+        """Drills the topic of the highlighted row (a lesson, a topic header, or practice)."""
+        lessons = self.query_one(LessonList)
+        option = lessons.get_option_at_index(lessons.highlighted) if lessons.highlighted is not None else None
+        kind, _, ref = (option.id if option else "").partition(":")
+        catalog = self.app.catalog
+        if kind == "lesson":
+            topic = catalog.find(ref).topic
+        elif kind in ("practice", "topic"):
+            topic = ref
+        else:
+            resume = self.app.resume_point()
+            topic = resume[0].topic if resume else (catalog.topics() or [""])[0]
+        self.app.start_drill(topic)

@@ -54,11 +54,18 @@ def _pointer(on: bool) -> Text:
 
 def _rows(catalog: Catalog, store, resume: tuple[Entry, str] | None) -> list[tuple[str, Row, bool]]:
     rows: list[tuple[str, Row, bool]] = [(CONTINUE_ID, _continue_row(catalog, resume), False)]
+    practice = _practice_row(catalog, store)
+    if practice is not None:
+        rows.append(practice)
+    mastery = store.topic_mastery()
     for topic in catalog.topics():
         entries = catalog.in_topic(topic)
         statuses = {e.id: _status(store, e) for e in entries}
         done = sum(1 for s in statuses.values() if s == "solved")
         header = Text.assemble("  ", (topic, "bold underline"), f"   {done}/{len(entries)} lessons solved")
+        drilled = mastery.get(topic)
+        if drilled is not None and drilled.drill_attempts:
+            header.append(f" · drills {drilled.drill_accuracy:.0%} right of {drilled.drill_attempts}")
         rows.append((f"topic:{topic}", lambda on, header=header: header, True))
         for e in entries:
             index = catalog.entries.index(e)
@@ -68,6 +75,18 @@ def _rows(catalog: Catalog, store, resume: tuple[Entry, str] | None) -> list[tup
         empty = Text("  No lessons found. Point tutor at a folder with --lessons DIR.")
         rows.append(("topic:", lambda on: empty, True))
     return rows
+
+
+def _practice_row(catalog: Catalog, store) -> tuple[str, Row, bool] | None:
+    """'Practice what you miss most': a drill in the topic whose steps were missed most."""
+    drillable = {e.topic for e in catalog.entries if e.lesson is not None and e.lesson.drill}
+    missed = [m for m in store.most_missed(20) if m.topic in drillable]
+    if not missed:
+        return None
+    worst = missed[0]
+    text = Text.assemble(("Practice what you miss most: ", "bold"), f"drill {worst.topic}",
+                         (f" ({worst.step_id} missed {worst.misses}×)", "dim"))
+    return f"practice:{worst.topic}", lambda on: Text.assemble(_pointer(on), " ", text), False
 
 
 def _status(store, entry: Entry) -> str:

@@ -19,13 +19,42 @@ def intro_text(lesson: Lesson) -> Text:
     return text
 
 
-def givens_text(lesson: Lesson, computed: dict[str, NodeValue]) -> Text:
-    """Every given; one written as an expression shows its text and, once torch has run, its value."""
+GAP = "   "
+
+
+def givens_text(lesson: Lesson, computed: dict[str, NodeValue], width: int = 76) -> Text:
+    """Every given, side by side while they fit in `width` (24 rows leave no room for a column of them).
+
+    One written as an expression shows its text and, once torch has run, its value.
+    """
+    blocks = [_given(name, raw, computed.get(name)) for name, raw in lesson.given.items()]
     out = Text.assemble(("Given", "bold underline"), "\n")
-    for n, (name, raw) in enumerate(lesson.given.items()):
-        if n:
-            out.append("\n")
-        out.append_text(_given(name, raw, computed.get(name)))
+    out.append_text(pack(blocks, width))
+    return out
+
+
+def pack(blocks: list[Text], width: int) -> Text:
+    """Lays multi-line blocks out left to right, wrapping to a new band when the next would overflow."""
+    bands: list[list[list[Text]]] = [[]]
+    used = 0
+    for block in blocks:
+        lines = block.split("\n")
+        block_width = max(line.cell_len for line in lines)
+        if bands[-1] and used + len(GAP) + block_width > width:
+            bands.append([])
+            used = 0
+        used += (len(GAP) if bands[-1] else 0) + block_width
+        bands[-1].append([line + " " * (block_width - line.cell_len) for line in lines])
+    out = Text()
+    for b, band in enumerate(bands):
+        height = max(len(lines) for lines in band)
+        for row in range(height):
+            if b or row:
+                out.append("\n")
+            parts = [lines[row] if row < len(lines) else Text(" " * lines[0].cell_len) for lines in band]
+            line = Text(GAP).join(parts)
+            line.rstrip()
+            out.append_text(line)
     return out
 
 
