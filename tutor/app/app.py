@@ -9,9 +9,15 @@ from textual.app import App
 
 from tutor import _start_time
 from tutor.app.commands import QUIT, TutorCommands, app_bindings
-from tutor.app.screens.lesson_list import LessonListScreen
 from tutor.core.catalog import Catalog, Entry
 from tutor.core.progress import ProgressStore
+
+
+def _list_screen():
+    # imported when first shown: `tutor open` and `tutor drill` paint without composing the list
+    from tutor.app.screens.lesson_list import LessonListScreen
+
+    return LessonListScreen
 
 
 class TutorApp(App[int]):
@@ -52,7 +58,7 @@ class TutorApp(App[int]):
         elif self.start is not None:
             self.open_lesson(self.start.id, self.start_step, entry=self.start)
         else:
-            self.push_screen(LessonListScreen())
+            self.push_screen(_list_screen()())
         self.call_after_refresh(self._painted)
 
     def on_unmount(self) -> None:
@@ -126,9 +132,9 @@ class TutorApp(App[int]):
 
     def _show_over_list(self, screen) -> None:
         """Shows a lesson or drill above the lesson list, replacing any lesson already open."""
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, LessonListScreen):
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, _list_screen()):
             self.pop_screen()
-        if len(self.screen_stack) == 2 and not isinstance(self.screen, LessonListScreen):
+        if len(self.screen_stack) == 2 and not isinstance(self.screen, _list_screen()):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
@@ -138,7 +144,7 @@ class TutorApp(App[int]):
         if len(self.screen_stack) > 2:
             self.pop_screen()
         else:
-            self.switch_screen(LessonListScreen())
+            self.switch_screen(_list_screen()())
 
     def start_drill(self, topic: str, seed: int | None = None) -> None:
         """An endless run of fresh variants of a topic; without a seed one is drawn (and shown)."""
@@ -152,7 +158,7 @@ class TutorApp(App[int]):
         except DrillError as error:
             self.notify(str(error), severity="error")
             if not self.screen_stack[1:]:
-                self.push_screen(LessonListScreen())
+                self.push_screen(_list_screen()())
             return
         seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
         self._show_over_list(DrillScreen(DrillRun(lessons, seed), topic))

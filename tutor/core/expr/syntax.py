@@ -26,14 +26,14 @@ class Expr:
 
     def names(self) -> set[str]:
         """Variable names it reads (not function names, constants or dtypes)."""
-        called = {id(n.func) for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
-        return {
-            n.id
-            for n in ast.walk(self.tree)
-            if isinstance(n, ast.Name)
-            and id(n) not in called
-            and n.id not in names.CONSTANTS | names.DTYPES
-        }
+        found: set[str] = set()
+        called: set[int] = set()
+        for n in ast.walk(self.tree):  # breadth-first: a call is seen before its function name
+            if isinstance(n, ast.Call):
+                called.add(id(n.func))
+            elif isinstance(n, ast.Name) and id(n) not in called:
+                found.add(n.id)
+        return found - names.CONSTANTS - names.DTYPES
 
     def calls(self) -> set[str]:
         """Function names it calls."""

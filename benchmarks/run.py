@@ -1,0 +1,256 @@
+"""Measures what users feel (start-up, checking, training, memory) on this machine, against budgets.
+
+    python benchmarks/run.py            a readable table; exit 1 if a budget is missed
+    python benchmarks/run.py --json     the same, and the last line is one JSON object
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BUDGETS = {  # key: (limit, "<=")
+    "first_paint_over_torch_import": 0.5,
+    "check_p99_ms": 20.0,
+    "rss_over_baseline": 1.25,
+    "train_500_steps_and_plot_ms": 500.0,
+}
+START_LESSON = "sine-neuron"
+TRAIN_LESSON = "three-layer-softmax"  # the biggest graph
+REPEATS = 5  # start-up times on a shared machine spread; the median of five is steady
+
+
+# ---- probes: each runs in a fresh process and prints one JSON line ------------------------
+
+def probe_import_torch() -> dict:
+    import torch  # noqa: F401
+
+    return {"done": time.time()}
+
+
+def probe_baseline_rss() -> dict:
+    import textual.app  # noqa: F401
+    import torch  # noqa: F401
+
+    return {"rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+async def _open_app(lesson_id: str):
+    from tutor.app.app import TutorApp
+    from tutor.core.catalog import Catalog
+
+    catalog = Catalog.load()
+    return TutorApp(catalog, start=catalog.find(lesson_id))
+
+
+async def _until(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await asyncio.sleep(0.002)
+
+
+async def probe_first_verdict() -> dict:
+    app = await _open_app(START_LESSON)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(lambda: app.started_ms is not None)
+        painted = time.time()
+        await pilot.press("minus", "1", "enter")  # the first step's answer, typed at once
+        await _until(lambda: bool(app.store.attempts()))
+        return {"painted": painted, "verdict": time.time(), "app_started_ms": app.started_ms,
+                "torch_ready_at_paint": False}
+
+
+async def probe_train_and_rss() -> dict:
+    from tutor.app.screens.train import TrainScreen
+    from textual.widgets import Static
+
+    app = await _open_app(TRAIN_LESSON)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(lambda: app.torch_state == "ready")
+        lesson = app.catalog.lesson(TRAIN_LESSON)
+        screen = TrainScreen(lesson, {})
+        screen.steps = 500
+        started = time.perf_counter()
+        await app.push_screen(screen)
+        status = screen.query_one("#status-line", Static)
+        await _until(lambda: not str(status.render()).startswith("Running"))
+        await pilot.pause()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        text = str(status.render())
+    return {"train_ms": elapsed_ms, "status": text, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+PROBES = {"import_torch": probe_import_torch, "baseline_rss": probe_baseline_rss,
+          "first_verdict": probe_first_verdict, "train_and_rss": probe_train_and_rss}
+
+
+def run_probe(name: str) -> dict:
+    """Runs a probe in a fresh interpreter; adds the wall time it was spawned at."""
+    with tempfile.TemporaryDirectory() as data:
+        env = {**os.environ, "TUTOR_DATA_DIR": data, "TUTOR_LESSONS": ""}
+        spawned = time.time()
+        out = subprocess.run([sys.executable, __file__, "--probe", name], capture_output=True, text=True,
+                             env=env, cwd=ROOT, timeout=300)
+        ended = time.time()
+    if out.returncode != 0:
+        raise RuntimeError(f"probe {name} failed:\n{out.stderr[-2000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return {**result, "spawned": spawned, "ended": ended}
+
+
+# ---- in-process measurements ------------------------------------------------------------
+
+def answer_text(expected) -> str:
+    """The expected value typed in full precision, as a learner's correct answer."""
+    if expected.kind == "shape":
+        return "x".join(str(v) for v in expected.value) or "1"
+    if expected.kind == "integer":
+        return str(expected.value)
+    return json.dumps(expected.value)
+
+
+def wrong_text(expected) -> str:
+    if expected.kind == "shape":
+        return "x".join(str(v + 1) for v in expected.value) or "2"
+    if expected.kind == "integer":
+        return str(expected.value + 1)
+    return json.dumps(_bump(expected.value))
+
+
+def _bump(v):
+    return [_bump(i) for i in v] if isinstance(v, list) else v + 1.5
+
+
+def measure_checks() -> dict:
+    from tutor.core.catalog import Catalog
+    from tutor.core.live import LiveLesson
+
+    lessons = [e.lesson for e in Catalog.load().entries if e.lesson]
+    cases = []
+    for lesson in lessons:
+        live = LiveLesson(lesson)
+        for step in lesson.steps:
+            exp = live.expected(step.id)
+            cases += [(live, step.id, answer_text(exp)), (live, step.id, wrong_text(exp))]
+    first = []
+    for live, sid, text in cases:  # cold: the first wrong answer computes its named mistakes
+        t = time.perf_counter()
+        live.check(sid, text)
+        first.append((time.perf_counter() - t) * 1000)
+    warm = []
+    for _ in range(5):
+        for live, sid, text in cases:
+            t = time.perf_counter()
+            live.check(sid, text)
+            warm.append((time.perf_counter() - t) * 1000)
+    warm.sort()
+    return {"check_p50_ms": statistics.median(warm), "check_p99_ms": warm[int(len(warm) * 0.99) - 1],
+            "first_check_max_ms": max(first), "checks_measured": len(warm)}
+
+
+def measure_validate_and_drills() -> dict:
+    from tutor.cli_report import validate_paths
+    from tutor.core.catalog import BUILTIN_DIR, Catalog
+    from tutor.core.drill import resolve_topic, variant
+    from tutor.core.live import solve
+
+    validate_paths([BUILTIN_DIR])  # warm
+    t = time.perf_counter()
+    problems, files, _ = validate_paths([BUILTIN_DIR])
+    validate_ms = (time.perf_counter() - t) * 1000
+    catalog = Catalog.load()
+    topics = sorted({e.topic for e in catalog.entries if e.lesson and e.lesson.drill})
+    count, t = 0, time.perf_counter()
+    for seed in range(10):
+        for topic in topics:
+            results, errors = solve(variant(resolve_topic(catalog, topic), seed))
+            assert not errors
+            count += 1
+    per_s = count / (time.perf_counter() - t)
+    return {"validate_all_lessons_ms": validate_ms, "lessons_validated": files,
+            "lesson_problems": len(problems), "drill_variants_per_s": per_s}
+
+
+# ---- the report -------------------------------------------------------------------------
+
+def measure() -> dict:
+    torch_import = statistics.median(
+        r["ended"] - r["spawned"] for r in (run_probe("import_torch") for _ in range(REPEATS)))
+    verdicts = [run_probe("first_verdict") for _ in range(REPEATS)]
+    paint = statistics.median(v["painted"] - v["spawned"] for v in verdicts)
+    verdict = statistics.median(v["verdict"] - v["spawned"] for v in verdicts)
+    baseline = max(run_probe("baseline_rss")["rss_kb"] for _ in range(REPEATS))
+    trains = [run_probe("train_and_rss") for _ in range(REPEATS)]
+    results = {
+        "torch_import_s": torch_import,
+        "first_paint_s": paint,
+        "first_paint_over_torch_import": paint / torch_import,
+        "first_verdict_s": verdict,
+        "train_500_steps_and_plot_ms": statistics.median(t["train_ms"] for t in trains),
+        "rss_mb": max(t["rss_kb"] for t in trains) / 1024,
+        "baseline_rss_mb": baseline / 1024,
+        "rss_over_baseline": max(t["rss_kb"] for t in trains) / baseline,
+    }
+    results.update(measure_checks())
+    results.update(measure_validate_and_drills())
+    return results
+
+
+def machine() -> str:
+    import torch
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, "
+            f"torch {torch.__version__}")
+
+
+def report(results: dict) -> tuple[str, bool]:
+    rows, ok = [], True
+    for key, value in results.items():
+        limit = BUDGETS.get(key)
+        verdict = ""
+        if limit is not None:
+            passed = value <= limit
+            ok &= passed
+            verdict = f"{'ok' if passed else 'OVER'} (budget <= {limit:g})"
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        rows.append(f"| {key} | {shown} | {verdict} |")
+    head = f"Machine: {machine()}\n\n| measure | value | budget |\n|---|---|---|"
+    return head + "\n" + "\n".join(rows), ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of every measure")
+    parser.add_argument("--probe", choices=sorted(PROBES), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        probe = PROBES[args.probe]
+        result = asyncio.run(probe()) if asyncio.iscoroutinefunction(probe) else probe()
+        print(json.dumps(result))
+        return 0
+    results = measure()
+    table, ok = report(results)
+    print(table)
+    if args.json:
+        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
