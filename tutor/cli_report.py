@@ -77,12 +77,10 @@ def _rounded(value: Any) -> Any:
 
 
 def _prose(text: str) -> str:
-    try:
-        from tutor.core.latex import to_unicode
+    """Lesson prose for a plain terminal: LaTeX as Unicode, Markdown emphasis and code marks dropped."""
+    from tutor.core.latex import to_unicode
 
-        return to_unicode(text)
-    except ImportError:
-        return text
+    return to_unicode(text).replace("**", "").replace("`", "")
 
 
 def print_solution(lesson: Lesson, results: dict) -> None:
@@ -142,7 +140,7 @@ def print_grade(lesson: Lesson, report: dict, unknown: list[str]) -> None:
     print(f"{lesson.title}  [{lesson.id}]")
     width = max(len(s["id"]) for s in report["steps"])
     for s in report["steps"]:
-        print(f"  {_MARK.get(s['verdict'], '✗')} {s['id']:<{width}}  {s['verdict']:<11} {s['message']}")
+        print(f"  {_MARK.get(s['verdict'], '✗')} {s['id']:<{width}}  {s['verdict']:<11} {_prose(s['message'])}")
     print(f"{report['correct']}/{report['total']} correct")
     for key in unknown:
         print(f"tutor: note: the answers file has {key!r}, which is not a step of this lesson", file=sys.stderr)

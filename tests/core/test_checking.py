@@ -152,9 +152,9 @@ def test_shape_equivalences(typed, dims, verdict):
 
 
 @pytest.mark.parametrize("typed, message", [
-    ("24x4", "Not right: you gave 24×4, which looks transposed."),
-    ("4x25", "Not right: you gave 4×25; dimension 2 is off."),
-    ("4x24x1x2", "Not right: you gave 4×24×1×2, but the answer has 2 dimensions."),
+    ("24x4", "You gave 24×4, which looks transposed."),
+    ("4x25", "You gave 4×25; dimension 2 is off."),
+    ("4x24x1x2", "You gave 4×24×1×2, but the answer has 2 dimensions."),
 ])
 def test_wrong_shape_answers_say_what_is_off_without_giving_it_away(typed, message):
     verdict = check_answer(typed, Expected("shape", [4, 24], (2,)))

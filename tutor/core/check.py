@@ -174,7 +174,7 @@ def _check_shape(parsed: ParsedAnswer, expected: Expected) -> Verdict:
     if _canonical_dims(got) == _canonical_dims(want):
         return Verdict("correct", "Correct.", **shapes)
     # The dims are the answer here, so the message says what is off without naming them.
-    you_gave = f"Not right: you gave {shape_text(got)}"
+    you_gave = f"You gave {shape_text(got)}"
     if len(got) != len(want):
         count = f"{len(want)} dimension{'s' if len(want) != 1 else ''}"
         return Verdict("wrong", f"{you_gave}, but the answer has {count}.", **shapes)
@@ -213,9 +213,9 @@ def _places(flats: list[int], shape: tuple[int, ...]) -> str:
 def _wrong_message(wrong: list[int], shape: tuple[int, ...], kind: str) -> str:
     total = math.prod(shape)
     if total == 1 and kind == "integer":
-        return "Not right: this one must match exactly."
+        return "This count must match exactly."
     if total == 1:
-        return "Not right; check your working."
+        return "The value is off; check your working."
     if len(wrong) == total:
         return f"All {total} entries are off."
     verb = "is" if len(wrong) == 1 else "are"
