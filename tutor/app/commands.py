@@ -22,7 +22,7 @@ class Command:
     keys: str         # Textual key names, comma-separated; the first is the one displayed
     action: str       # an action of the screen (or "app.quit")
     show: bool = True  # shown in the footer
-    priority: bool = False  # for keys a focused widget would otherwise swallow (Enter)
+    priority: bool = False  # keys no focused widget may swallow; never Enter, which must wait its turn
 
     @property
     def key_label(self) -> str:
@@ -47,13 +47,16 @@ PALETTE = Command("palette", "Commands", "Search every command by name", "ctrl+p
                   "app.command_palette", show=False)
 
 # Lesson list
-OPEN = Command("open", "Open", "Open the highlighted lesson", "enter", "open_selected", priority=True)
+# Enter is not a priority key: a priority binding runs before keys already queued for the focused
+# widget, so "1⏎" arriving in one read would check an empty answer. The widgets' own Submitted /
+# OptionSelected events arrive in typing order instead.
+OPEN = Command("open", "Open", "Open the highlighted lesson", "enter", "open_selected")
 CONTINUE = Command("continue", "Continue", "Continue where you left off", "f2,c", "continue")
 DRILL = Command("drill", "Drill", "Drill the highlighted topic with fresh numbers, endlessly", "f3,d", "drill")
 
 # Lesson
 CHECK = Command("check", "Check", "Check the answer you typed", "enter", "check",
-                show=False, priority=True)
+                show=False)
 HINT = Command("hint", "Hint", "Show the next hint for this step", "f2", "hint")
 REVEAL = Command("reveal", "Reveal", "Show the answer (asks first; recorded as revealed)", "f3", "reveal")
 GRAPH = Command("graph", "Graph", "Show the computational graph with its values", "f4", "graph")

@@ -204,6 +204,11 @@ class LessonScreen(AnswerFlow, TutorScreen):
                      f" {state + ' · ' if state else ''}{where}")
         self.query_one("#title-bar", Static).update(grid)
 
+    @on(Input.Submitted, "#answer")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_check()
+
     @on(Input.Changed, "#answer")
     def _preview(self, event: Input.Changed) -> None:
         self.query_one(AnswerPreview).show(event.value, self.step.kind)

@@ -76,13 +76,20 @@ class LessonListScreen(TutorScreen):
             return f"{entry.path} cannot be opened: {broken_reason(entry)}"
         return ""
 
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.open_option(event.option.id)
+
     def action_open_selected(self) -> None:
         lessons = self.query_one(LessonList)
-        if lessons.highlighted is None:
-            return
-        option = lessons.get_option_at_index(lessons.highlighted)
-        kind, _, ref = (option.id or "").partition(":")
-        if option.id == CONTINUE_ID:
+        if lessons.highlighted is not None:
+            self.open_option(lessons.get_option_at_index(lessons.highlighted).id)
+
+    def open_option(self, option_id: str | None) -> None:
+        kind, _, ref = (option_id or "").partition(":")
+        option_id = option_id or ""
+        if option_id == CONTINUE_ID:
             self.action_continue()
         elif kind == "practice":
             self.app.start_drill(ref)

@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -25,6 +26,9 @@ class LessonList(OptionList):
     The highlighted row also gets a ▸, since a highlight drawn only as a background vanishes
     under NO_COLOR.
     """
+
+    # OptionList's own Enter is hidden; this one puts "Open" in the footer (it selects, in typing order)
+    BINDINGS = [Binding("enter", "select", "Open", tooltip="Open the highlighted lesson")]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
