@@ -103,3 +103,9 @@ def test_a_lessons_own_named_mistake():
 
 def test_a_plainly_wrong_answer_names_nothing():
     assert named(SINE, "dL_dw", "3 100")[0] is None
+
+
+def test_a_flipped_sign_is_named_before_a_coincidence_with_another_value():
+    # y = sin(2*pi) - 1 = -1; typing 1 is a sign slip even though b also equals 1
+    live = lesson("y = sin(w @ x) - b", 'x = [2, 1]\nw = ["pi/2", "pi"]\nb = 1', {"y": "y"})
+    assert named(live, "y", "1")[0] == "sign flipped"

@@ -45,7 +45,8 @@ def candidates(live, step) -> list[Candidate]:
     cache = live.__dict__.setdefault("_mistake_cache", {})
     if step.id not in cache:
         found: list[Candidate] = []
-        for source in (_lesson_mistakes, _rewritten, _other_quantities, _generic):
+        # most specific first: a sign flip is a likelier story than "that is the value of b"
+        for source in (_lesson_mistakes, _rewritten, _other_quantities, _generic, _node_values):
             for cand in source(live, step):
                 if len(found) < MAX_CANDIDATES:
                     found.append(cand)
@@ -111,6 +112,11 @@ def _other_quantities(live, step):
     for z, prob in rw.softmax_of(live.lesson, tree):
         yield Candidate("logits instead of probabilities",
                         f"Those are the logits {z}; apply softmax to turn them into probabilities.", env.get(z))
+
+
+def _node_values(live, step):
+    """The value of another node of the graph, given where this step asks for something else."""
+    tree, env = step.ask.tree, live.scope.env
     if step.kind == "value":
         asked = tree.id if isinstance(tree, ast.Name) else None
         for name, value in env.items():
