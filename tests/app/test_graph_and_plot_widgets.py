@@ -72,7 +72,7 @@ async def test_graph_view_says_values_are_loading_then_shows_them():
         assert "w · param" in shown and "= [pi/2, pi]" in shown
         view.update(VALUES, GRADS)
         await pilot.pause()
-        assert not view.loading and "loading" not in screen_text(app)
+        assert not view.awaiting_values and "loading" not in screen_text(app)
         assert any("∂L/∂w = [-12 -6]" in line for line in view.lines)
         assert max(map(len, view.lines)) <= 80
 

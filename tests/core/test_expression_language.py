@@ -148,3 +148,11 @@ def test_combined_counts_are_checked_as_whole_numbers():
     assert l.expected("ops").kind == "integer" and l.expected("dim").kind == "integer"
     assert l.expected("v").kind == "value"
     assert l.check("ops", str(2 * 9 * 4 - 4 + 1)).status == "wrong"  # off by one is wrong, not rounding
+
+
+def test_graph_nodes_built_from_constants_are_inputs_gradients_can_reach():
+    l = live("x = ones(3, 1)\nW = ones(2, 3)\nz = W @ x\nL = sum(z ** 2)", "n = 3",
+             {"g": "grad(L, W)", "j": "jacobian(z, x)"})
+    assert l.expected("g").value == [[6, 6, 6], [6, 6, 6]]   # dL/dW = 2 z x^T with z = [3, 3]
+    assert l.expected("j").value == [[1, 1, 1], [1, 1, 1]]   # W itself
+    assert set(l.node_grads()) >= {"x", "W", "z"}

@@ -81,6 +81,10 @@ class LiveLesson:
             except (RuntimeError, ValueError, TypeError, IndexError) as err:
                 reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
                 raise LessonErrors([LessonError(self._file, f"graph line {assignment.line}", reason)]) from None
+            if isinstance(value, torch.Tensor) and value.is_floating_point() and not value.requires_grad:
+                # built from constants only (x = ones(3, 1)): an input in all but name, so it is a leaf
+                # that gradients can be taken with respect to, like a given
+                value = value.detach().requires_grad_(True)
             scope.env[assignment.target] = value
         return scope
 

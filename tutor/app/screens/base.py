@@ -34,11 +34,20 @@ class TutorScreen(Screen):
         # the terminal may have been resized while another screen was on top
         self._fit()
 
+    _focus_before_small = None
+
     def _fit(self) -> None:
         width, height = self.app.size
         need_w, need_h = self.MIN_SIZE
         small = width < need_w or height < need_h
+        was_small = self.has_class("-too-small")
+        if small and not was_small:
+            # hiding the view drops keyboard focus; remember it to hand back when the terminal grows
+            self._focus_before_small = self.focused
         self.set_class(small, "-too-small")
+        if was_small and not small and self._focus_before_small is not None:
+            self.call_after_refresh(self._focus_before_small.focus)
+            self._focus_before_small = None
         if small:
             self.query_one("#too-small", Static).update(
                 f"Make the terminal at least {need_w}×{need_h} for this view "

@@ -60,7 +60,7 @@ class GraphView(ScrollableContainer, can_focus=True):
         self._redraw()
 
     @property
-    def loading(self) -> bool:
+    def awaiting_values(self) -> bool:  # not `loading`: that is Textual's, and blocks focus
         return self.values is None
 
     def _width(self) -> int:
@@ -73,5 +73,5 @@ class GraphView(ScrollableContainer, can_focus=True):
         self._drawn_width = self._width()
         self.lines = render_graph(self.model, self.values, self.grads, self._drawn_width, ascii=self.ascii)
         note = self.query_one("#graph-note", Static)
-        note.display = self.loading
+        note.display = self.awaiting_values
         self.query_one("#graph-lines", Static).update(Text("\n".join(self.lines), no_wrap=True))
