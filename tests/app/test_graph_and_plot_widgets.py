@@ -8,31 +8,11 @@ from tutor.app.widgets.graph_view import GraphView
 from tutor.app.widgets.loss_plot import LossPlot
 from tutor.core.lesson import parse_lesson
 from tutor.core.values import NodeValue
+from contract_example import contract_lesson_text
 
-SINE_NEURON = '''
-id = "sine-neuron"
-title = "A sine neuron"
-graph = """
-y = sin(w @ x) - b
-L = (y_hat - y) ** 2
-"""
+SINE_NEURON = contract_lesson_text()
 
-[given]
-x = [2, 1]
-w = ["pi/2", "pi"]
-b = 1
-y_hat = 2
 
-[[steps]]
-id = "forward"
-ask = "y"
-
-[train]
-loss = "L"
-params = ["w"]
-lr = 0.5
-steps = 40
-'''
 
 VALUES = {"x": NodeValue((2,), [2, 1]), "w": NodeValue((2,), [1.5708, 3.1416]), "b": NodeValue((), 1),
           "y_hat": NodeValue((), 2), "y": NodeValue((), -1.0), "L": NodeValue((), 9.0)}

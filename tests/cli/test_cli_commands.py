@@ -6,39 +6,13 @@ import sys
 
 import pytest
 
+from contract_example import contract_lesson_text
 from tutor.cli import main
 
-SINE = '''
-id = "sine-neuron-copy"
-title = "A sine neuron"
-graph = """
-y = sin(w @ x) - b
-L = (y_hat - y) ** 2
-"""
-[given]
-x = [2, 1]
-w = ["pi/2", "pi"]
-b = 1
-y_hat = 2
-alpha = 0.5
-[[steps]]
-id = "forward"
-ask = "y"
-[[steps]]
-id = "dy_dw"
-ask = "grad(y, w)"
-[[steps]]
-id = "loss"
-ask = "L"
-[[steps]]
-id = "dL_dw"
-ask = "grad(L, w)"
-[[steps]]
-id = "update"
-ask = "w - alpha * grad(L, w)"
-prompt = "Weights after one SGD step."
-tolerance = { rtol = 1e-3, atol = 1e-4 }
-'''
+# the contract's own example, under an id of its own so it cannot shadow the built-in lesson
+SINE = contract_lesson_text(id=('id = "sine-neuron"', 'id = "sine-neuron-copy"'))
+
+
 
 ALL_RIGHT = 'forward = "-1"\ndy_dw = "[2, 1]"\nloss = "9"\ndL_dw = "-12 -6"\nupdate = "[7.5708, 6.1416]"\n'
 

@@ -6,34 +6,12 @@ from tutor.core.graph_model import INPUT, OP, PARAM, build_graph, resolve_loss
 from tutor.core.graph_render import render_graph
 from tutor.core.lesson import load_lesson, parse_lesson
 from tutor.core.values import NodeValue
+from contract_example import contract_lesson_text
 
 LESSONS = Path(__file__).resolve().parents[2] / "tutor" / "lessons"
+SINE_NEURON = contract_lesson_text()
 
-SINE_NEURON = '''
-id = "sine-neuron"
-title = "A sine neuron"
-graph = """
-y = sin(w @ x) - b
-L = (y_hat - y) ** 2
-"""
 
-[given]
-x = [2, 1]
-w = ["pi/2", "pi"]
-b = 1
-y_hat = 2
-alpha = 0.5
-
-[[steps]]
-id = "forward"
-ask = "y"
-
-[train]
-loss = "L"
-params = ["w"]
-lr = 0.5
-steps = 40
-'''
 
 MLP = '''
 id = "mlp3"
@@ -94,9 +72,8 @@ def test_sine_neuron_nodes_edges_and_loss():
 
 
 def test_reassignment_and_augmented_assignment_chain_the_bindings():
-    text = SINE_NEURON.replace('y = sin(w @ x) - b\nL = (y_hat - y) ** 2',
-                               'h = w @ x\nh = sin(h)\nh -= b\nL = (y_hat - h) ** 2')
-    text = text.replace('ask = "y"', 'ask = "h"')
+    text = ('title = "t"\ngraph = """\nh = w @ x\nh = sin(h)\nh -= b\nL = (y_hat - h) ** 2\n"""\n'
+            '[given]\nx = [2, 1]\nw = [1, 2]\nb = 1\ny_hat = 2\n[[steps]]\nid = "h"\nask = "h"\n')
     model = build_graph(parse_lesson(text))
     ops = [n for n in model.nodes if n.kind == OP]
     assert [(n.id, n.display, n.inputs) for n in ops] == [

@@ -141,7 +141,7 @@ def load_lesson(path: str | Path, topic_default: str | None = None) -> Lesson:
     return parse_lesson(text, path, topic_default)
 
 
-def parse_lesson(text: str, path: Path | str = "<lesson>", topic_default: str | None = None) -> Lesson:
+def parse_lesson(text: str, path: Path | str = "lesson.toml", topic_default: str | None = None) -> Lesson:
     """Validates lesson TOML text; `path` names it in errors and gives the default id and topic."""
     path = Path(path)
     col = _Collector(str(path))
