@@ -220,3 +220,22 @@ async def wait_for_text(pilot, needle: str, timeout: float = 10.0) -> str:
         if needle in text or time.monotonic() > end:
             return text
         await pilot.pause(0.05)
+
+
+@pytest.fixture
+def torch_held(monkeypatch):
+    """Keeps each lesson's PyTorch evaluation waiting until the test sets the returned event."""
+    import threading
+
+    from tutor.app.screens.live_handle import LiveHandle
+
+    release = threading.Event()
+    real_build = LiveHandle.build
+
+    def held_build(handle):
+        release.wait(timeout=30)
+        real_build(handle)
+
+    monkeypatch.setattr(LiveHandle, "build", held_build)
+    yield release
+    release.set()

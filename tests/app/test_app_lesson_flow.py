@@ -1,10 +1,8 @@
 """A learner works through a lesson: answers checked live, hints, reveal, moving between steps."""
 
-import threading
 
 from conftest import answer, make_app, screen_text, settle, type_text
 
-from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.widgets.answer_box import AnswerInput
 from tutor.core.progress import ProgressStore
 
@@ -161,15 +159,8 @@ async def test_moving_between_steps_remembers_the_position(lesson_dir):
         assert app.store.last_position() == ("sine-neuron-test", "dy_dw")
 
 
-async def test_a_check_before_pytorch_is_ready_waits_visibly_then_resolves(lesson_dir, monkeypatch):
-    release = threading.Event()
-    real_build = LiveHandle.build
-
-    def slow_build(handle):
-        release.wait(timeout=30)
-        real_build(handle)
-
-    monkeypatch.setattr(LiveHandle, "build", slow_build)
+async def test_a_check_before_pytorch_is_ready_waits_visibly_then_resolves(lesson_dir, torch_held):
+    release = torch_held
     app = make_app(lesson_dir, "sine-neuron-test")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

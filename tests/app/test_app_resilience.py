@@ -6,7 +6,6 @@ run, no worker ended in an error, and the app has not exited with an error code.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -16,7 +15,6 @@ from tutor.app.screens.graph import GraphScreen
 from tutor.app.screens.help import HelpScreen
 from tutor.app.screens.lesson import GRADIENT_CALLS, LessonScreen
 from tutor.app.screens.lesson_list import LessonListScreen
-from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.screens.train import TrainScreen
 from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.graph_view import GraphView
@@ -165,15 +163,8 @@ async def test_the_lesson_list_says_too_small_and_comes_back(failed_workers):
 
 
 async def test_a_verdict_that_arrives_while_too_small_is_shown_when_the_terminal_grows(
-        monkeypatch, failed_workers):
-    release = threading.Event()
-    real_build = LiveHandle.build
-
-    def slow_build(handle):
-        release.wait(timeout=30)
-        real_build(handle)
-
-    monkeypatch.setattr(LiveHandle, "build", slow_build)
+        torch_held, failed_workers):
+    release = torch_held
     app = make_app(None, "sine-neuron")
     async with app.run_test(size=NORMAL) as pilot:
         await pilot.pause()
