@@ -54,8 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     extra = tuple(getattr(args, "lessons", ()) or ())
     command = args.command or "app"
     try:
-        handler = globals()[f"cmd_{command}"]
-        return handler(args, extra)
+        return COMMANDS[command](args, extra)
     except TutorError as err:
         print(f"tutor: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -224,3 +223,9 @@ def cmd_progress(args, extra) -> int:
             rows = [(e.id, e.topic, e.title, len(e.lesson.steps)) for e in catalog.entries if e.lesson]
             print(format_progress(store, rows))
     return EXIT_OK
+
+
+COMMANDS = {
+    "app": cmd_app, "open": cmd_open, "lessons": cmd_lessons, "solve": cmd_solve, "grade": cmd_grade,
+    "validate": cmd_validate, "drill": cmd_drill, "progress": cmd_progress,
+}

@@ -14,9 +14,6 @@ class Expected:
     value: Any                # float | nested list of floats | list[int] for a shape | int
     shape: tuple[int, ...]    # the value's shape; for kind "shape" the length of the list
 
-    def to_json(self) -> Any:
-        return self.value
-
 
 @dataclass(frozen=True)
 class NodeValue:

@@ -265,17 +265,13 @@ def _mse(s: Scope, a: Value, b: Value) -> torch.Tensor:
     return F.mse_loss(tensor(s, a), tensor(s, b).expand_as(tensor(s, a)))
 
 
-def _max_min(fn: Callable) -> Builder:
-    return _reduce(fn, "max")
-
-
 FUNCTIONS: dict[str, Builder] = {
     "sin": _elementwise(torch.sin), "cos": _elementwise(torch.cos), "tan": _elementwise(torch.tan),
     "exp": _elementwise(torch.exp), "log": _elementwise(torch.log), "sqrt": _elementwise(torch.sqrt),
     "abs": _elementwise(torch.abs), "tanh": _elementwise(torch.tanh),
     "sigmoid": _elementwise(torch.sigmoid), "relu": _elementwise(torch.relu),
     "sum": _reduce(torch.sum, "sum"), "mean": _reduce(torch.mean, "mean"),
-    "max": _max_min(torch.max), "min": _max_min(torch.min),
+    "max": _reduce(torch.max, "max"), "min": _reduce(torch.min, "min"),
     "numel": plain(_numel), "reshape": plain(_reshape, 2, 8), "flatten": plain(lambda s, x: tensor(s, x).reshape(-1)),
     "vec": plain(_vec), "unvec": plain(_unvec, 2, 2), "hom": plain(_hom),
     "cat": _sequence(torch.cat, "cat"), "stack": _sequence(torch.stack, "stack"),
@@ -290,6 +286,3 @@ FUNCTIONS: dict[str, Builder] = {
     "same_padding": plain(_same_padding, 2, 4),
 }
 
-
-def value_shape(v: Any) -> tuple[int, ...]:
-    return tuple(v.shape) if isinstance(v, torch.Tensor) else ()

@@ -14,7 +14,6 @@ MAX_NODES = 2000
 
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
 _UNARY = (ast.USub, ast.UAdd)
-_AUGOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 
 
 @dataclass(frozen=True)
