@@ -92,3 +92,10 @@ def test_drawn_options_keep_the_text_the_lesson_wrote():
     drill = {"w": parse_expr("choice([pi/6, 2*pi/3, -1, 0.5], (8,))", DRILL_CALLS)}
     drawn = draw_givens(drill, rng_for("t", 3))["w"]
     assert set(drawn) <= {"pi/6", "2*pi/3", -1, 0.5} and len(drawn) == 8
+
+
+def test_a_lessons_own_mistake_is_summed_up_by_its_first_sentence():
+    run = DrillRun(resolve_topic(CATALOG, "autograd"), seed=3)
+    lesson = run.current()
+    run.record(lesson, lesson.steps[0].id, "wrong", mistake="named by the lesson: You flipped the kernel")
+    assert ("mistake: You flipped the kernel", 1) in run.summary()

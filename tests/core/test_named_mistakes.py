@@ -98,7 +98,8 @@ def test_a_lessons_own_named_mistake():
     extra = '[[steps.mistakes]]\nwhen = "x + w"\nsay = "You added instead of multiplying."\n'
     live = lesson("y = x * w", "x = 3\nw = 4", {"y": "y"}, extra)
     mistake, message = named(live, "y", "7")
-    assert mistake == "named by the lesson" and "added instead of multiplying" in message
+    assert mistake == "named by the lesson: You added instead of multiplying"
+    assert "added instead of multiplying" in message
 
 
 def test_a_plainly_wrong_answer_names_nothing():

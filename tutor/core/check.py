@@ -21,6 +21,7 @@ MIN_SIGNIFICANT = 2      # fewer typed figures than this is "imprecise", not "co
 MAX_LISTED = 6           # entries named in one message; more would not be read
 
 OK, WRONG, IMPRECISE = "ok", "wrong", "imprecise"
+LESSON_OWN = "named by the lesson"  # Verdict.mistake prefix of a lesson's own [[steps.mistakes]]
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
 
-from tutor.core.check import check_answer
+from tutor.core.check import LESSON_OWN, check_answer
 from tutor.core.errors import TutorError
 from tutor.core.expr import mistake_rewrites as rw
 from tutor.core.values import Expected
 
 MAX_CANDIDATES = 60
+
+
+def short_label(say: str, limit: int = 60) -> str:
+    """The first sentence of a lesson's message, plain, for summaries and exports."""
+    first = re.split(r"(?<=[.!?])\s", say.strip(), maxsplit=1)[0].rstrip(".")
+    first = re.sub(r"[$*`\\]", "", first)
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ def _lesson_mistakes(live, step):
     for m in step.mistakes:
         value = _safely(lambda: live.evaluate(m.when))
         if value is not None:
-            yield Candidate("named by the lesson", m.say, value)
+            yield Candidate(f"{LESSON_OWN}: {short_label(m.say)}", m.say, value)
 
 
 def _rewritten(live, step):
