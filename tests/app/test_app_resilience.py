@@ -127,6 +127,17 @@ async def open_from_list(pilot, lesson_id: str) -> LessonScreen:
 # ---- resizing --------------------------------------------------------------------------
 
 
+
+async def back_to_the_lesson_and_answer(pilot, app, lesson, failed_workers) -> None:
+    """Esc from a view returns to the lesson, which still fits and still checks and records an answer."""
+    await pilot.press("escape")
+    await settle(pilot)
+    assert app.screen is lesson
+    assert_fits(app)
+    assert "✓ Correct." in await answer(pilot, "-1")
+    assert attempts(app, "sine-neuron") == [("forward", "-1", "correct")]
+    assert_healthy(app, failed_workers)
+
 async def test_the_lesson_says_too_small_at_40x12_and_comes_back_whole_at_80x24(failed_workers):
     app = make_app(None)
     async with app.run_test(size=NORMAL) as pilot:
@@ -260,13 +271,7 @@ async def test_the_graph_view_says_too_small_and_redraws_when_the_terminal_grows
         help_text = await visit_help(pilot, "computational graph")
         assert "Back to the lesson" in line_with(help_text, "Esc or F4")
 
-        await pilot.press("escape")
-        await settle(pilot)
-        assert app.screen is lesson
-        assert_fits(app)
-        assert "✓ Correct." in await answer(pilot, "-1")
-        assert attempts(app, "sine-neuron") == [("forward", "-1", "correct")]
-        assert_healthy(app, failed_workers)
+        await back_to_the_lesson_and_answer(pilot, app, lesson, failed_workers)
 
 
 async def test_the_training_view_says_too_small_and_replots_when_the_terminal_grows(failed_workers):
@@ -295,18 +300,12 @@ async def test_the_training_view_says_too_small_and_replots_when_the_terminal_gr
                             ("F7 or +", "Steps+"), ("Esc or F5", "Back")]:
             assert title in line_with(help_text, keys), (keys, title)
 
-        await pilot.press("escape")
-        await settle(pilot)
-        assert app.screen is lesson
-        assert_fits(app)
-        assert "✓ Correct." in await answer(pilot, "-1")
-        assert attempts(app, "sine-neuron") == [("forward", "-1", "correct")]
-        assert_healthy(app, failed_workers)
+        await back_to_the_lesson_and_answer(pilot, app, lesson, failed_workers)
 
 
 async def test_the_graph_view_scrolls_with_the_keyboard_before_and_after_a_resize(failed_workers):
-    # GraphView used to shadow Textual's Widget.loading, so it could not take focus when opened
-    # (fixed in 916a63d); a resize through too-small must not lose that focus either.
+    # the graph takes focus when opened even before its values arrive, and keeps it through a
+    # too-small terminal, so the keys always scroll a graph taller than the view
     app = make_app(None, "sine-neuron")
     async with app.run_test(size=NORMAL) as pilot:
         await wait_for_live(pilot, app.screen)
