@@ -134,9 +134,15 @@ async def back_to_the_lesson_and_answer(pilot, app, lesson, failed_workers) -> N
     await settle(pilot)
     assert app.screen is lesson
     assert_fits(app)
+    await an_answer_is_checked_and_recorded(pilot, app, failed_workers)
+
+
+async def an_answer_is_checked_and_recorded(pilot, app, failed_workers) -> None:
+    """The first step of sine-neuron takes a typed answer, says it is right, and stores it."""
     assert "✓ Correct." in await answer(pilot, "-1")
     assert attempts(app, "sine-neuron") == [("forward", "-1", "correct")]
     assert_healthy(app, failed_workers)
+
 
 async def test_the_lesson_says_too_small_at_40x12_and_comes_back_whole_at_80x24(failed_workers):
     app = make_app(None)
@@ -227,9 +233,7 @@ async def test_leaving_a_view_while_too_small_then_growing_gives_the_answer_box_
         assert_too_small(app, LessonScreen.MIN_SIZE, SMALL)
         await resize(pilot, NORMAL)
         assert_fits(app)
-        assert "✓ Correct." in await answer(pilot, "-1")
-        assert attempts(app, "sine-neuron") == [("forward", "-1", "correct")]
-        assert_healthy(app, failed_workers)
+        await an_answer_is_checked_and_recorded(pilot, app, failed_workers)
 
 
 async def test_the_lesson_list_takes_arrow_keys_again_after_the_terminal_grows_back(failed_workers):
