@@ -1,4 +1,4 @@
-"""A plain (non-editable) install must carry the built-in lessons and the app's stylesheet."""
+"""A plain (non-editable) install must carry every module, the built-in lessons and the stylesheet."""
 
 import subprocess
 import sys
@@ -11,13 +11,16 @@ import tutor.core.catalog as catalog  # torch depends on setuptools, so --no-bui
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_wheel_ships_every_lesson_and_the_stylesheet(tmp_path):
+def test_the_wheel_ships_every_module_lesson_and_the_stylesheet(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(tmp_path)], check=True, timeout=300, capture_output=True)
     (wheel,) = tmp_path.glob("tutor-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
+    assert catalog.BUILTIN_DIR == ROOT / "lessons"  # a checkout reads the top-level folder
     lessons = {f"tutor/lessons/{p.relative_to(catalog.BUILTIN_DIR).as_posix()}"
                for p in catalog.BUILTIN_DIR.rglob("*.toml")}
     assert len(lessons) >= 6
     assert lessons <= names
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tutor").rglob("*.py")}
+    assert modules - names == set(), "a package is missing from pyproject's [tool.setuptools] packages"
     assert "tutor/app/tutor.tcss" in names

@@ -9,7 +9,16 @@ from pathlib import Path
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.lesson import Lesson, load_lesson
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "lessons"
+def _builtin_dir() -> Path:
+    """The curriculum: lessons/ beside the package in a checkout, tutor/lessons inside a wheel."""
+    package = Path(__file__).resolve().parent.parent
+    checkout = package.parent / "lessons"
+    if (package.parent / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return package / "lessons"
+
+
+BUILTIN_DIR = _builtin_dir()
 MAX_FILES = 2000
 
 
