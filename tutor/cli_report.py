@@ -63,6 +63,8 @@ def format_number(x: float) -> str:
 def format_expected(value: Any, kind: str) -> str:
     if kind == "shape":
         return "×".join(str(v) for v in value) if value else "scalar (1×1)"
+    if kind == "graph":
+        return "\n            ".join(value.splitlines())
     if kind == "integer":
         return f"{value:,}".replace(",", " ") if abs(value) >= 10000 else str(value)
     if isinstance(value, list):
@@ -124,10 +126,12 @@ def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
     steps = []
     for step in lesson.steps:
         live.expected(step.id)  # a lesson error surfaces here, before any verdict
-        verdict = live.check(step.id, answers[step.id]) if step.id in answers else missing_verdict()
+        verdict = live.check(step.id, answers[step.id], earlier=answers) if step.id in answers else missing_verdict()
         entry = {"id": step.id, "verdict": verdict.status, "message": verdict.message}
         if verdict.mistake:
             entry["mistake"] = verdict.mistake
+        if getattr(verdict, "carried_from", ()):
+            entry["carried_from"] = list(verdict.carried_from)
         steps.append(entry)
     correct = sum(1 for s in steps if s["verdict"] == "correct")
     return {"lesson": lesson.id, "correct": correct, "total": len(steps), "steps": steps}

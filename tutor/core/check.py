@@ -36,6 +36,7 @@ class Verdict:
     expected_shape: tuple[int, ...] | None = None
     position: int | None = None                    # where the text stopped parsing, 0-based
     mistake: str | None = None                     # set by the named-mistake diagnoser
+    carried_from: tuple[str, ...] = ()             # earlier steps whose wrong answers this one follows from
 
     @property
     def counts_as_attempt(self) -> bool:

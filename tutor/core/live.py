@@ -181,8 +181,12 @@ class LiveLesson:
         step = self.lesson.step(step_id)
         where = f"step {step_id!r}"
         try:
-            value = self.evaluate(step.ask)
-            result = _as_expected(step, value)
+            if step.kind == "graph":
+                from tutor.core.graph_answer import expected_graph_value
+
+                result = expected_graph_value(self, step)
+            else:
+                result = _as_expected(step, self.evaluate(step.ask))
         except ExprError as err:
             raise LessonError(self._file, where, str(err)) from None
         except (RuntimeError, ValueError, TypeError, IndexError) as err:
@@ -198,20 +202,33 @@ class LiveLesson:
             fn = self._compiled_asks[expr.text] = compile_expr(expr)
         return fn(self.scope)
 
-    def check(self, step_id: str, text: str):
-        """Parses a typed answer once, checks it, and names a known mistake if one explains it."""
+    def check(self, step_id: str, text: str, earlier: dict[str, str] | None = None):
+        """Parses a typed answer once, checks it, and says what explains a wrong one.
+
+        `earlier` holds the learner's typed answers to other steps: a wrong answer that they lead to
+        is an error carried forward, named as such instead of as a new mistake.
+        """
         from tutor.core.answer import ParsedAnswer
+        from tutor.core.carried import carried_verdict
         from tutor.core.check import check_answer, read_answer
         from tutor.core.mistakes import diagnose
 
         step = self.lesson.step(step_id)
         expected = self.expected(step_id)
+        if step.kind == "graph":
+            from tutor.core.graph_answer import check_graph
+
+            return check_graph(self, step, text)
         parsed = read_answer(text, expected)
         if not isinstance(parsed, ParsedAnswer):
             return parsed  # missing or unreadable: a verdict already
         verdict = check_answer(parsed, expected, step.tolerance or self.lesson.tolerance)
         if verdict.status not in ("wrong", "wrong_shape"):
             return verdict
+        if earlier:
+            carried = carried_verdict(self, step, parsed, verdict, earlier)
+            if carried is not None:
+                return carried
         return diagnose(self, step, parsed, expected, verdict)
 
     # ---- for the graph view -----------------------------------------------------------
