@@ -248,7 +248,16 @@ def cmd_drill(args, extra) -> int:
         if args.seed is None:
             print("tutor: --emit needs --seed N (the variant to print)", file=sys.stderr)
             return EXIT_BAD_INPUT
-        sys.stdout.write(emit_variant(lessons, args.seed))
+        try:
+            text = emit_variant(lessons, args.seed)
+        except (ArithmeticError, ValueError, TypeError, IndexError, RecursionError, MemoryError) as err:
+            from tutor.core.drill import pick_lesson
+            from tutor.core.safe_text import unexpected
+
+            lesson = pick_lesson(lessons, args.seed)
+            print(f"tutor: {lesson.path or lesson.id}: [drill] seed {args.seed}: {unexpected(err)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        sys.stdout.write(text)
         return EXIT_OK
     from tutor.app import run_app
 

@@ -134,7 +134,12 @@ def solve_steps(lesson: Lesson) -> tuple[dict, list[LessonError]]:
     """Every step's expected value; a step that fails says so with file and step, and the rest still solve."""
     from tutor.core.live import LiveLesson
 
-    live = LiveLesson(lesson)
+    try:
+        live = LiveLesson(lesson)
+    except LessonErrors as errs:  # a given or graph line fails: every step would say the same
+        return {}, list(errs.errors)
+    except CONTAINED as err:
+        return {}, [LessonError(str(lesson.path or lesson.id), "[given]", unexpected(err))]
     results: dict = {}
     errors: list[LessonError] = []
     for step in lesson.steps:
@@ -153,7 +158,10 @@ def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
     from tutor.core.check import missing_verdict
     from tutor.core.live import LiveLesson
 
-    live = LiveLesson(lesson)
+    try:
+        live = LiveLesson(lesson)
+    except CONTAINED as err:
+        raise LessonErrors([LessonError(str(lesson.path or lesson.id), "[given]", unexpected(err))]) from None
     steps = []
     for step in lesson.steps:
         try:
@@ -287,6 +295,8 @@ def validate_file(path: Path, skip_non_lessons: bool = False) -> list[LessonErro
         return list(entry.errors)
     try:
         _, errors = solve_steps(entry.lesson)
+    except LessonErrors as errs:
+        return list(errs.errors)
     except Exception as err:  # noqa: BLE001  one file's failure is that file's error, not the run's
         return [LessonError(str(path), None, unexpected(err))]
     return errors

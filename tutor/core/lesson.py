@@ -16,13 +16,15 @@ from tutor.core.expr import names
 from tutor.core.expr.syntax import (
     ASK_CALLS, DRILL_CALLS, GIVEN_CALLS, Assignment, Expr, parse_expr, parse_graph,
 )
-from tutor.core.safe_file import MAX_LESSON_BYTES, FileRefused, loads_toml, out_of_range, read_text
+from tutor.core.safe_file import (
+    MAX_LESSON_BYTES, MAX_WHOLE_NUMBER, FileRefused, loads_toml, out_of_range, read_text,
+)
 from tutor.core.safe_text import clean_deep, unexpected
 
 MAX_STEPS = 200
 MAX_GRAPH_LINES = 500
 MAX_TRAIN_STEPS = 5000
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")  # at most 80: ids are table columns
 
 TOP_KEYS = {
     "id", "title", "topic", "order", "source", "dtype", "intro", "graph", "given",
@@ -179,9 +181,10 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
 
     lesson_id = _text(col, data, "id", path.stem, None)
     if not _ID.match(lesson_id):
-        col.add("id", f"{lesson_id!r} is not a usable id (letters, digits, '-', '_', '.')")
-    title = _text(col, data, "title", lesson_id, None)
-    topic = _text(col, data, "topic", topic_default or path.parent.name or "lessons", None)
+        col.add("id", f"{_short(lesson_id)!r} is not a usable id (at most 80 letters, digits, '-', '_', '.')")
+    # titles and topics are one line of a list: a newline in them would break the list's layout
+    title = " ".join(_text(col, data, "title", lesson_id, None).split()) or lesson_id
+    topic = " ".join(_text(col, data, "topic", topic_default or path.parent.name or "lessons", None).split())
     source = _text(col, data, "source", "", None)
     intro = _text(col, data, "intro", "", None)
     order = data.get("order", 0)
@@ -205,6 +208,8 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
     else:
         graph = _graph(col, graph_text, declared)
     known = declared | {a.target for a in graph}
+    if len(graph_text.splitlines()) > MAX_GRAPH_LINES:  # refused whole: no "undefined name" after it
+        known |= set(re.findall(r"[A-Za-z_]\w*", graph_text))
 
     steps = _steps(col, data.get("steps"), known)
     train = _train(col, data.get("train"), known, declared)
@@ -229,6 +234,10 @@ def _place(data: dict, keys: tuple) -> str:
         head = f"[{head}]"
     tail = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in rest)
     return f"{head} {tail.lstrip('.')}".strip() if tail else str(head)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _errors(col: _Collector, data: dict) -> LessonErrors:
@@ -294,7 +303,7 @@ def _shape_of(value: Any) -> tuple:
 def _value(col: _Collector, where: str, value: Any, calls: frozenset[str]) -> Any:
     if isinstance(value, str):
         try:
-            return parse_expr(value, calls)
+            return _parse(value, calls)
         except ExprError as err:
             col.add(where, str(err))
             return None
@@ -316,12 +325,31 @@ def _value(col: _Collector, where: str, value: Any, calls: frozenset[str]) -> An
     return value
 
 
+def _parse(text: str, calls: frozenset[str]) -> Expr:
+    """parse_expr, refusing numbers that would overflow or turn into inf in the middle of a check."""
+    expr = parse_expr(text, calls)
+    _check_numbers(expr)
+    return expr
+
+
+def _check_numbers(expr: Expr) -> None:
+    for node in ast.walk(expr.tree):
+        value = getattr(node, "value", None) if isinstance(node, ast.Constant) else None
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and abs(value) > MAX_WHOLE_NUMBER:
+            raise ExprError(f"whole number too large ({len(str(abs(value)))} digits; at most 2**53)",
+                            getattr(node, "col_offset", None))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ExprError("a number too large to be finite (such as 1e999)", getattr(node, "col_offset", None))
+
+
 def _list_expr(col: _Collector, where: str, items: list, calls: frozenset[str]) -> Expr | None:
     if any(i is None for i in items):
         return None
     text = "[" + ", ".join(i.text if isinstance(i, Expr) else repr(i) for i in items) + "]"
     try:
-        return parse_expr(text, calls)
+        return _parse(text, calls)
     except ExprError as err:  # each element was fine alone; together they can be too long
         col.add(where, str(err))
         return None
@@ -355,6 +383,7 @@ def _graph(col: _Collector, text: str, given: set[str]) -> list[Assignment]:
             continue
         try:
             (assignment,) = parse_graph(raw)  # one line at a time: parsing stays linear in the graph
+            _check_numbers(assignment.expr)
         except ExprError as err:
             col.add(f"graph line {number}", str(err).split(": ", 1)[-1])
             continue
@@ -382,9 +411,9 @@ def _steps(col: _Collector, raw: Any, known: set[str]) -> list[Step]:
     seen: set[str] = set()
     for index, table in enumerate(raw, start=1):
         sid = table.get("id")
-        where = f"step {sid!r}" if isinstance(sid, str) else f"step #{index}"
+        where = f"step {_short(sid)!r}" if isinstance(sid, str) else f"step #{index}"
         if not isinstance(sid, str) or not _ID.match(sid):
-            col.add(where, "needs an id: letters, digits, '-', '_' or '.'")
+            col.add(where, "needs an id: at most 80 letters, digits, '-', '_' or '.'")
             continue
         if sid in seen:
             col.add(where, "this id is used by an earlier step; ids must be unique")
@@ -396,7 +425,7 @@ def _steps(col: _Collector, raw: Any, known: set[str]) -> list[Step]:
             col.add(where, "needs an 'ask': the expression whose value the learner computes")
             continue
         try:
-            ask = parse_expr(ask_text, ASK_CALLS)
+            ask = _parse(ask_text, ASK_CALLS)
         except ExprError as err:
             col.add(where, f"ask: {err}")
             continue
@@ -426,7 +455,7 @@ def _mistakes(col: _Collector, raw: Any, where: str, known: set[str]) -> list[Mi
             col.add(f"{where} mistake #{i}", "needs 'when' (an expression) and 'say' (the message)")
             continue
         try:
-            expr = parse_expr(when, ASK_CALLS)
+            expr = _parse(when, ASK_CALLS)
         except ExprError as err:
             col.add(f"{where} mistake #{i}", f"when: {err}")
             continue
@@ -461,7 +490,7 @@ def _train(col: _Collector, raw: Any, known: set[str], given: set[str]) -> Train
         return None
     loss = None
     try:
-        loss = parse_expr(str(raw.get("loss", "")), ASK_CALLS - names.ASK_ONLY)
+        loss = _parse(str(raw.get("loss", "")), ASK_CALLS - names.ASK_ONLY)
         if unknown := sorted(loss.names() - known):
             col.add("[train] loss", f"uses undefined {', '.join(map(repr, unknown))}")
     except ExprError as err:
