@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from tutor.core.errors import ExprError
 from tutor.core.expr import limits
-from tutor.core.expr.compile import Compiled, Compiler, Scope, Value, to_tensor
+from tutor.core.expr.compile import DTYPES, Compiled, Compiler, Scope, Value, to_tensor
 
 Builder = Callable[[Compiler, ast.Call], Compiled]
 
@@ -26,10 +26,18 @@ def plain(fn: Callable[..., Value], min_args: int = 1, max_args: int = 1) -> Bui
             raise ExprError(f"{name}() takes {want} argument{'s' if max_args != 1 else ''}, got {len(node.args)}",
                             node.col_offset)
         args = [compiler.compile(a) for a in node.args]
-        kwargs = {k.arg: compiler.compile(k.value) for k in node.keywords}
+        kwargs = {k.arg: _keyword(compiler, k) for k in node.keywords}
         return lambda s: fn(s, *(a(s) for a in args), **{k: v(s) for k, v in kwargs.items()})
 
     return build
+
+
+def _keyword(compiler: Compiler, kw: ast.keyword) -> Compiled:
+    """`dtype=float32` names the dtype even when the lesson has a value called float32."""
+    if kw.arg == "dtype" and isinstance(kw.value, ast.Name) and kw.value.id in DTYPES:
+        dtype = DTYPES[kw.value.id]
+        return lambda s: dtype
+    return compiler.compile(kw.value)
 
 
 def tensor(s: Scope, v: Value) -> torch.Tensor:

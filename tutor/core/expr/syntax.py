@@ -24,7 +24,7 @@ class Expr:
     tree: ast.expr
 
     def names(self) -> set[str]:
-        """Variable names it reads (not function names, constants or dtypes)."""
+        """Names it reads that the lesson must define (constants and dtypes may stand on their own)."""
         found: set[str] = set()
         called: set[int] = set()
         for n in ast.walk(self.tree):  # breadth-first: a call is seen before its function name
@@ -33,6 +33,11 @@ class Expr:
             elif isinstance(n, ast.Name) and id(n) not in called:
                 found.add(n.id)
         return found - names.CONSTANTS - names.DTYPES
+
+    def reads(self) -> set[str]:
+        """Every bare name it reads, constants included: a lesson's own `e` shadows the constant."""
+        called = {id(n.func) for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
+        return {n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name) and id(n) not in called}
 
     def calls(self) -> set[str]:
         """Function names it calls."""
@@ -73,12 +78,33 @@ def _parse(text: str, mode: str) -> ast.AST:
         raise ExprError(f"expression too long ({len(text)} characters; at most {MAX_TEXT})")
     if "\x00" in text:
         raise ExprError("expression contains a NUL character")
+    _refuse_non_ascii(text)
     try:
         return ast.parse(text.strip(), mode=mode)
     except SyntaxError as err:
         raise _syntax_error(err, text) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError("expression is nested too deeply") from None
+
+
+def _refuse_non_ascii(text: str) -> None:
+    """Python folds identifiers with NFKC (a fullwidth 'ｐｉ' would become 'pi'): refuse before parsing."""
+    if text.isascii():
+        return
+    stripped = text.strip()
+    for col, char in enumerate(stripped):
+        if not char.isascii():
+            if char.isidentifier() or ("a" + char).isidentifier():
+                end = col
+                while end < len(stripped) and ("a" + stripped[end]).isidentifier():
+                    end += 1
+                start = col
+                while start > 0 and ("a" + stripped[start - 1]).isidentifier():
+                    start -= 1
+                word = stripped[start:end]
+                raise ExprError(f"the name {word!r} has characters outside ASCII; "
+                                "names are ASCII letters, digits and '_'", col)
+            raise ExprError(f"the character {char!r} (U+{ord(char):04X}) is not part of the language", col)
 
 
 def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
@@ -208,8 +234,8 @@ def _parse_assignment(line: str, number: int) -> Assignment:
         target, op, value = stmt.target.id, _AUG_SYMBOL[type(stmt.op)], stmt.value
     else:
         raise ExprError("expected 'name = expression' (or +=, -=, *=, /=)")
-    if target.startswith("_") or target in names.CONSTANTS or target in names.FUNCTIONS:
-        raise ExprError(f"{target!r} cannot be assigned: it is a reserved name")
+    if target.startswith("_"):
+        raise ExprError(f"names may not start with '_': {target!r}")
     check_tree(value, GRAPH_CALLS)
     text = ast.get_source_segment(line, value) or line
     return Assignment(target, op, Expr(text, value), number)
