@@ -16,7 +16,7 @@ from tutor.core.expr.compile import CONTAINED, Compiled, Scope, binary, to_tenso
 from tutor.core.expr.meta import ShapesOnly
 from tutor.core.expr.optimize import train as optimizer_train
 from tutor.core.expr.special import compiler
-from tutor.core.expr.syntax import Expr
+from tutor.core.expr.syntax import Assignment, Expr
 from tutor.core.lesson import Lesson, Step
 from tutor.core.values import Expected, NodeValue
 
@@ -44,6 +44,58 @@ def plain_data(value: Any) -> tuple[tuple[int, ...], Any]:
     if isinstance(value, (int, float)):
         return (), float(value)
     raise ExprError(f"expected a number or a tensor, got {type(value).__name__}")
+
+
+def run_graph(lines: list[tuple[Assignment, Compiled]], start_values: dict[str, Any], dtype: torch.dtype,
+              budget: Any = None, pinned: dict[str, Any] | None = None, *, lesson: Any = None,
+              file: str = "lesson", meta: bool = False) -> Scope:
+    """Runs a graph's lines from the original givens: the one way any graph is executed.
+
+    `pinned` maps node names to values used instead of computing that node (a learner's own numbers,
+    an error carried forward); each becomes a fresh differentiable leaf. `budget` (a tutor.core.budget
+    Budget) is activated for the run when given. `lesson` is the LiveLesson that sgd() and flops() ask.
+    """
+    with _running(budget):
+        leaves = {name: _leaf(value, dtype) for name, value in (pinned or {}).items()}
+        scope = Scope(dtype, {**start_values, **leaves}, lesson, meta=meta)
+        for assignment, fn in lines:
+            target = assignment.target
+            if target in leaves:
+                scope.env[target] = leaves[target]
+                continue
+            try:
+                value = fn(scope)
+                if assignment.op != "=":
+                    op = getattr(ast, _AUG[assignment.op])
+                    value = binary(op, scope.env[target], value, dtype)
+            except ExprError as err:
+                raise LessonErrors([LessonError(file, f"graph line {assignment.line}", str(err))]) from None
+            except (*CONTAINED, KeyError) as err:
+                reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise LessonErrors([LessonError(file, f"graph line {assignment.line}", reason)]) from None
+            if isinstance(value, torch.Tensor) and value.is_floating_point() and not value.requires_grad:
+                # built from constants only (x = ones(3, 1)): an input in all but name, so it is a leaf
+                # that gradients can be taken with respect to, like a given
+                value = value.detach().requires_grad_(True)
+            scope.env[target] = value
+        return scope
+
+
+def _leaf(value: Any, dtype: torch.dtype) -> torch.Tensor:
+    tensor = value if isinstance(value, torch.Tensor) else torch.tensor(value, dtype=dtype)
+    tensor = tensor.detach().to(dtype).clone()
+    return tensor.requires_grad_(True) if tensor.is_floating_point() else tensor
+
+
+def _running(budget: Any):
+    """The budget's activation context, or a no-op when there is none (or no budget module)."""
+    if budget is None:
+        return contextlib.nullcontext()
+    try:
+        from tutor.core import budget as budgets
+    except ImportError:
+        return contextlib.nullcontext()
+    return budgets.running(budget)
 
 
 class LiveLesson:
@@ -128,25 +180,19 @@ class LiveLesson:
             raise LessonErrors(errors)
         return scope.env
 
-    def _run_graph(self, givens: dict[str, torch.Tensor], meta: bool = False) -> Scope:
-        scope = Scope(self.dtype, dict(givens), self, meta=meta)
-        for assignment, fn in self._lines:
-            try:
-                value = fn(scope)
-                if assignment.op != "=":
-                    op = getattr(ast, _AUG[assignment.op])
-                    value = binary(op, scope.env[assignment.target], value, self.dtype)
-            except ExprError as err:
-                raise LessonErrors([LessonError(self._file, f"graph line {assignment.line}", str(err))]) from None
-            except CONTAINED as err:
-                reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-                raise LessonErrors([LessonError(self._file, f"graph line {assignment.line}", reason)]) from None
-            if isinstance(value, torch.Tensor) and value.is_floating_point() and not value.requires_grad:
-                # built from constants only (x = ones(3, 1)): an input in all but name, so it is a leaf
-                # that gradients can be taken with respect to, like a given
-                value = value.detach().requires_grad_(True)
-            scope.env[assignment.target] = value
-        return scope
+    def _run_graph(self, givens: dict[str, torch.Tensor], pinned: dict[str, Any] | None = None,
+                   meta: bool = False) -> Scope:
+        return run_graph(self._lines, givens, self.dtype, pinned=pinned, lesson=self, file=self._file, meta=meta)
+
+    @property
+    def lines(self) -> list[tuple[Assignment, Compiled]]:
+        """The graph's lines with their compiled right-hand sides, in order."""
+        return self._lines
+
+    @property
+    def givens(self) -> dict[str, torch.Tensor]:
+        """The original given values (after overrides), as the leaves every run starts from."""
+        return self._givens
 
     def line_for(self, name: str) -> Compiled | None:
         """The compiled right-hand side of the last graph line assigning `name` (for flops)."""
@@ -245,15 +291,21 @@ class LiveLesson:
             return fn(self.scope)
 
     def check(self, step_id: str, text: str):
-        """Parses and checks a typed answer, naming a known mistake if it matches one."""
-        from tutor.core.check import check_answer
+        """Parses a typed answer once, checks it, and names a known mistake if one explains it."""
+        from tutor.core.answer import ParsedAnswer
+        from tutor.core.check import check_answer, read_answer
         from tutor.core.mistakes import diagnose
 
         step = self.lesson.step(step_id)
         expected = self.expected(step_id)
+        parsed = read_answer(text, expected)
+        if not isinstance(parsed, ParsedAnswer):
+            return parsed  # missing or unreadable: a verdict already
         with self._evaluation():
-            verdict = check_answer(text, expected, step.tolerance or self.lesson.tolerance)
-            return diagnose(self, step, text, expected, verdict)
+            verdict = check_answer(parsed, expected, step.tolerance or self.lesson.tolerance)
+            if verdict.status not in ("wrong", "wrong_shape"):
+                return verdict
+            return diagnose(self, step, parsed, expected, verdict)
 
     # ---- for the graph view -----------------------------------------------------------
 
