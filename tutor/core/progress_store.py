@@ -18,7 +18,7 @@ from tutor.core.progress_report import ATTEMPT_COLUMNS, ProgressReports
 FILE_NAME = "progress.sqlite3"
 BUSY_TIMEOUT_SECONDS = 5.0
 VERDICTS = ("correct", "wrong", "wrong_shape", "imprecise", "unparsed", "missing")
-STEP_KINDS = ("value", "shape", "integer")
+STEP_KINDS = ("value", "shape", "integer", "graph")
 
 # MIGRATIONS[n] takes a database from PRAGMA user_version n to n + 1; append, never edit.
 MIGRATIONS: list[tuple[str, ...]] = [
