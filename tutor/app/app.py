@@ -9,6 +9,7 @@ from textual.app import App
 
 from tutor import _start_time
 from tutor.app.commands import QUIT, TutorCommands, app_bindings
+from tutor.app.screens.messages import StoreWarning
 from tutor.core.catalog import Catalog, Entry
 from tutor.core.progress import ProgressStore
 
@@ -47,6 +48,9 @@ class TutorApp(App[int]):
         self.start_drill_seed = drill_seed
         self.torch_state = "loading"  # "loading" | "ready" | "failed: <why>"
         self.started_ms: float | None = None
+        self.exit_notices: list[str] = []  # what could not be saved, told after the app closes
+        # The writer thread reports a save problem (or its end) as it happens.
+        self.store.on_warning = lambda warning: self.post_message(StoreWarning(warning))
         # No animations and no blinking: every redraw costs bandwidth over SSH.
         self.animation_level = "none"
 
@@ -62,8 +66,17 @@ class TutorApp(App[int]):
         self.call_after_refresh(self._painted)
 
     def on_unmount(self) -> None:
+        self.store.on_warning = None
         if self._owns_store:
-            self.store.close()  # every answer is already committed; this retries any unsaved write
+            # Waits a few seconds for answers not saved yet; what is left is kept or named.
+            self.exit_notices = self.store.close()
+
+    def on_store_warning(self, message: StoreWarning) -> None:
+        if message.warning:
+            self.notify(message.warning, severity="warning", timeout=30)
+        for screen in self.screen_stack:
+            if hasattr(screen, "show_warning"):
+                screen.show_warning()
 
     def _painted(self) -> None:
         self.started_ms = _start_time.elapsed_ms()

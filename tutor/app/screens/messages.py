@@ -57,3 +57,11 @@ class TrainDone(Message):
         self.run = run
         self.marker = marker
         self.error = error
+
+
+class StoreWarning(Message):
+    """The progress store's writer met a problem saving (or got past it: warning is then None)."""
+
+    def __init__(self, warning: str | None):
+        super().__init__()
+        self.warning = warning
