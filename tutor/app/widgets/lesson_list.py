@@ -125,7 +125,18 @@ def _continue_row(catalog: Catalog, resume: tuple[Entry, str] | None, started: b
         entry, step_id = resume
         steps = [s.id for s in entry.lesson.steps]
         where = f"step {steps.index(step_id) + 1}/{len(steps)}" if step_id in steps else "start"
-        text = Text.assemble(("Continue where you left off: ", "bold"), entry.title, f" · {where}")
+        text = Text.assemble(("Continue where you left off: ", "bold"), entry.title)
+
+        def draw(on: bool) -> RenderableType:
+            # a long title is cut with an ellipsis; the step it points at always shows
+            grid = Table.grid(expand=True)
+            grid.add_column(width=2, no_wrap=True)
+            grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+            grid.add_column(no_wrap=True, justify="right")
+            grid.add_row(Text.assemble(_pointer(on), " "), text, f" {where}")
+            return grid
+
+        return draw
     elif started and any(e.lesson for e in catalog.entries):
         text = Text.assemble(("Every lesson is done. ", "bold"), "Open any to go over it, or drill a topic (F3).")
     else:
