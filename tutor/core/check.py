@@ -13,7 +13,7 @@ from tutor.core.values import Expected
 if TYPE_CHECKING:
     from tutor.core.lesson import Tolerance
 
-__all__ = ["Verdict", "check_answer", "format_shape", "missing_verdict"]
+__all__ = ["Verdict", "check_answer", "format_shape", "missing_verdict", "read_answer"]
 
 EXACT_RTOL = 1e-6        # float32 noise: "-1" is right for -0.99999982
 WHOLE_TOL = 1e-9         # how close a typed count must be to a whole number
@@ -47,22 +47,35 @@ def missing_verdict() -> Verdict:
     return Verdict("missing", "No answer given.")
 
 
-def check_answer(text: str, expected: Expected, tolerance: Tolerance | None = None) -> Verdict:
-    """Checks typed text against an expected value; never raises."""
+def read_answer(text: str | None, expected: Expected) -> ParsedAnswer | Verdict:
+    """The typed text parsed for this expected value, or the verdict saying why it can't be read."""
     if text is None or not isinstance(text, str) or not text.strip():
         return missing_verdict()
     try:
-        return _check(text, expected, tolerance)
-    except Exception:  # one odd answer or value must never take the app down
-        return Verdict("unparsed", "Couldn't check this answer; please try writing it another way.")
-
-
-def _check(text: str, expected: Expected, tolerance: Tolerance | None) -> Verdict:
-    try:
-        parsed = parse_answer(text, "shape" if expected.kind == "shape" else "value")
+        return parse_answer(text, "shape" if expected.kind == "shape" else "value")
     except AnswerParseError as err:
         where = f" (at character {err.position + 1})" if err.position is not None else ""
         return Verdict("unparsed", f"Couldn't read that: {err.message}{where}.", position=err.position)
+    except Exception:  # one odd answer must never take the app down
+        return _UNCHECKABLE
+
+
+def check_answer(answer: str | ParsedAnswer | None, expected: Expected,
+                 tolerance: Tolerance | None = None) -> Verdict:
+    """Checks an answer (typed text, or one already parsed) against an expected value; never raises."""
+    parsed = answer if isinstance(answer, ParsedAnswer) else read_answer(answer, expected)
+    if isinstance(parsed, Verdict):
+        return parsed
+    try:
+        return _check(parsed, expected, tolerance)
+    except Exception:  # one odd answer or value must never take the app down
+        return _UNCHECKABLE
+
+
+_UNCHECKABLE = Verdict("unparsed", "Couldn't check this answer; please try writing it another way.")
+
+
+def _check(parsed: ParsedAnswer, expected: Expected, tolerance: Tolerance | None) -> Verdict:
     if expected.kind == "shape":
         return _check_shape(parsed, expected)
     want, shape = _flatten_expected(expected)

@@ -64,7 +64,7 @@ def build_graph(lesson: Lesson) -> GraphModel:
     counts = {a.target: 0 for a in lesson.graph}
     totals = {t: sum(a.target == t for a in lesson.graph) for t in counts}
     for assignment in lesson.graph:
-        names = _names_in_order(assignment.expr.tree)
+        names = _names_in_order(assignment.expr.tree, set(current) | set(lesson.given))
         if assignment.op != "=":
             names = [assignment.target] + [n for n in names if n != assignment.target]
         inputs = []
@@ -114,12 +114,13 @@ def resolve_loss(model: GraphModel, values: dict[str, NodeValue] | None) -> str 
     return model.loss
 
 
-def _names_in_order(tree: ast.AST) -> list[str]:
+def _names_in_order(tree: ast.AST, defined: set[str]) -> list[str]:
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     found = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called]
     found.sort(key=lambda n: (n.lineno, n.col_offset))
     skip = language.CONSTANTS | language.DTYPES
-    return list(dict.fromkeys(n.id for n in found if n.id not in skip))
+    # a lesson's own `e` or `pi` is a node; the constants of those names are not
+    return list(dict.fromkeys(n.id for n in found if n.id not in skip or n.id in defined))
 
 
 def _loss_id(lesson: Lesson, current: dict[str, str]) -> str | None:

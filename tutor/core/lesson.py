@@ -212,12 +212,13 @@ def _text(col: _Collector, table: dict, key: str, default: str, where: str | Non
 
 
 def _valid_name(name: str) -> str | None:
+    """Any ASCII identifier not starting with '_': a function's name is free as a value's name."""
+    if not name.isascii():
+        return "has characters outside ASCII; names are ASCII letters, digits and '_'"
     if not name.isidentifier() or keyword.iskeyword(name):
         return "is not a valid name (letters, digits and '_', not starting with a digit)"
     if name.startswith("_"):
         return "may not start with '_'"
-    if name in names.CONSTANTS or name in names.FUNCTIONS or name in names.DTYPES:
-        return "is a reserved name of the expression language"
     return None
 
 

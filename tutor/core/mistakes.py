@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import torch
 
+from tutor.core.answer import ParsedAnswer
 from tutor.core.check import LESSON_OWN, check_answer
 from tutor.core.errors import TutorError
 from tutor.core.expr import mistake_rewrites as rw
@@ -34,7 +35,7 @@ class Candidate:
     value: Any  # a tensor, a number, or a tuple for a shape
 
 
-def diagnose(live, step, text: str, expected: Expected, verdict):
+def diagnose(live, step, parsed: ParsedAnswer, expected: Expected, verdict):
     """The verdict, with `mistake` set (and the fix appended) when a wrong answer matches a known mistake."""
     if verdict.status not in ("wrong", "wrong_shape"):
         return verdict
@@ -43,7 +44,7 @@ def diagnose(live, step, text: str, expected: Expected, verdict):
         guess = _as_expected(cand.value, expected)
         if guess is None or _same(guess, expected):
             continue
-        if check_answer(text, guess, tolerance).status == "correct":
+        if check_answer(parsed, guess, tolerance).status == "correct":
             return dataclasses.replace(verdict, mistake=cand.name, message=f"{verdict.message} {cand.say}")
     return verdict
 
@@ -82,17 +83,12 @@ def _rewritten(live, step):
 
 
 def _rerun(live, graph, ask_tree):
-    from tutor.core.expr.compile import Scope, binary
+    """The rewritten graph run from the original givens, then the (rewritten) ask on it."""
+    from tutor.core.live import run_graph
 
     compiler = rw.compiler()
-    scope = Scope(live.dtype, dict(live.scope.env), live)
-    scope.env.update({k: live.scope.env[k] for k in live.lesson.given})
-    for assignment, tree in graph:
-        value = compiler.compile(tree or assignment.expr.tree)(scope)
-        if assignment.op != "=":
-            op = {"+=": ast.Add, "-=": ast.Sub, "*=": ast.Mult, "/=": ast.Div}[assignment.op]
-            value = binary(op, scope.env[assignment.target], value, live.dtype)
-        scope.env[assignment.target] = value
+    lines = [(a, compiler.compile(tree) if tree is not None else fn) for (a, tree), (_, fn) in zip(graph, live.lines)]
+    scope = run_graph(lines, live.givens, live.dtype, lesson=live)
     return compiler.compile(ask_tree)(scope)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 
 from tutor.core.errors import ExprError
 from tutor.core.expr import names
+from tutor.core.expr.signatures import ASK, DRILL, GIVEN, GRAPH, TABLE, usable_in
 
 MAX_TEXT = 4000
 MAX_DEPTH = 60
@@ -14,6 +16,8 @@ MAX_NODES = 2000
 
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
 _UNARY = (ast.USub, ast.UAdd)
+_COMPARISONS = (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.Eq)
+MAX_INT_LITERAL = 2**63
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class Expr:
     tree: ast.expr
 
     def names(self) -> set[str]:
-        """Variable names it reads (not function names, constants or dtypes)."""
+        """Names it reads that the lesson must define (constants and dtypes may stand on their own)."""
         found: set[str] = set()
         called: set[int] = set()
         for n in ast.walk(self.tree):  # breadth-first: a call is seen before its function name
@@ -33,6 +37,11 @@ class Expr:
             elif isinstance(n, ast.Name) and id(n) not in called:
                 found.add(n.id)
         return found - names.CONSTANTS - names.DTYPES
+
+    def reads(self) -> set[str]:
+        """Every bare name it reads, constants included: a lesson's own `e` shadows the constant."""
+        called = {id(n.func) for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
+        return {n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name) and id(n) not in called}
 
     def calls(self) -> set[str]:
         """Function names it calls."""
@@ -73,12 +82,33 @@ def _parse(text: str, mode: str) -> ast.AST:
         raise ExprError(f"expression too long ({len(text)} characters; at most {MAX_TEXT})")
     if "\x00" in text:
         raise ExprError("expression contains a NUL character")
+    _refuse_non_ascii(text)
     try:
         return ast.parse(text.strip(), mode=mode)
     except SyntaxError as err:
         raise _syntax_error(err, text) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError("expression is nested too deeply") from None
+
+
+def _refuse_non_ascii(text: str) -> None:
+    """Python folds identifiers with NFKC (a fullwidth 'ｐｉ' would become 'pi'): refuse before parsing."""
+    if text.isascii():
+        return
+    stripped = text.strip()
+    for col, char in enumerate(stripped):
+        if not char.isascii():
+            if char.isidentifier() or ("a" + char).isidentifier():
+                end = col
+                while end < len(stripped) and ("a" + stripped[end]).isidentifier():
+                    end += 1
+                start = col
+                while start > 0 and ("a" + stripped[start - 1]).isidentifier():
+                    start -= 1
+                word = stripped[start:end]
+                raise ExprError(f"the name {word!r} has characters outside ASCII; "
+                                "names are ASCII letters, digits and '_'", col)
+            raise ExprError(f"the character {char!r} (U+{ord(char):04X}) is not part of the language", col)
 
 
 def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
@@ -96,7 +126,12 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise ExprError(f"only numbers are allowed here, not {node.value!r}", col)
+            if isinstance(node.value, int) and abs(node.value) > MAX_INT_LITERAL:
+                raise ExprError(f"the number {str(node.value)[:12]}... is too large (at most 2**63)", col)
+            if isinstance(node.value, float) and not math.isfinite(node.value):
+                raise ExprError("a number too large to be a float (such as 1e999) is not allowed", col)
             return
+
         if isinstance(node, ast.Name):
             if not isinstance(node.ctx, ast.Load):
                 raise ExprError(f"cannot assign to {node.id!r} here", col)
@@ -106,6 +141,9 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
         if isinstance(node, ast.BinOp):
             if not isinstance(node.op, _BINOPS):
                 raise ExprError(f"operator {type(node.op).__name__} is not allowed", col)
+        elif isinstance(node, ast.Compare):
+            if len(node.ops) != 1 or not isinstance(node.ops[0], _COMPARISONS):
+                raise ExprError("only one comparison at a time: <, >, <=, >= or ==", col)
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, _UNARY):
                 raise ExprError("only unary '-' and '+' are allowed", col)
@@ -116,9 +154,8 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
             if fname not in allowed_calls:
                 where = _where_allowed(fname)
                 raise ExprError(f"unknown function {fname!r}{where}", col)
+            check_call(node)
             for kw in node.keywords:
-                if kw.arg is None or kw.arg not in names.KEYWORDS:
-                    raise ExprError(f"{fname}() takes no keyword {kw.arg or '**'!r}", col)
                 visit(kw.value, depth + 1)
             for arg in node.args:
                 if isinstance(arg, ast.Starred):
@@ -137,7 +174,7 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
                 raise ExprError("cannot assign to a list here", col)
         elif isinstance(node, ast.Slice):
             pass
-        elif isinstance(node, (ast.Load, ast.operator, ast.unaryop)):
+        elif isinstance(node, (ast.Load, ast.operator, ast.unaryop, ast.cmpop)):
             return
         else:
             raise ExprError(f"{_describe(node)} is not part of the language", col)
@@ -145,6 +182,38 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
             visit(child, depth + 1)
 
     visit(tree, 0)
+
+
+def check_call(node: ast.Call) -> None:
+    """Arity and keywords against the signature table, so a wrong call is refused when the lesson loads."""
+    sig = TABLE[node.func.id]
+    col = node.col_offset
+    count = len(node.args)
+    if count < sig.required or (sig.max_positional is not None and count > sig.max_positional):
+        raise ExprError(f"{sig.name}() takes {_arity(sig)}, got {count}; it is written {sig.usage()}", col)
+    seen: set[str] = set()
+    for kw in node.keywords:
+        if kw.arg is None:
+            raise ExprError("'**' unpacking is not allowed", col)
+        if not sig.accepts(kw.arg):
+            takes = [p for p in sig.params[1:] + sig.keywords]
+            offer = f"it takes {', '.join(takes)}" if takes else "it takes no keywords"
+            raise ExprError(f"{sig.name}() has no keyword {kw.arg!r} ({offer})", col)
+        if kw.arg in seen or (kw.arg in sig.params and sig.params.index(kw.arg) < count):
+            raise ExprError(f"{sig.name}(): {kw.arg!r} is given twice", col)
+        seen.add(kw.arg)
+    missing = [p for p in sig.params[count:sig.required] if p not in seen]
+    if missing:
+        raise ExprError(f"{sig.name}() needs {', '.join(missing)}; it is written {sig.usage()}", col)
+
+
+def _arity(sig) -> str:
+    top = sig.max_positional
+    if top is None:
+        return f"at least {sig.required} argument{'s' if sig.required != 1 else ''}"
+    if top == sig.required:
+        return f"{top} argument{'s' if top != 1 else ''}"
+    return f"{sig.required} to {top} arguments"
 
 
 def _where_allowed(fname: str) -> str:
@@ -157,7 +226,7 @@ def _where_allowed(fname: str) -> str:
 
 def _describe(node: ast.AST) -> str:
     kinds = {
-        ast.Lambda: "lambda", ast.Compare: "a comparison", ast.BoolOp: "'and'/'or'",
+        ast.Lambda: "lambda", ast.BoolOp: "'and'/'or'",
         ast.IfExp: "'if'", ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
         ast.Dict: "a dict", ast.Set: "a set", ast.JoinedStr: "an f-string", ast.Starred: "'*'",
         ast.NamedExpr: "':='", ast.Await: "'await'",
@@ -165,10 +234,10 @@ def _describe(node: ast.AST) -> str:
     return kinds.get(type(node), type(node).__name__)
 
 
-GRAPH_CALLS = names.FUNCTIONS - names.ASK_ONLY - names.DRILL_ONLY
-ASK_CALLS = names.FUNCTIONS - names.DRILL_ONLY
-DRILL_CALLS = names.FUNCTIONS - names.ASK_ONLY
-GIVEN_CALLS = GRAPH_CALLS
+GRAPH_CALLS = usable_in(GRAPH)
+ASK_CALLS = usable_in(ASK)
+DRILL_CALLS = usable_in(GRAPH) | usable_in(DRILL)
+GIVEN_CALLS = usable_in(GIVEN)
 
 
 def parse_expr(text: str, allowed_calls: frozenset[str] = ASK_CALLS) -> Expr:
@@ -208,8 +277,8 @@ def _parse_assignment(line: str, number: int) -> Assignment:
         target, op, value = stmt.target.id, _AUG_SYMBOL[type(stmt.op)], stmt.value
     else:
         raise ExprError("expected 'name = expression' (or +=, -=, *=, /=)")
-    if target.startswith("_") or target in names.CONSTANTS or target in names.FUNCTIONS:
-        raise ExprError(f"{target!r} cannot be assigned: it is a reserved name")
+    if target.startswith("_"):
+        raise ExprError(f"names may not start with '_': {target!r}")
     check_tree(value, GRAPH_CALLS)
     text = ast.get_source_segment(line, value) or line
     return Assignment(target, op, Expr(text, value), number)
