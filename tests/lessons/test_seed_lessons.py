@@ -14,7 +14,9 @@ from tutor.core import drill
 from tutor.core.catalog import BUILTIN_DIR, Catalog
 from tutor.core.live import LiveLesson
 
-TOPICS = {"autograd", "convolution", "jacobians", "mlp", "layer-costs"}
+SEED_TOPICS = {"autograd", "convolution", "jacobians", "mlp", "layer-costs"}
+COURSE_TOPICS = {"backprop", "classifiers", "cnn-layers"}  # lessons from public course material
+TOPICS = SEED_TOPICS | COURSE_TOPICS
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,25 @@ import ast
 import dataclasses
 import math
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping
 
 import torch
 
+from tutor.core import budget
 from tutor.core.answer import ParsedAnswer
+from tutor.core.budget import Budget, BudgetExceeded, Cancelled
 from tutor.core.check import check_answer
 from tutor.core.errors import TutorError
 from tutor.core.expr import mistake_rewrites as rw
 from tutor.core.values import Expected
 
 MAX_CANDIDATES = 60
-MAX_SECONDS = 0.25   # past this the candidate list is incomplete, and an incomplete list names nothing
+# Diagnosis's cap: past it the candidate list is incomplete, and an incomplete list names nothing.
+MAX_SECONDS = 0.25
+MIN_OPS = 2_000_000        # enough for every built-in lesson's candidates many times over
+MAX_OPS_FACTOR = 8         # ...and never more than this many reruns' worth of a big graph
+MAX_ELEMENTS = 4_000_000
 
 Source = Literal["lesson", "slip", "node"]
 
@@ -46,6 +51,7 @@ class Inputs:
     evaluate: Callable[[Any], Any]                # an Expr evaluated on the run
     rerun: Callable[[list, ast.AST], Any]         # rewritten graph trees (None = as written) and ask, from the givens
     tolerance: Any = None
+    graph_ops: int = 0                            # the graph's predicted work, which sizes diagnosis's budget
 
 
 @dataclass(frozen=True)
@@ -105,29 +111,51 @@ def explain(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer) -> Finding:
 
 
 def candidates(inputs: Inputs) -> Candidates:
-    """Every mistake that can happen in this step, with the value it gives (those equal to the answer dropped)."""
+    """Every mistake that can happen in this step, with the value it gives (those equal to the answer dropped).
+
+    Runs on its own capped share of the current budget: a wrong answer never costs more than
+    MAX_OPS_FACTOR reruns of the graph; past the cap the list is incomplete and names nothing.
+    """
     found: list[Candidate] = []
-    started = time.perf_counter()
-    complete = True
-    # a lesson's own mistakes first: the teacher's words win when they tell the same story
-    for source in (_lesson_mistakes, _rewritten, _other_quantities, _generic, _node_inputs):
-        for cand in source(inputs):
-            if len(found) >= MAX_CANDIDATES or time.perf_counter() - started > MAX_SECONDS:
-                complete = False
-                break
-            guess = _as_expected(cand.value, inputs.expected)
-            if guess is not None and not _same(guess, inputs.expected):
-                found.append(cand)
-        if not complete:
-            break
-    return Candidates(tuple(found), complete)
+    meter = _Capped(budget.current(), inputs.graph_ops)
+    try:
+        with budget.running(meter):
+            # a lesson's own mistakes first: the teacher's words win when they tell the same story
+            for source in (_lesson_mistakes, _rewritten, _other_quantities, _generic, _node_inputs):
+                for cand in source(inputs):
+                    if len(found) >= MAX_CANDIDATES:
+                        return Candidates(tuple(found), False)
+                    guess = _safely(lambda: _as_expected(cand.value, inputs.expected))
+                    if guess is not None and not _same(guess, inputs.expected):
+                        found.append(cand)
+    except BudgetExceeded:
+        return Candidates(tuple(found), False)
+    return Candidates(tuple(found), True)
+
+
+class _Capped(Budget):
+    """Diagnosis's share of an evaluation's budget: its own limits, and the outer one's (and its cancel)."""
+
+    def __init__(self, outer: Budget, graph_ops: int):
+        super().__init__(max_elements=MAX_ELEMENTS, max_ops=MIN_OPS + MAX_OPS_FACTOR * max(0, graph_ops),
+                         seconds=MAX_SECONDS)
+        self.outer = outer
+
+    def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
+        super().charge(ops, elements, what)
+        self.outer.charge(ops, elements, what)
+
+    def check(self) -> None:
+        self.outer.check()
+        super().check()
 
 
 # ---- deciding -------------------------------------------------------------------------------
 
 def _gives(parsed: ParsedAnswer, value: Any, inputs: Inputs) -> bool:
     guess = _as_expected(value, inputs.expected)
-    return guess is not None and check_answer(parsed, guess, inputs.tolerance).status == "correct"
+    # a coarse answer ("0.2" for 0.197) still tells which value the learner computed
+    return guess is not None and check_answer(parsed, guess, inputs.tolerance).status in ("correct", "imprecise")
 
 
 def _stories(explaining: tuple[Candidate, ...]) -> list[Candidate]:
@@ -216,7 +244,7 @@ def _other_quantities(inputs: Inputs):
         learnable = set(lesson.graph_names) | set(lesson.train.params if lesson.train else ())
         for other in sorted(learnable):
             value = env.get(other)
-            if other != x and isinstance(value, torch.Tensor) and value.shape == env[x].shape:
+            if other not in (x, f) and isinstance(value, torch.Tensor) and value.shape == env[x].shape:
                 yield Candidate(f"∂{f}/∂{other} instead of ∂{f}/∂{x}",
                                 f"That is ∂{f}/∂{other}; the step asks for ∂{f}/∂{x}.",
                                 _safely(lambda o=other: _grad(env[f], env[o])), "slip")
@@ -278,10 +306,13 @@ def _generic(inputs: Inputs):
 # ---- helpers ---------------------------------------------------------------------------
 
 def _safely(compute: Callable[[], Any]) -> Any:
+    """The value, or None when the slip cannot be computed here; running out of budget or a cancel is raised."""
     try:
         return compute()
+    except (BudgetExceeded, Cancelled):
+        raise
     except (TutorError, RuntimeError, ValueError, TypeError, IndexError, KeyError, ZeroDivisionError,
-            OverflowError):
+            OverflowError, NotImplementedError):
         return None
 
 

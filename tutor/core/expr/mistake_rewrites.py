@@ -224,6 +224,9 @@ def squared_error(tree: ast.AST) -> str | None:
         return "half"
     if _fname(tree) in ("sum", "mean") and len(tree.args) == 1:
         return squared_error(tree.args[0])
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add):  # one squared error per output, summed
+        left, right = squared_error(tree.left), squared_error(tree.right)
+        return left if left == right else None
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Pow) and _is_const(tree.right, 2) \
             and isinstance(tree.left, ast.BinOp) and isinstance(tree.left.op, ast.Sub):
         return "plain"
@@ -255,8 +258,15 @@ def _half_loss(node, lesson, target):
 def _drop_half(node, lesson, target):
     if target is None or target != _loss_name(lesson) or _loss_kind(lesson) != "half":
         return None
+    return _without_half(node)
+
+
+def _without_half(node):
     if not isinstance(node, ast.BinOp):
         return None  # the ½ sits inside a sum or mean: left alone
+    if isinstance(node.op, ast.Add):
+        left, right = _without_half(node.left), _without_half(node.right)
+        return None if left is None or right is None else ast.BinOp(left, ast.Add(), right)
     if isinstance(node.op, ast.Div):
         return node.left
     return node.right if _is_half(node.left) else node.left

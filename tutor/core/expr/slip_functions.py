@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from tutor.core.expr import functions, limits
+from tutor.core.expr import limits, special
 from tutor.core.expr.compile import Scope, Value
 from tutor.core.expr.functions import plain, tensor
 
@@ -33,8 +35,6 @@ def _spatial(w: torch.Tensor, conv: str) -> int:
     return 2 if conv == "conv2d" else 1
 
 
-def _call(name: str, s: Scope, *args, **kw) -> torch.Tensor:
-    return _RUNNERS[name](s, *args, **kw)
 
 
 def _flip(t: torch.Tensor, spatial: int) -> torch.Tensor:
@@ -140,12 +140,21 @@ def _numel_without_batch(s: Scope, x: Value) -> int:
     return int(math.prod(t.shape[1:])) if t.dim() >= 2 else int(t.numel())
 
 
-# the language's own implementations, called on already evaluated arguments
-_RUNNERS = {
-    "conv1d": functions._conv(1, F.conv1d), "conv2d": functions._conv(2, F.conv2d),
-    "max_pool1d": functions._pool(1, F.max_pool1d), "max_pool2d": functions._pool(2, F.max_pool2d),
-    "avg_pool1d": functions._pool(1, F.avg_pool1d), "avg_pool2d": functions._pool(2, F.avg_pool2d),
-}
+_RUNNERS = ("conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d")
+_CALLS: dict[tuple, Any] = {}
+
+
+def _call(name: str, s: Scope, *args: Value, **kw: Value) -> torch.Tensor:
+    """The language's own `name` applied to already evaluated arguments (compiled once per call pattern)."""
+    key = (name, len(args), tuple(sorted(kw)))
+    fn = _CALLS.get(key)
+    if fn is None:
+        node = ast.Call(ast.Name(name, ast.Load()), [ast.Name(f"_a{i}", ast.Load()) for i in range(len(args))],
+                        [ast.keyword(k, ast.Name(f"_k_{k}", ast.Load())) for k in sorted(kw)])
+        fn = _CALLS[key] = special.compiler().compile(ast.fix_missing_locations(node))
+    env = {**{f"_a{i}": v for i, v in enumerate(args)}, **{f"_k_{k}": v for k, v in kw.items()}}
+    return fn(Scope(s.dtype, env, s.lesson, meta=s.meta))
+
 
 SLIP_FUNCTIONS = {
     **{f"_no_d_{a}": plain(_no_derivative(a)) for a in ACTIVATIONS},
