@@ -155,9 +155,9 @@ def test_a_huge_tolerance_names_the_step_and_does_not_crash():
 
 
 @pytest.mark.parametrize("ask, reason", [
-    ("y * " + "9" * 400, "whole number too large (400 digits"),
-    ("y * 1e999", "too large to be finite"),
-    ("zeros(" + "9" * 30 + ")", "whole number too large (30 digits"),
+    ("y * " + "9" * 400, "is too large"),
+    ("y * 1e999", "too large to be a float"),
+    ("zeros(" + "9" * 30 + ")", "is too large"),
 ])
 def test_numbers_inside_expressions_are_range_checked_at_load(ask, reason):
     (msg,) = errors_of(LESSON.format(id="ask").replace('ask = "y"', f'ask = "{ask}"'))
