@@ -114,8 +114,10 @@ def _judge_value(a: float, digits: Digits | None, x: float, tolerance: Tolerance
     # Rounding forgiveness is for rounded decimals; a whole-number answer ("3") is never "2.9".
     if digits is None or _is_whole(x, EXACT_RTOL):
         return WRONG
-    if gap <= digits.unit * (1 + 1e-9):
-        return OK if digits.significant >= MIN_SIGNIFICANT else IMPRECISE
+    if gap <= digits.unit * (1 + 1e-9) and digits.significant >= MIN_SIGNIFICANT:
+        return OK  # rounded, or carrying rounding from an earlier hand step
+    if gap <= digits.unit / 2 * (1 + 1e-9) and digits.significant >= 1:
+        return IMPRECISE  # the answer correctly rounded to the places typed, but too few figures
     return WRONG
 
 
