@@ -225,3 +225,21 @@ def test_file_names_are_cleaned_on_the_way_to_the_terminal(tmp_path, capsys):
     code, out, err = run(capsys, "validate", str(path))
     assert code == 1 and "not valid TOML" in out
     assert not any(c in out + err for c in ESC)
+
+
+def test_a_drill_draw_that_overflows_names_the_file_and_seed(tmp_path, capsys):
+    (tmp_path / "pow.toml").write_text(lesson("pow", 'a = "randint(-3, 3)"', 'a = "randint(10, 10) ** 400"'))
+    code, out, err = run(capsys, "drill", "pow", "--seed", "1", "--emit", "--lessons", str(tmp_path))
+    assert code == 2 and out == ""
+    assert err.startswith(f"tutor: {tmp_path / 'pow.toml'}: [drill] seed 1: ") and err.count("\n") == 1
+
+
+def test_progress_shows_hostile_rows_without_escape_codes(capsys):
+    from tutor.core.progress import ProgressStore
+
+    with ProgressStore.open() as store:
+        store.record_attempt("chain-rule-scalar", "forward", "\x1b]0;owned\x07=5", "wrong", "\x1b[2J",
+                             topic="\x1b]52;c;eA==\x07autograd")
+    for argv in (["progress"], ["progress", "--export", "csv"], ["progress", "--export", "json"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 0 and not any(c in out + err for c in ESC), argv
