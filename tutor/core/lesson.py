@@ -19,7 +19,7 @@ from tutor.core.expr.syntax import (
 from tutor.core.safe_file import (
     MAX_LESSON_BYTES, FileRefused, loads_toml, out_of_range, read_text,
 )
-from tutor.core.safe_text import clean_deep, unexpected
+from tutor.core.safe_text import clean, clean_deep, unexpected
 
 MAX_STEPS = 200
 MAX_GRAPH_LINES = 500
@@ -187,7 +187,7 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
         col.add("id", f"{_short(lesson_id)!r} is not a usable id (at most 80 letters, digits, '-', '_', '.')")
     # titles and topics are one line of a list: a newline in them would break the list's layout
     title = " ".join(_text(col, data, "title", lesson_id, None).split()) or lesson_id
-    topic = " ".join(_text(col, data, "topic", topic_default or path.parent.name or "lessons", None).split())
+    topic = " ".join(clean(_text(col, data, "topic", topic_default or path.parent.name or "lessons", None)).split())
     source = _text(col, data, "source", "", None)
     intro = _text(col, data, "intro", "", None)
     order = data.get("order", 0)
