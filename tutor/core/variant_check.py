@@ -108,3 +108,38 @@ def first_sentence(say: str, limit: int = 60) -> str:
     text = plain_text(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+def check_lesson(lesson, seeds: int) -> list[dict]:
+    """`tutor check` for one loaded lesson: its own numbers, then drill variants 0..seeds-1.
+
+    Each problem is {"file", "step", "seed", "reason"}; seed is None for the lesson's own numbers.
+    """
+    from tutor.core.drill import DrillError, accepted
+    from tutor.core.prose import own_spans
+
+    file = str(lesson.path or lesson.id)
+    found = [_problem(file, where, None, reason) for where, reason in lesson_problems(lesson)]
+    if not lesson.drill:
+        return found
+    for seed in range(seeds):
+        try:
+            _, drawn, _ = accepted(lesson, seed)
+        except DrillError as err:
+            found.append(_problem(file, None, seed, str(err).removeprefix(f"{file}: ")))
+            continue
+        for where, text in lesson_texts(drawn):
+            if own_spans(text):
+                found.append(_problem(file, where, seed, "text marked {% own %} would be shown on a variant"))
+    return found
+
+
+def _problem(file: str, where: str | None, seed: int | None, reason: str) -> dict:
+    step = None
+    if where and where.startswith("step '"):
+        step = where.split("'")[1]
+        rest = where.split("'", 2)[2].strip()
+        reason = f"{rest}: {reason}" if rest else reason
+    elif where:
+        reason = f"{where}: {reason}"
+    return {"file": file, "step": step, "seed": seed, "reason": reason}
