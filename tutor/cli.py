@@ -6,9 +6,11 @@ from tutor import _start_time  # noqa: F401  (first: start-up is measured from h
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from tutor import cli_class
 from tutor.core.errors import LessonErrors, TutorError
 
 EXIT_OK, EXIT_SOME_WRONG, EXIT_BAD_INPUT = 0, 1, 2
@@ -31,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="an extra folder of lesson files (repeatable; also TUTOR_LESSONS, ':'-separated)")
     common.add_argument("--no-mouse", action="store_true", default=argparse.SUPPRESS,
                         help="turn mouse reporting off (for terminals and multiplexers that garble it)")
+    common.add_argument("--database", metavar="URL", default=argparse.SUPPRESS,
+                        help="keep progress in a class's PostgreSQL database (also TUTOR_DATABASE_URL)")
     parser = argparse.ArgumentParser(
         prog="tutor", parents=[common],
         description="Learn the math under deep learning by hand, checked live against PyTorch.",
@@ -65,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--emit", action="store_true", help="print the variant for --seed as a lesson file")
     p = sub.add_parser("progress", parents=[common], help="your progress; export every attempt for a teacher")
     p.add_argument("--export", choices=["csv", "json"])
+    cli_class.add_commands(sub, common)
     return parser
 
 
@@ -72,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     extra = tuple(getattr(args, "lessons", ()) or ())
     command = args.command or "app"
-    if command in ("app", "open") or (command == "drill" and not args.emit):
+    if getattr(args, "database", None):  # every store this command opens uses the class database
+        os.environ["TUTOR_DATABASE_URL"] = args.database
+    if (command in ("app", "open") or (command == "drill" and not args.emit)
+            or cli_class.opens_the_app(command, args)):
         return _run(command, args, extra)  # the app draws the terminal itself
     from tutor.core.safe_text import CleanWriter
 
@@ -109,8 +117,10 @@ def _catalog(extra: tuple[str, ...]):
 
 
 def _print_errors(errs: LessonErrors) -> None:
+    from tutor.core.safe_text import one_line
+
     for e in errs.errors:
-        print(f"tutor: {e}", file=sys.stderr)
+        print(f"tutor: {one_line(str(e), 4000)}", file=sys.stderr)  # a file name may hold a newline
 
 
 def cmd_app(args, extra) -> int:
@@ -233,8 +243,10 @@ def cmd_validate(args, extra) -> int:
         print(json.dumps({"files": checked, "errors": [
             {"file": e.file, "where": e.where, "reason": e.reason} for e in problems]}))
     else:
+        from tutor.core.safe_text import one_line
+
         for e in problems:
-            print(str(e))
+            print(one_line(str(e), 4000))
         print(f"{checked} lesson file{'s' if checked != 1 else ''} checked: "
               f"{checked - invalid} valid, {invalid} invalid" if checked else "no lesson files found")
     return EXIT_SOME_WRONG if problems or not checked else EXIT_OK
@@ -309,4 +321,5 @@ def cmd_progress(args, extra) -> int:
 COMMANDS = {
     "app": cmd_app, "open": cmd_open, "lessons": cmd_lessons, "solve": cmd_solve, "grade": cmd_grade,
     "validate": cmd_validate, "check": cmd_check, "drill": cmd_drill, "progress": cmd_progress,
+    "review": cli_class.cmd_review, "class": cli_class.cmd_class,
 }
