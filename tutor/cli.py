@@ -6,9 +6,11 @@ from tutor import _start_time  # noqa: F401  (first: start-up is measured from h
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from tutor import cli_class
 from tutor.core.errors import LessonErrors, TutorError
 
 EXIT_OK, EXIT_SOME_WRONG, EXIT_BAD_INPUT = 0, 1, 2
@@ -31,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="an extra folder of lesson files (repeatable; also TUTOR_LESSONS, ':'-separated)")
     common.add_argument("--no-mouse", action="store_true", default=argparse.SUPPRESS,
                         help="turn mouse reporting off (for terminals and multiplexers that garble it)")
+    common.add_argument("--database", metavar="URL", default=argparse.SUPPRESS,
+                        help="keep progress in a class's PostgreSQL database (also TUTOR_DATABASE_URL)")
     parser = argparse.ArgumentParser(
         prog="tutor", parents=[common],
         description="Learn the math under deep learning by hand, checked live against PyTorch.",
@@ -60,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--emit", action="store_true", help="print the variant for --seed as a lesson file")
     p = sub.add_parser("progress", parents=[common], help="your progress; export every attempt for a teacher")
     p.add_argument("--export", choices=["csv", "json"])
+    cli_class.add_commands(sub, common)
     return parser
 
 
@@ -67,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     extra = tuple(getattr(args, "lessons", ()) or ())
     command = args.command or "app"
-    if command in ("app", "open") or (command == "drill" and not args.emit):
+    if getattr(args, "database", None):  # every store this command opens uses the class database
+        os.environ["TUTOR_DATABASE_URL"] = args.database
+    if (command in ("app", "open") or (command == "drill" and not args.emit)
+            or cli_class.opens_the_app(command, args)):
         return _run(command, args, extra)  # the app draws the terminal itself
     from tutor.core.safe_text import CleanWriter
 
@@ -291,4 +299,5 @@ def cmd_progress(args, extra) -> int:
 COMMANDS = {
     "app": cmd_app, "open": cmd_open, "lessons": cmd_lessons, "solve": cmd_solve, "grade": cmd_grade,
     "validate": cmd_validate, "drill": cmd_drill, "progress": cmd_progress,
+    "review": cli_class.cmd_review, "class": cli_class.cmd_class,
 }

@@ -29,9 +29,10 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")  # at most 80: ids are ta
 
 TOP_KEYS = {
     "id", "title", "topic", "order", "source", "dtype", "intro", "graph", "given",
-    "steps", "train", "drill", "tolerance",
+    "steps", "train", "drill", "tolerance", "skills",
 }
-STEP_KEYS = {"id", "ask", "prompt", "hints", "explain", "tolerance", "mistakes"}
+STEP_KEYS = {"id", "ask", "prompt", "hints", "explain", "tolerance", "mistakes", "skills"}
+MAX_SKILLS = 10
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Step:
     explain: str = ""
     tolerance: Tolerance | None = None
     mistakes: tuple[Mistake, ...] = ()
+    skills: tuple[str, ...] = ()  # empty: the lesson's skills (see tutor/core/skills.py)
 
     @property
     def kind(self) -> str:
@@ -93,6 +95,7 @@ class Lesson:
     tolerance: Tolerance | None = None
     path: Path | None = None
     graph_text: str = ""
+    skills: tuple[str, ...] = ()  # empty: the topic's skills
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -215,6 +218,7 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
     steps = _steps(col, data.get("steps"), known)
     train = _train(col, data.get("train"), known, declared)
     drill = _drill(col, data.get("drill", {}), declared)
+    skills = _skills(col, data.get("skills", []), "skills")
 
     if col.errors:
         raise _errors(col, data)
@@ -222,6 +226,7 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
         id=lesson_id, title=title, topic=topic, steps=tuple(steps), given=given,
         graph=tuple(graph), order=order, source=source, dtype=dtype, intro=intro,
         train=train, drill=drill, tolerance=tolerance, path=path, graph_text=graph_text,
+        skills=skills,
     )
 
 
@@ -426,8 +431,20 @@ def _steps(col: _Collector, raw: Any, known: set[str]) -> list[Step]:
             hints = []
         tolerance = _tolerance(col, table.get("tolerance"), f"{where} tolerance")
         mistakes = _mistakes(col, table.get("mistakes", []), where, known)
-        steps.append(Step(sid, ask, prompt, tuple(hints), explain, tolerance, tuple(mistakes)))
+        skills = _skills(col, table.get("skills", []), f"{where} skills")
+        steps.append(Step(sid, ask, prompt, tuple(hints), explain, tolerance, tuple(mistakes),
+                          skills))
     return steps
+
+
+def _skills(col: _Collector, raw: Any, where: str) -> tuple[str, ...]:
+    """A list of skill names (ids like "chain-rule"); any name a teacher chooses is allowed."""
+    if (not isinstance(raw, list) or len(raw) > MAX_SKILLS
+            or not all(isinstance(s, str) and _ID.match(s) for s in raw)):
+        col.add(where, f"must be a list of at most {MAX_SKILLS} skill names"
+                       " (letters, digits, '-', '_', '.'), e.g. [\"chain-rule\"]")
+        return ()
+    return tuple(dict.fromkeys(raw))
 
 
 def _mistakes(col: _Collector, raw: Any, where: str, known: set[str]) -> list[Mistake]:

@@ -273,6 +273,10 @@ class ProgressStore(ProgressReports):
         return (f"Progress could not be saved just now ({problem}); {waiting} unsaved"
                 f" change{'s' if waiting != 1 else ''} waiting, retried every few seconds.")
 
+    @warning.setter
+    def warning(self, text: str | None) -> None:
+        self._open_warning = text
+
     # ---- keeping what could not be saved ------------------------------------------------
 
     def _keep_or_name(self, left: list[Write]) -> list[str]:
