@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.core import toml_write
-from tutor.core.check import LESSON_OWN
 from tutor.core.drill_draw import draw_givens, rng_for
 from tutor.core.errors import ExprError, LessonError, LessonErrors, TutorError
 from tutor.core.lesson import Lesson, parse_lesson
@@ -115,7 +114,7 @@ class DrillRun:
         label = f"{base}: {step_id}"
         self.misses[label] += 1
         if mistake:
-            self.misses[f"mistake: {mistake.removeprefix(LESSON_OWN + ': ')}"] += 1
+            self.misses[f"mistake: {mistake}"] += 1
 
     @property
     def accuracy(self) -> float | None:
