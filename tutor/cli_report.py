@@ -255,8 +255,10 @@ def print_grade(lesson: Lesson, report: dict, unknown: list[str]) -> None:
     for s in report["steps"]:
         print(f"  {_MARK.get(s['verdict'], '✗')} {s['id']:<{width}}  {s['verdict']:<11} {_prose(s['message'])}")
     print(f"{report['correct']}/{report['total']} correct")
-    for key in unknown:
-        print(f"tutor: note: the answers file has {key!r}, which is not a step of this lesson", file=sys.stderr)
+    if unknown:  # one line, however many: an answers file can hold thousands of keys
+        shown = ", ".join(repr(k[:40]) for k in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        which = "which is not a step" if len(unknown) == 1 else "which are not steps"
+        print(f"tutor: note: the answers file has {shown}, {which} of this lesson", file=sys.stderr)
 
 
 def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:

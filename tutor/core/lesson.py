@@ -23,6 +23,7 @@ from tutor.core.safe_text import clean, clean_deep, unexpected
 
 MAX_STEPS = 200
 MAX_GRAPH_LINES = 500
+MAX_MISTAKES = 30  # per step: every wrong answer is compared with each of them
 MAX_TRAIN_STEPS = 5000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")  # at most 80: ids are table columns
 
@@ -454,6 +455,9 @@ def _skills(col: _Collector, raw: Any, where: str) -> tuple[str, ...]:
 def _mistakes(col: _Collector, raw: Any, where: str, known: set[str]) -> list[Mistake]:
     if not isinstance(raw, list) or not all(isinstance(m, dict) for m in raw):
         col.add(where, "'mistakes' must be written [[steps.mistakes]] with 'when' and 'say'")
+        return []
+    if len(raw) > MAX_MISTAKES:
+        col.add(where, f"too many mistakes ({len(raw)}; at most {MAX_MISTAKES} per step)")
         return []
     out = []
     for i, table in enumerate(raw, start=1):
