@@ -268,3 +268,9 @@ def test_links_to_folders_are_not_followed(tmp_path):
     (tmp_path / "topic" / "a.toml").write_text(LESSON.format(id="a"))
     (tmp_path / "topic" / "loop").symlink_to(tmp_path)
     assert toml_files(tmp_path) == ([tmp_path / "topic" / "a.toml"], None)
+
+
+def test_a_step_with_thousands_of_named_mistakes_is_refused_at_load():
+    mistakes = "".join(f'[[steps.mistakes]]\nwhen = "y + {i}"\nsay = "no"\n' for i in range(1, 1000))
+    (msg,) = errors_of(LESSON.format(id="m") + mistakes)
+    assert msg == "bad.toml: step 'y': too many mistakes (999; at most 30 per step)"

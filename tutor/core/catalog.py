@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.lesson import Lesson, NotALesson, load_lesson
-from tutor.core.safe_text import clean, unexpected
+from tutor.core.safe_text import clean, one_line, unexpected
 
 def _builtin_dir() -> Path:
     """The curriculum: lessons/ beside the package in a checkout, tutor/lessons inside a wheel."""
@@ -45,7 +45,7 @@ class Entry:
 
     @property
     def error(self) -> str | None:
-        return clean("; ".join(str(e) for e in self.errors)) if self.errors else None
+        return one_line("; ".join(str(e) for e in self.errors), 4000) if self.errors else None
 
 
 def toml_files(folder: Path) -> tuple[list[Path], str | None]:
@@ -92,7 +92,8 @@ def load_file(path: Path, topic_default: str | None = None) -> Entry:
     else:
         return Entry(lesson.id, lesson.topic, path, lesson)
     # folder and file names come from whoever shared the folder: shown, so cleaned
-    return Entry(clean(path.stem), clean(topic_default or path.parent.name), path, None, errors, not_a_lesson)
+    return Entry(one_line(path.stem, 200), one_line(topic_default or path.parent.name, 200), path, None,
+                 errors, not_a_lesson)
 
 
 def _claim_ids(loaded: list[Entry]) -> list[Entry]:
@@ -134,7 +135,7 @@ class Catalog:
                 problems.append(clean(problem))
             for path in files:
                 topic = path.parent.name if path.parent != folder else folder.name
-                entry = load_file(path, clean(topic))
+                entry = load_file(path, one_line(topic, 200))
                 if entry.not_a_lesson:
                     skipped.append(path)
                 else:
