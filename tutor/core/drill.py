@@ -113,18 +113,31 @@ class DrillRun:
     item_seconds: list[float] = field(default_factory=list)
     misses: Counter = field(default_factory=Counter)
     _item_started: float = field(default_factory=time.monotonic)
+    _drawn: dict = field(default_factory=dict)
 
     @property
     def current_seed(self) -> int:
         return self.seed + self.index
 
     def current(self) -> Lesson:
+        """The variant for the current seed (drawing it evaluates the lesson: call it off the UI thread once)."""
+        seed = self.current_seed
+        if seed not in self._drawn:
+            self._drawn = {seed: self.draw()}
+        return self._drawn[seed]
+
+    def draw(self) -> Lesson:
+        """Draws the current seed's variant (a run over other lessons overrides this)."""
         return variant(self.lessons, self.current_seed)
 
-    def next_item(self) -> Lesson:
+    def advance(self) -> None:
+        """On to the next seed, without drawing it yet."""
         self.item_seconds.append(time.monotonic() - self._item_started)
         self.index += 1
         self._item_started = time.monotonic()
+
+    def next_item(self) -> Lesson:
+        self.advance()
         return self.current()
 
     def record(self, lesson: Lesson, step_id: str, status: str, mistake: str | None = None) -> None:

@@ -199,11 +199,22 @@ def _whole(x: float) -> bool:
 # ---- sources of candidates -----------------------------------------------------------------
 
 def _lesson_mistakes(inputs: Inputs):
+    from tutor.core.prose import expr_evaluator, has_template, render
+
     for m in inputs.step.mistakes:
         value = _safely(lambda: inputs.evaluate(m.when))
         if value is not None:
             named = (m.when.tree.id,) if isinstance(m.when.tree, ast.Name) else ()
-            yield Candidate(plain_label(m.say), m.say, value, "lesson", named)
+            # the message quotes this run's numbers ({{ expr }}); the label is its first sentence as written
+            say = render(m.say, expr_evaluator(inputs.evaluate)) if has_template(m.say) else m.say
+            yield Candidate(plain_label(_unquoted(m.say)), say, value, "lesson", named)
+
+
+def _unquoted(say: str) -> str:
+    """A message with its quoted values as …: one label for every variant."""
+    from tutor.core.prose import placeholder
+
+    return placeholder(say)
 
 
 def _rewritten(inputs: Inputs):

@@ -194,10 +194,15 @@ def _tidy(text: str) -> str:
 
 def evaluator(live):
     """evaluate(source) for render(): the expression evaluated against a LiveLesson's numbers."""
+    return expr_evaluator(live.evaluate)
+
+
+def expr_evaluator(evaluate_expr):
+    """evaluate(source) for render(), from a function that evaluates a parsed Expr."""
     from tutor.core.expr.syntax import ASK_CALLS, parse_expr
 
     def evaluate(source: str) -> Any:
-        return live.evaluate(parse_expr(source, ASK_CALLS))
+        return evaluate_expr(parse_expr(source, ASK_CALLS))
 
     return evaluate
 
