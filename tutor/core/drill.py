@@ -9,12 +9,21 @@ from pathlib import Path
 
 from tutor.core import toml_variant
 from tutor.core.drill_draw import draw_givens, rng_for
-from tutor.core.errors import ExprError, LessonError, LessonErrors, TutorError
+from tutor.core.errors import ExprError, LessonErrors, TutorError
+from tutor.core.latex import plain_text
 from tutor.core.lesson import Lesson, parse_lesson
 
 
 class DrillError(TutorError):
     """No drillable lessons for that topic, or a [drill] section that cannot draw."""
+
+
+class UnfairDrill(DrillError):
+    """Every draw allowed for a seed was unfair; `problems` are the first draw's (where, reason)."""
+
+    def __init__(self, message: str, problems: list[tuple[str | None, str]]):
+        super().__init__(message)
+        self.problems = problems
 
 
 def resolve_topic(catalog, topic: str) -> list[Lesson]:
@@ -75,18 +84,19 @@ def accepted(lesson: Lesson, seed: int) -> tuple[str, Lesson, int]:
     A draw is redrawn when a step cannot be computed (a division by a drawn zero), when a step's named
     mistake gives the right answer or another named mistake's value, or when quoted prose fails.
     """
-    from tutor.core.variant_check import draw_problems
+    from tutor.core.variant_check import lesson_problems
 
-    reasons = []
+    first: list[tuple[str | None, str]] = []
     for attempt in range(MAX_DRAWS):
         text = variant_text(lesson, seed, attempt)
         candidate = _parse(text, lesson, seed)
-        problems = draw_problems(candidate)
+        problems = lesson_problems(candidate)
         if not problems:
             return text, candidate, attempt
-        reasons.append(problems[0])
-    raise DrillError(f"{lesson.path}: no fair variant for seed {seed} in {MAX_DRAWS} draws; "
-                     f"the first was refused because {reasons[0]}")
+        first = first or problems
+    where, reason = first[0]
+    raise UnfairDrill(f"{lesson.path}: no fair variant for seed {seed} in {MAX_DRAWS} draws; the first was "
+                      f"refused because {where + ': ' if where else ''}{reason}", first)
 
 
 def emit_variant(lessons: list[Lesson], seed: int) -> str:
@@ -155,7 +165,7 @@ class DrillRun:
         label = f"{base}: {step_id}"
         self.misses[label] += 1
         if mistake:
-            self.misses[f"mistake: {mistake}"] += 1
+            self.misses[f"mistake: {plain_text(mistake)}"] += 1
 
     @property
     def accuracy(self) -> float | None:
