@@ -45,6 +45,8 @@ def pick_lesson(lessons: list[Lesson], seed: int) -> Lesson:
 
 
 MAX_DRAWS = 50  # redraws allowed for one seed before a lesson's [drill] is called unusable
+# Small draw spaces repeat the same numbers under many seeds: judge each set of numbers once per process.
+_JUDGED: dict[tuple, list] = {}
 
 
 def draw_for(lesson: Lesson, seed: int, attempt: int = 0) -> dict:
@@ -87,16 +89,33 @@ def accepted(lesson: Lesson, seed: int) -> tuple[str, Lesson, int]:
     from tutor.core.variant_check import lesson_problems
 
     first: list[tuple[str | None, str]] = []
+    source = _source_key(lesson)
     for attempt in range(MAX_DRAWS):
         text = variant_text(lesson, seed, attempt)
         candidate = _parse(text, lesson, seed)
-        problems = lesson_problems(candidate)
+        key = (source, repr(sorted(candidate.given.items(), key=lambda kv: kv[0])))
+        problems = _JUDGED.get(key)
+        if problems is None:
+            problems = lesson_problems(candidate)
+            if len(_JUDGED) >= 4096:
+                _JUDGED.clear()
+            _JUDGED[key] = problems
         if not problems:
             return text, candidate, attempt
         first = first or problems
     where, reason = first[0]
     raise UnfairDrill(f"{lesson.path}: no fair variant for seed {seed} in {MAX_DRAWS} draws; the first was "
                       f"refused because {where + ': ' if where else ''}{reason}", first)
+
+
+def _source_key(lesson: Lesson) -> tuple:
+    import hashlib
+
+    try:
+        digest = hashlib.sha256(Path(lesson.path).read_bytes()).hexdigest()
+    except OSError:
+        digest = ""
+    return (str(lesson.path), lesson.id, digest)
 
 
 def emit_variant(lessons: list[Lesson], seed: int) -> str:
