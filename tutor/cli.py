@@ -12,6 +12,17 @@ from pathlib import Path
 from tutor.core.errors import LessonErrors, TutorError
 
 EXIT_OK, EXIT_SOME_WRONG, EXIT_BAD_INPUT = 0, 1, 2
+MAX_SEED = 2**53 - 1  # drill seeds stay exact in JSON and fit the progress database after any run
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 to {MAX_SEED}")
+    return seed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,16 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", parents=[common], help="print a lesson's worked solution, computed live")
     p.add_argument("lesson", metavar="LESSON")
     p.add_argument("--json", action="store_true")
-    p = sub.add_parser("grade", parents=[common], help="grade a TOML file of answers")
+    p = sub.add_parser("grade", parents=[common], help="grade a TOML file of answers, or a folder of them")
     p.add_argument("lesson", metavar="LESSON")
-    p.add_argument("--answers", required=True, metavar="FILE", help="TOML: step_id = \"answer as typed\"")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--answers", required=True, metavar="FILE|DIR",
+                   help="TOML: step_id = \"answer as typed\"; a folder grades every *.toml in it")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--csv", action="store_true", help="one row per answers file, for a spreadsheet")
     p = sub.add_parser("validate", parents=[common], help="check lesson files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("drill", parents=[common], help="endless fresh variants of a topic's lessons")
     p.add_argument("topic", metavar="TOPIC", help="a topic (`tutor lessons` shows them) or a lesson id")
-    p.add_argument("--seed", type=int, metavar="N", help="reproduce a run or a variant")
+    p.add_argument("--seed", type=_seed, metavar="N", help="reproduce a run or a variant")
     p.add_argument("--emit", action="store_true", help="print the variant for --seed as a lesson file")
     p = sub.add_parser("progress", parents=[common], help="your progress; export every attempt for a teacher")
     p.add_argument("--export", choices=["csv", "json"])
@@ -53,6 +67,20 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     extra = tuple(getattr(args, "lessons", ()) or ())
     command = args.command or "app"
+    if command in ("app", "open") or (command == "drill" and not args.emit):
+        return _run(command, args, extra)  # the app draws the terminal itself
+    from tutor.core.safe_text import CleanWriter
+
+    # Lesson and answers text is cleaned when read; this catches anything else (file names, messages).
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CleanWriter(sys.stdout), CleanWriter(sys.stderr)
+    try:
+        return _run(command, args, extra)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _run(command: str, args, extra: tuple[str, ...]) -> int:
     try:
         return COMMANDS[command](args, extra)
     except TutorError as err:
@@ -62,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as err:  # noqa: BLE001  never a traceback: one line, and an exit code of the contract
+        from tutor.core.safe_text import unexpected
+
+        print(f"tutor: {command} stopped: {unexpected(err)}", file=sys.stderr)
+        return EXIT_SOME_WRONG if command == "validate" else EXIT_BAD_INPUT
 
 
 def _catalog(extra: tuple[str, ...]):
@@ -129,14 +162,9 @@ def cmd_solve(args, extra) -> int:
     lesson = _load(args.lesson, extra)
     if lesson is None:
         return EXIT_BAD_INPUT
-    from tutor.cli_report import print_solution, solution_json
-    from tutor.core.live import solve
+    from tutor.cli_report import print_solution, solution_json, solve_steps
 
-    try:
-        results, errors = solve(lesson)
-    except LessonErrors as errs:
-        _print_errors(errs)
-        return EXIT_BAD_INPUT
+    results, errors = solve_steps(lesson)
     if errors:
         _print_errors(LessonErrors(errors))
         return EXIT_BAD_INPUT
@@ -151,8 +179,10 @@ def cmd_grade(args, extra) -> int:
     lesson = _load(args.lesson, extra)
     if lesson is None:
         return EXIT_BAD_INPUT
-    from tutor.cli_report import grade_lesson, print_grade, read_answers
+    from tutor.cli_report import grade_lesson, print_grade, read_answers, write_grade_csv
 
+    if Path(args.answers).is_dir():
+        return _grade_folder(lesson, Path(args.answers), args)
     try:
         answers = read_answers(Path(args.answers))
     except TutorError as err:
@@ -165,9 +195,29 @@ def cmd_grade(args, extra) -> int:
         return EXIT_BAD_INPUT
     if args.json:
         print(json.dumps(report))
+    elif args.csv:
+        write_grade_csv(lesson, [{"file": Path(args.answers).name, **report}], sys.stdout)
     else:
         print_grade(lesson, report, unknown=sorted(set(answers) - {s.id for s in lesson.steps}))
     return EXIT_OK if report["correct"] == report["total"] else EXIT_SOME_WRONG
+
+
+def _grade_folder(lesson, folder: Path, args) -> int:
+    from tutor.cli_report import grade_folder, print_folder_grade, write_grade_csv
+
+    try:
+        report = grade_folder(lesson, folder)
+    except LessonErrors as errs:
+        _print_errors(errs)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(report))
+    elif args.csv:
+        write_grade_csv(lesson, report["files"], sys.stdout)
+    else:
+        print_folder_grade(lesson, report)
+    perfect = all("error" not in r and r["correct"] == r["total"] for r in report["files"])
+    return EXIT_OK if perfect else EXIT_SOME_WRONG
 
 
 def cmd_validate(args, extra) -> int:
@@ -198,7 +248,16 @@ def cmd_drill(args, extra) -> int:
         if args.seed is None:
             print("tutor: --emit needs --seed N (the variant to print)", file=sys.stderr)
             return EXIT_BAD_INPUT
-        sys.stdout.write(emit_variant(lessons, args.seed))
+        try:
+            text = emit_variant(lessons, args.seed)
+        except (ArithmeticError, ValueError, TypeError, IndexError, RecursionError, MemoryError) as err:
+            from tutor.core.drill import pick_lesson
+            from tutor.core.safe_text import unexpected
+
+            lesson = pick_lesson(lessons, args.seed)
+            print(f"tutor: {lesson.path or lesson.id}: [drill] seed {args.seed}: {unexpected(err)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        sys.stdout.write(text)
         return EXIT_OK
     from tutor.app import run_app
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import math
 import sys
-import tomllib
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.lesson import Lesson
+from tutor.core.safe_file import MAX_ANSWERS_BYTES, FileRefused, loads_toml, read_text
+from tutor.core.safe_text import clean, csv_cell, one_line, unexpected
+
+MAX_ANSWERS_FILES = 2000
+# what checking a strange answer or lesson can raise beyond TutorError; each stays in its step
+CONTAINED = (ArithmeticError, ValueError, TypeError, IndexError, KeyError, RecursionError, MemoryError)
 
 
 def _progress_states() -> Any:
@@ -55,6 +62,8 @@ def print_lesson_table(rows: list[dict]) -> None:
 
 
 def format_number(x: float) -> str:
+    if not math.isfinite(x):
+        return str(x)
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
     return f"{x:.6g}"
@@ -66,7 +75,7 @@ def format_expected(value: Any, kind: str) -> str:
     if kind == "integer":
         return f"{value:,}".replace(",", " ") if abs(value) >= 10000 else str(value)
     if isinstance(value, list):
-        if value and isinstance(value[0], list) and not isinstance(value[0][0], list):
+        if value and isinstance(value[0], list) and value[0] and not isinstance(value[0][0], list):
             return "; ".join(" ".join(format_number(v) for v in row) for row in value).join("[]")
         return str(_rounded(value)).replace("'", "")
     return format_number(value)
@@ -101,36 +110,140 @@ def solution_json(lesson: Lesson, results: dict) -> dict:
 def read_answers(path: Path) -> dict[str, str]:
     """An answers file: TOML, step_id = "answer as typed"; numbers and lists are accepted too."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise TutorError(f"cannot read answers file {path}: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise TutorError(f"answers file {path} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
-        raise TutorError(f"answers file {path} is not valid TOML: {err}") from None
+        data = loads_toml(read_text(path, MAX_ANSWERS_BYTES))
+    except FileRefused as err:
+        raise TutorError(f"answers file {path}: {err.reason}") from None
     answers = {}
     for key, value in data.items():
         if isinstance(value, bool) or isinstance(value, dict):
-            raise TutorError(f"answers file {path}: {key!r} must be a string such as \"[2, 1]\"")
-        answers[key] = value if isinstance(value, str) else str(value)
+            raise TutorError(f"answers file {path}: {clean(key)!r} must be a string such as \"[2, 1]\"")
+        try:
+            text = value if isinstance(value, str) else str(value)
+        except ValueError:  # a whole number too long to write out
+            raise TutorError(f"answers file {path}: {clean(key)!r} is too long a number") from None
+        # answers are echoed in messages and exports: no escape sequences or control characters
+        answers[clean(key)] = clean(text)
     return answers
+
+
+def _step_error(lesson: Lesson, step_id: str, err: BaseException) -> LessonError:
+    return LessonError(str(lesson.path or lesson.id), f"step {step_id!r}", unexpected(err))
+
+
+def solve_steps(lesson: Lesson) -> tuple[dict, list[LessonError]]:
+    """Every step's expected value; a step that fails says so with file and step, and the rest still solve."""
+    from tutor.core.live import LiveLesson
+
+    try:
+        live = LiveLesson(lesson)
+    except LessonErrors as errs:  # a given or graph line fails: every step would say the same
+        return {}, list(errs.errors)
+    except CONTAINED as err:
+        return {}, [LessonError(str(lesson.path or lesson.id), "[given]", unexpected(err))]
+    results: dict = {}
+    errors: list[LessonError] = []
+    for step in lesson.steps:
+        try:
+            results[step.id] = live.expected(step.id)
+        except LessonError as err:
+            errors.append(err)
+        except LessonErrors as errs:  # the graph itself fails: every step would say the same
+            return results, errors + list(errs.errors)
+        except CONTAINED as err:
+            errors.append(_step_error(lesson, step.id, err))
+    return results, errors
 
 
 def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
     from tutor.core.check import missing_verdict
     from tutor.core.live import LiveLesson
 
-    live = LiveLesson(lesson)
+    try:
+        live = LiveLesson(lesson)
+    except CONTAINED as err:
+        raise LessonErrors([LessonError(str(lesson.path or lesson.id), "[given]", unexpected(err))]) from None
     steps = []
     for step in lesson.steps:
-        live.expected(step.id)  # a lesson error surfaces here, before any verdict
-        verdict = live.check(step.id, answers[step.id]) if step.id in answers else missing_verdict()
-        entry = {"id": step.id, "verdict": verdict.status, "message": verdict.message}
+        try:
+            live.expected(step.id)  # a lesson error surfaces here, before any verdict
+        except CONTAINED as err:
+            raise LessonErrors([_step_error(lesson, step.id, err)]) from None
+        if step.id not in answers:
+            verdict = missing_verdict()
+        else:
+            try:
+                verdict = live.check(step.id, answers[step.id])
+            except LessonErrors:
+                raise
+            except (TutorError, *CONTAINED) as err:  # an answer nobody could check is not a crash
+                reason = str(err) if isinstance(err, TutorError) else unexpected(err)
+                steps.append({"id": step.id, "verdict": "unparsed",
+                              "message": one_line(f"this answer could not be checked: {reason}")})
+                continue
+        entry = {"id": step.id, "verdict": verdict.status, "message": clean(verdict.message)}
         if verdict.mistake:
-            entry["mistake"] = verdict.mistake
+            entry["mistake"] = clean(verdict.mistake)
         steps.append(entry)
     correct = sum(1 for s in steps if s["verdict"] == "correct")
     return {"lesson": lesson.id, "correct": correct, "total": len(steps), "steps": steps}
+
+
+def answers_files(folder: Path) -> list[Path]:
+    """The answers files of a class: every *.toml directly in `folder`, in name order."""
+    try:
+        found = sorted(p for p in folder.iterdir() if p.suffix == ".toml")
+    except OSError as err:
+        raise TutorError(f"cannot read answers folder {folder}: {err.strerror or err}") from None
+    if not found:
+        raise TutorError(f"no answers files (*.toml) in {folder}")
+    if len(found) > MAX_ANSWERS_FILES:
+        raise TutorError(f"too many answers files in {folder} ({len(found)}; at most {MAX_ANSWERS_FILES})")
+    return found
+
+
+def grade_folder(lesson: Lesson, folder: Path) -> dict:
+    """One row per answers file, graded as `grade` grades one file; an unreadable file is a row with its error."""
+    rows = []
+    for path in answers_files(folder):
+        row: dict[str, Any] = {"file": clean(path.name)}
+        try:
+            report = grade_lesson(lesson, read_answers(path))
+        except LessonErrors:
+            raise
+        except TutorError as err:
+            row["error"] = one_line(str(err).removeprefix(f"answers file {path}: "))
+        else:
+            row.update(correct=report["correct"], total=report["total"], steps=report["steps"])
+        rows.append(row)
+    return {"lesson": lesson.id, "total": len(lesson.steps), "files": rows}
+
+
+def print_folder_grade(lesson: Lesson, report: dict) -> None:
+    print(f"{lesson.title}  [{lesson.id}]")
+    ids = [s.id for s in lesson.steps]
+    print("steps: " + " ".join(f"{n}={sid}" for n, sid in enumerate(ids, start=1)))
+    width = max(len(r["file"]) for r in report["files"])
+    for r in report["files"]:
+        if "error" in r:
+            print(f"  {r['file']:<{width}}  ✗ {r['error']}")
+        else:
+            marks = " ".join(_MARK.get(s["verdict"], "✗") for s in r["steps"])
+            print(f"  {r['file']:<{width}}  {r['correct']:>3}/{r['total']:<3} {marks}")
+    graded = [r for r in report["files"] if "error" not in r]
+    perfect = sum(1 for r in graded if r["correct"] == r["total"])
+    print(f"{len(report['files'])} answers files: {perfect} all correct, "
+          f"{len(graded) - perfect} not, {len(report['files']) - len(graded)} unreadable")
+
+
+def write_grade_csv(lesson: Lesson, rows: list[dict], stream: IO[str]) -> None:
+    """One row per answers file: file, correct, total, error, then each step's verdict."""
+    ids = [s.id for s in lesson.steps]
+    writer = csv.writer(stream)
+    writer.writerow([csv_cell(c) for c in ["file", "correct", "total", "error", *ids]])
+    for r in rows:
+        verdicts = {s["id"]: s["verdict"] for s in r.get("steps", [])}
+        cells = [r["file"], r.get("correct", ""), r.get("total", ""), r.get("error", "")]
+        writer.writerow([csv_cell(c) for c in cells + [verdicts.get(i, "") for i in ids]])
 
 
 _MARK = {"correct": "✓", "imprecise": "~", "missing": "·", "unparsed": "?"}
@@ -148,36 +261,42 @@ def print_grade(lesson: Lesson, report: dict, unknown: list[str]) -> None:
 
 def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
     """Loads and live-solves every lesson file under `paths`: every problem, files checked, files invalid."""
-    files: list[Path] = []
+    files: list[tuple[Path, bool]] = []  # (file, named on the command line)
     problems: list[LessonError] = []
     for p in paths:
         if p.is_dir():
             found = sorted(p.rglob("*.toml"))
             if not found:
                 problems.append(LessonError(str(p), None, "no lesson files (*.toml) in this folder"))
-            files += found
-        elif p.is_file():
-            files.append(p)
+            files += [(f, False) for f in found]
+        elif p.exists() or p.is_symlink():
+            files.append((p, True))  # a FIFO or device is named and refused, not called missing
         else:
             problems.append(LessonError(str(p), None, "no such file or folder"))
-    invalid = 0
-    for f in files:
-        found = validate_file(f)
+    invalid = checked = 0
+    for f, named in files:
+        found = validate_file(f, skip_non_lessons=not named)
+        if found is None:
+            continue
+        checked += 1
         invalid += bool(found)
         problems += found
-    return problems, len(files), invalid
+    return problems, checked, invalid
 
 
-def validate_file(path: Path) -> list[LessonError]:
+def validate_file(path: Path, skip_non_lessons: bool = False) -> list[LessonError] | None:
+    """Every problem of one lesson file; None for a file without [[steps]] found in a folder."""
     from tutor.core.catalog import load_file
 
     entry = load_file(path)
+    if entry.not_a_lesson and skip_non_lessons:
+        return None
     if entry.lesson is None:
         return list(entry.errors)
-    from tutor.core.live import solve
-
     try:
-        _, errors = solve(entry.lesson)
+        _, errors = solve_steps(entry.lesson)
     except LessonErrors as errs:
         return list(errs.errors)
+    except Exception as err:  # noqa: BLE001  one file's failure is that file's error, not the run's
+        return [LessonError(str(path), None, unexpected(err))]
     return errors

@@ -16,7 +16,7 @@ EVERY_NAME = sorted(names.FUNCTIONS | names.CONSTANTS | names.DTYPES)
 
 def _every_name_lesson() -> str:
     given = "\n".join(f"{n} = {i + 1}" for i, n in enumerate(EVERY_NAME))
-    total = " + ".join(EVERY_NAME)
+    total = "sum(stack([" + ", ".join(EVERY_NAME) + "]))"
     return f'''
 title = "every name"
 graph = """

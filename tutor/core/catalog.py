@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.core.errors import LessonError, LessonErrors, TutorError
-from tutor.core.lesson import Lesson, load_lesson
+from tutor.core.lesson import Lesson, NotALesson, load_lesson
+from tutor.core.safe_text import clean, unexpected
 
 def _builtin_dir() -> Path:
     """The curriculum: lessons/ beside the package in a checkout, tutor/lessons inside a wheel."""
@@ -35,6 +36,7 @@ class Entry:
     path: Path
     lesson: Lesson | None
     errors: tuple[LessonError, ...] = ()
+    not_a_lesson: bool = False  # TOML without [[steps]] (an answers file): folders of lessons skip it
 
     @property
     def title(self) -> str:
@@ -42,7 +44,7 @@ class Entry:
 
     @property
     def error(self) -> str | None:
-        return "; ".join(str(e) for e in self.errors) if self.errors else None
+        return clean("; ".join(str(e) for e in self.errors)) if self.errors else None
 
 
 def lesson_dirs(extra: list[str] | tuple[str, ...] = ()) -> list[Path]:
@@ -54,41 +56,65 @@ def lesson_dirs(extra: list[str] | tuple[str, ...] = ()) -> list[Path]:
 
 
 def load_file(path: Path, topic_default: str | None = None) -> Entry:
+    """One file as an entry; every failure, even one nobody foresaw, becomes the entry's errors."""
+    not_a_lesson = False
     try:
         lesson = load_lesson(path, topic_default)
     except LessonErrors as errs:
-        return Entry(path.stem, topic_default or path.parent.name, path, None, tuple(errs.errors))
-    return Entry(lesson.id, lesson.topic, path, lesson)
+        errors, not_a_lesson = tuple(errs.errors), isinstance(errs, NotALesson)
+    except Exception as err:  # noqa: BLE001  one bad file must never hide the others
+        errors = (LessonError(str(path), None, unexpected(err)),)
+    else:
+        return Entry(lesson.id, lesson.topic, path, lesson)
+    # folder and file names come from whoever shared the folder: shown, so cleaned
+    return Entry(clean(path.stem), clean(topic_default or path.parent.name), path, None, errors, not_a_lesson)
+
+
+def _claim_ids(loaded: list[Entry]) -> list[Entry]:
+    """Valid lessons take their ids first, in folder order; a broken file never takes one from them."""
+    seen: dict[str, Path] = {}
+    entries: list[Entry] = []
+    for entry in loaded:
+        if entry.lesson is None:
+            continue
+        if entry.id in seen and seen[entry.id] != entry.path:
+            dup = LessonError(str(entry.path), "id", f"{entry.id!r} is already used by {seen[entry.id]}")
+            entry = Entry(entry.id, entry.topic, entry.path, None, (dup,))
+        else:
+            seen[entry.id] = entry.path
+        entries.append(entry)
+    return entries + [e for e in loaded if e.lesson is None]
 
 
 class Catalog:
     """Every lesson found, sorted by topic, order and id; broken files are kept with their errors."""
 
-    def __init__(self, entries: list[Entry], problems: list[str] | None = None):
+    def __init__(self, entries: list[Entry], problems: list[str] | None = None,
+                 skipped: list[Path] | None = None):
         self.entries = entries
         self.problems = problems or []  # folders that could not be read
+        self.skipped = skipped or []    # TOML files without [[steps]]: answers files, notes, configs
 
     @classmethod
     def load(cls, extra_dirs: list[str] | tuple[str, ...] = ()) -> "Catalog":
-        entries: list[Entry] = []
+        loaded: list[Entry] = []
         problems: list[str] = []
-        seen: dict[str, Path] = {}
+        skipped: list[Path] = []
         for folder in lesson_dirs(extra_dirs):
             if not folder.is_dir():
-                problems.append(f"{folder}: not a folder of lessons")
+                problems.append(clean(f"{folder}: not a folder of lessons"))
                 continue
             files = sorted(folder.rglob("*.toml"))[:MAX_FILES]
             for path in files:
                 topic = path.parent.name if path.parent != folder else folder.name
-                entry = load_file(path, topic)
-                if entry.id in seen and seen[entry.id] != path:
-                    dup = LessonError(str(path), "id", f"{entry.id!r} is already used by {seen[entry.id]}")
-                    entry = Entry(entry.id, entry.topic, path, None, (dup,))
+                entry = load_file(path, clean(topic))
+                if entry.not_a_lesson:
+                    skipped.append(path)
                 else:
-                    seen[entry.id] = path
-                entries.append(entry)
+                    loaded.append(entry)
+        entries = _claim_ids(loaded)
         entries.sort(key=lambda e: (e.topic, e.lesson.order if e.lesson else 1e9, e.id))
-        return cls(entries, problems)
+        return cls(entries, problems, skipped)
 
     def topics(self) -> list[str]:
         out: list[str] = []
@@ -109,12 +135,12 @@ class Catalog:
             if e.id == ref:
                 return e
         path = Path(ref)
-        if path.suffix == ".toml" or path.is_file():
-            if not path.is_file():
-                raise UnknownLesson(f"no lesson file at {ref}")
+        if path.suffix == ".toml" or path.exists():
+            if not path.exists():
+                raise UnknownLesson(clean(f"no lesson file at {ref}"))
             return load_file(path)
         known = ", ".join(e.id for e in self.entries[:8])
-        raise UnknownLesson(f"unknown lesson {ref!r}; `tutor lessons` lists them (e.g. {known})")
+        raise UnknownLesson(clean(f"unknown lesson {ref!r}; `tutor lessons` lists them (e.g. {known})"))
 
     def lesson(self, ref: str) -> Lesson:
         """The loaded lesson for an id or path; raises UnknownLesson or LessonErrors."""

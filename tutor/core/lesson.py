@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import keyword
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,15 @@ from tutor.core.expr import names
 from tutor.core.expr.syntax import (
     ASK_CALLS, DRILL_CALLS, GIVEN_CALLS, Assignment, Expr, parse_expr, parse_graph,
 )
+from tutor.core.safe_file import (
+    MAX_LESSON_BYTES, MAX_WHOLE_NUMBER, FileRefused, loads_toml, out_of_range, read_text,
+)
+from tutor.core.safe_text import clean_deep, unexpected
 
 MAX_STEPS = 200
+MAX_GRAPH_LINES = 500
 MAX_TRAIN_STEPS = 5000
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")  # at most 80: ids are table columns
 
 TOP_KEYS = {
     "id", "title", "topic", "order", "source", "dtype", "intro", "graph", "given",
@@ -116,6 +121,10 @@ def _counts(tree: ast.AST) -> bool:
     return False
 
 
+class NotALesson(LessonErrors):
+    """A TOML file without [[steps]] (an answers file, a config): folders of lessons skip it."""
+
+
 class _Collector:
     """Gathers every problem in one file instead of stopping at the first."""
 
@@ -130,25 +139,41 @@ class _Collector:
 def load_lesson(path: str | Path, topic_default: str | None = None) -> Lesson:
     """Reads and validates one lesson file; raises LessonErrors listing every problem."""
     path = Path(path)
+    return parse_lesson(read_lesson_text(path), path, topic_default)
+
+
+def read_lesson_text(path: str | Path) -> str:
+    """A lesson file's text: a regular UTF-8 file of at most MAX_LESSON_BYTES, else LessonErrors."""
     try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise LessonErrors([LessonError(str(path), None, f"cannot read file: {err.strerror or err}")]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise LessonErrors([LessonError(str(path), None, "not UTF-8 text")]) from None
-    return parse_lesson(text, path, topic_default)
+        return read_text(path, MAX_LESSON_BYTES)
+    except FileRefused as err:
+        raise LessonErrors([LessonError(str(path), None, err.reason)]) from None
 
 
 def parse_lesson(text: str, path: Path | str = "lesson.toml", topic_default: str | None = None) -> Lesson:
     """Validates lesson TOML text; `path` names it in errors and gives the default id and topic."""
     path = Path(path)
-    col = _Collector(str(path))
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise LessonErrors([LessonError(str(path), None, f"not valid TOML: {err}")]) from None
+        data = loads_toml(text)
+    except FileRefused as err:
+        raise LessonErrors([LessonError(str(path), None, err.reason)]) from None
+    try:
+        return _lesson_from_data(data, path, topic_default)
+    except LessonErrors:
+        raise
+    except (ArithmeticError, ValueError, TypeError, IndexError, RecursionError, MemoryError, ExprError) as err:
+        # a problem no check above foresaw still names the file, and never hides other lessons
+        raise LessonErrors([LessonError(str(path), None, unexpected(err))]) from None
+
+
+def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Lesson:
+    # Lesson text reaches terminals, the app and exports: no escape sequences or control characters.
+    data = clean_deep(data)
+    col = _Collector(str(path))
+    for keys, reason in out_of_range(data):
+        col.add(_place(data, keys), reason)
+    if col.errors:  # numbers that would overflow or poison every later check: report them alone
+        raise _errors(col, data)
 
     for key in sorted(set(data) - TOP_KEYS):
         hint = _did_you_mean(key, TOP_KEYS)
@@ -156,9 +181,10 @@ def parse_lesson(text: str, path: Path | str = "lesson.toml", topic_default: str
 
     lesson_id = _text(col, data, "id", path.stem, None)
     if not _ID.match(lesson_id):
-        col.add("id", f"{lesson_id!r} is not a usable id (letters, digits, '-', '_', '.')")
-    title = _text(col, data, "title", lesson_id, None)
-    topic = _text(col, data, "topic", topic_default or path.parent.name or "lessons", None)
+        col.add("id", f"{_short(lesson_id)!r} is not a usable id (at most 80 letters, digits, '-', '_', '.')")
+    # titles and topics are one line of a list: a newline in them would break the list's layout
+    title = " ".join(_text(col, data, "title", lesson_id, None).split()) or lesson_id
+    topic = " ".join(_text(col, data, "topic", topic_default or path.parent.name or "lessons", None).split())
     source = _text(col, data, "source", "", None)
     intro = _text(col, data, "intro", "", None)
     order = data.get("order", 0)
@@ -182,18 +208,41 @@ def parse_lesson(text: str, path: Path | str = "lesson.toml", topic_default: str
     else:
         graph = _graph(col, graph_text, declared)
     known = declared | {a.target for a in graph}
+    if len(graph_text.splitlines()) > MAX_GRAPH_LINES:  # refused whole: no "undefined name" after it
+        known |= set(re.findall(r"[A-Za-z_]\w*", graph_text))
 
     steps = _steps(col, data.get("steps"), known)
     train = _train(col, data.get("train"), known, declared)
     drill = _drill(col, data.get("drill", {}), declared)
 
     if col.errors:
-        raise LessonErrors(col.errors)
+        raise _errors(col, data)
     return Lesson(
         id=lesson_id, title=title, topic=topic, steps=tuple(steps), given=given,
         graph=tuple(graph), order=order, source=source, dtype=dtype, intro=intro,
         train=train, drill=drill, tolerance=tolerance, path=path, graph_text=graph_text,
     )
+
+
+def _place(data: dict, keys: tuple) -> str:
+    """Where a value sits, the way the other messages say it: "[given] x[1]", "step 'loss' tolerance"."""
+    head, rest = keys[0], keys[1:]
+    if head == "steps" and rest and isinstance(rest[0], int):
+        sid = data["steps"][rest[0]].get("id") if isinstance(data["steps"][rest[0]], dict) else None
+        head, rest = (f"step {sid!r}" if isinstance(sid, str) else f"step #{rest[0] + 1}"), rest[1:]
+    elif head in ("given", "drill", "train"):
+        head = f"[{head}]"
+    tail = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in rest)
+    return f"{head} {tail.lstrip('.')}".strip() if tail else str(head)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _errors(col: _Collector, data: dict) -> LessonErrors:
+    """Every problem found; a file without [[steps]] is marked as not a lesson at all."""
+    return LessonErrors(col.errors) if "steps" in data else NotALesson(col.errors)
 
 
 def _did_you_mean(key: str, options: set[str]) -> str:
@@ -255,7 +304,7 @@ def _shape_of(value: Any) -> tuple:
 def _value(col: _Collector, where: str, value: Any, calls: frozenset[str]) -> Any:
     if isinstance(value, str):
         try:
-            return parse_expr(value, calls)
+            return _parse(value, calls)
         except ExprError as err:
             col.add(where, str(err))
             return None
@@ -269,7 +318,7 @@ def _value(col: _Collector, where: str, value: Any, calls: frozenset[str]) -> An
                 col.add(f"{where}[{i}]", problem)
             else:
                 items.append(v)
-        return _list_expr(items)
+        return _list_expr(col, where, items, calls)
     problem = _number_tree(value)
     if problem:
         col.add(where, problem)
@@ -277,11 +326,34 @@ def _value(col: _Collector, where: str, value: Any, calls: frozenset[str]) -> An
     return value
 
 
-def _list_expr(items: list) -> Expr | None:
+def _parse(text: str, calls: frozenset[str]) -> Expr:
+    """parse_expr, refusing numbers that would overflow or turn into inf in the middle of a check."""
+    expr = parse_expr(text, calls)
+    _check_numbers(expr)
+    return expr
+
+
+def _check_numbers(expr: Expr) -> None:
+    for node in ast.walk(expr.tree):
+        value = getattr(node, "value", None) if isinstance(node, ast.Constant) else None
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and abs(value) > MAX_WHOLE_NUMBER:
+            raise ExprError(f"whole number too large ({len(str(abs(value)))} digits; at most 2**53)",
+                            getattr(node, "col_offset", None))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ExprError("a number too large to be finite (such as 1e999)", getattr(node, "col_offset", None))
+
+
+def _list_expr(col: _Collector, where: str, items: list, calls: frozenset[str]) -> Expr | None:
     if any(i is None for i in items):
         return None
     text = "[" + ", ".join(i.text if isinstance(i, Expr) else repr(i) for i in items) + "]"
-    return parse_expr(text, GIVEN_CALLS)
+    try:
+        return _parse(text, calls)
+    except ExprError as err:  # each element was fine alone; together they can be too long
+        col.add(where, str(err))
+        return None
 
 
 def _given(col: _Collector, table: Any) -> dict[str, Any]:
@@ -302,14 +374,21 @@ def _given(col: _Collector, table: Any) -> dict[str, Any]:
 def _graph(col: _Collector, text: str, given: set[str]) -> list[Assignment]:
     graph: list[Assignment] = []
     defined = set(given)
-    for number, raw in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    used = sum(1 for raw in lines if raw.split("#", 1)[0].strip())
+    if used > MAX_GRAPH_LINES:
+        col.add("graph", f"too many lines ({used}; at most {MAX_GRAPH_LINES})")
+        return []
+    for number, raw in enumerate(lines, start=1):
         if not raw.split("#", 1)[0].strip():
             continue
         try:
-            (assignment,) = parse_graph("\n" * (number - 1) + raw)
+            (assignment,) = parse_graph(raw)  # one line at a time: parsing stays linear in the graph
+            _check_numbers(assignment.expr)
         except ExprError as err:
             col.add(f"graph line {number}", str(err).split(": ", 1)[-1])
             continue
+        assignment = dataclasses.replace(assignment, line=number)
         missing = sorted(assignment.expr.names() - defined)
         if assignment.op != "=" and assignment.target not in defined:
             missing.insert(0, assignment.target)
@@ -333,9 +412,9 @@ def _steps(col: _Collector, raw: Any, known: set[str]) -> list[Step]:
     seen: set[str] = set()
     for index, table in enumerate(raw, start=1):
         sid = table.get("id")
-        where = f"step {sid!r}" if isinstance(sid, str) else f"step #{index}"
+        where = f"step {_short(sid)!r}" if isinstance(sid, str) else f"step #{index}"
         if not isinstance(sid, str) or not _ID.match(sid):
-            col.add(where, "needs an id: letters, digits, '-', '_' or '.'")
+            col.add(where, "needs an id: at most 80 letters, digits, '-', '_' or '.'")
             continue
         if sid in seen:
             col.add(where, "this id is used by an earlier step; ids must be unique")
@@ -347,7 +426,7 @@ def _steps(col: _Collector, raw: Any, known: set[str]) -> list[Step]:
             col.add(where, "needs an 'ask': the expression whose value the learner computes")
             continue
         try:
-            ask = parse_expr(ask_text, ASK_CALLS)
+            ask = _parse(ask_text, ASK_CALLS)
         except ExprError as err:
             col.add(where, f"ask: {err}")
             continue
@@ -377,7 +456,7 @@ def _mistakes(col: _Collector, raw: Any, where: str, known: set[str]) -> list[Mi
             col.add(f"{where} mistake #{i}", "needs 'when' (an expression) and 'say' (the message)")
             continue
         try:
-            expr = parse_expr(when, ASK_CALLS)
+            expr = _parse(when, ASK_CALLS)
         except ExprError as err:
             col.add(f"{where} mistake #{i}", f"when: {err}")
             continue
@@ -412,7 +491,7 @@ def _train(col: _Collector, raw: Any, known: set[str], given: set[str]) -> Train
         return None
     loss = None
     try:
-        loss = parse_expr(str(raw.get("loss", "")), ASK_CALLS - names.ASK_ONLY)
+        loss = _parse(str(raw.get("loss", "")), ASK_CALLS - names.ASK_ONLY)
         if unknown := sorted(loss.names() - known):
             col.add("[train] loss", f"uses undefined {', '.join(map(repr, unknown))}")
     except ExprError as err:

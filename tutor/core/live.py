@@ -5,12 +5,16 @@ from __future__ import annotations
 import ast
 import contextlib
 import math
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
+from tutor.core import budget
+from tutor.core.budget import Budget
 from tutor.core.errors import ExprError, LessonError, LessonErrors
-from tutor.core.expr.compile import Compiled, Scope, binary, to_tensor
+from tutor.core.expr.compile import CONTAINED, Compiled, Scope, binary, to_tensor
+from tutor.core.expr.meta import ShapesOnly
+from tutor.core.expr.optimize import train as optimizer_train
 from tutor.core.expr.special import compiler
 from tutor.core.expr.syntax import Assignment, Expr
 from tutor.core.lesson import Lesson, Step
@@ -18,6 +22,12 @@ from tutor.core.values import Expected, NodeValue
 
 _COMPILER = compiler()
 _AUG = {"+=": "Add", "-=": "Sub", "*=": "Mult", "/=": "Div"}
+# A graph predicted (on meta tensors) to take more than this is computed only when a value is asked for,
+# so shape and cost questions about real layers (AlexNet, VGG-16) answer without running them.
+EAGER_OPS = 50_000_000
+# Numbers a lesson's expected values may hold in all, as Python lists (about 32 bytes each).
+MAX_EXPECTED_NUMBERS = 1_000_000
+_SHAPE_ASKS = {"shape", "numel", "bytes", "flops"}
 
 
 def compile_expr(expr: Expr) -> Compiled:
@@ -28,6 +38,7 @@ def plain_data(value: Any) -> tuple[tuple[int, ...], Any]:
     """A tensor or number as (shape, float or nested list of floats)."""
     if isinstance(value, torch.Tensor):
         t = value.detach()
+        budget.charge(t.numel(), 4 * t.numel(), "turning the result into numbers")
         if t.is_floating_point() or t.dtype == torch.int64:
             return tuple(t.shape), t.double().tolist() if t.dim() else float(t.item())
     if isinstance(value, (int, float)):
@@ -37,7 +48,7 @@ def plain_data(value: Any) -> tuple[tuple[int, ...], Any]:
 
 def run_graph(lines: list[tuple[Assignment, Compiled]], start_values: dict[str, Any], dtype: torch.dtype,
               budget: Any = None, pinned: dict[str, Any] | None = None, *, lesson: Any = None,
-              file: str = "lesson") -> Scope:
+              file: str = "lesson", meta: bool = False) -> Scope:
     """Runs a graph's lines from the original givens: the one way any graph is executed.
 
     `pinned` maps node names to values used instead of computing that node (a learner's own numbers,
@@ -46,7 +57,7 @@ def run_graph(lines: list[tuple[Assignment, Compiled]], start_values: dict[str, 
     """
     with _running(budget):
         leaves = {name: _leaf(value, dtype) for name, value in (pinned or {}).items()}
-        scope = Scope(dtype, {**start_values, **leaves}, lesson)
+        scope = Scope(dtype, {**start_values, **leaves}, lesson, meta=meta)
         for assignment, fn in lines:
             target = assignment.target
             if target in leaves:
@@ -59,7 +70,7 @@ def run_graph(lines: list[tuple[Assignment, Compiled]], start_values: dict[str, 
                     value = binary(op, scope.env[target], value, dtype)
             except ExprError as err:
                 raise LessonErrors([LessonError(file, f"graph line {assignment.line}", str(err))]) from None
-            except (RuntimeError, ValueError, TypeError, IndexError, KeyError) as err:
+            except (*CONTAINED, KeyError) as err:
                 reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
                 raise LessonErrors([LessonError(file, f"graph line {assignment.line}", reason)]) from None
             if isinstance(value, torch.Tensor) and value.is_floating_point() and not value.requires_grad:
@@ -100,10 +111,58 @@ class LiveLesson:
         self._file = str(lesson.path or lesson.id)
         self._lines = [(a, compile_expr(a.expr)) for a in lesson.graph]
         self._given_src = {**lesson.given, **(overrides or {})}
-        self._givens = self._evaluate_givens(self._given_src)
-        self.scope = self._run_graph(self._givens)
         self._expected: dict[str, Expected] = {}
+        self._expected_numbers = 0
         self._compiled_asks: dict[str, Compiled] = {}
+        self._running: Budget | None = None
+        self._scope: Scope | None = None
+        self._meta_scope: Scope | None = None
+        self.graph_ops = 0
+        with self._evaluation():
+            self._givens = self._evaluate_givens(self._given_src)
+            self._predict_graph()
+            if self._meta_scope is None or self.graph_ops <= EAGER_OPS:
+                self._scope = self._run_graph(self._givens)
+
+    # ---- budgets ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _evaluation(self) -> Iterator[None]:
+        """Runs the block inside one work budget, unless an evaluation of this lesson is already running."""
+        if self._running is not None and budget.current() is self._running:
+            yield
+            return
+        meter = Budget()
+        self._running = meter
+        try:
+            with budget.running(meter):
+                yield
+        finally:
+            self._running = None
+
+    def cancel(self) -> None:
+        """Stops whatever this lesson is evaluating (safe from any thread): it raises Cancelled soon after."""
+        running = self._running
+        if running is not None:
+            running.cancel()
+
+    @property
+    def scope(self) -> Scope:
+        """The graph's real values, computed on first use when the graph is too big to compute up front."""
+        if self._scope is None:
+            with self._evaluation():
+                self._scope = self._run_graph(self._givens)
+        return self._scope
+
+    def _predict_graph(self) -> None:
+        """Runs the graph on meta tensors: its work (graph_ops) and shapes, before anything heavy runs."""
+        counter = ShapesOnly(budget.current())
+        try:
+            with budget.running(counter):
+                self._meta_scope = self._run_graph(self._givens, meta=True)
+        except (LessonErrors, ExprError, *CONTAINED):
+            self._meta_scope = None  # a graph that needs numbers to run (an index read from a tensor)
+        self.graph_ops = counter.ops
 
     # ---- building the graph -----------------------------------------------------------
 
@@ -115,14 +174,15 @@ class LiveLesson:
                 value = compile_expr(raw)(scope) if isinstance(raw, Expr) else _literal(raw, self.dtype)
                 leaf = to_tensor(value, self.dtype).detach().to(self.dtype).clone()
                 scope.env[name] = leaf.requires_grad_(True)
-            except (ExprError, RuntimeError, ValueError, TypeError) as err:
+            except (ExprError, *CONTAINED) as err:
                 errors.append(LessonError(self._file, f"[given] {name}", str(err)))
         if errors:
             raise LessonErrors(errors)
         return scope.env
 
-    def _run_graph(self, givens: dict[str, torch.Tensor], pinned: dict[str, Any] | None = None) -> Scope:
-        return run_graph(self._lines, givens, self.dtype, pinned=pinned, lesson=self, file=self._file)
+    def _run_graph(self, givens: dict[str, torch.Tensor], pinned: dict[str, Any] | None = None,
+                   meta: bool = False) -> Scope:
+        return run_graph(self._lines, givens, self.dtype, pinned=pinned, lesson=self, file=self._file, meta=meta)
 
     @property
     def lines(self) -> list[tuple[Assignment, Compiled]]:
@@ -146,6 +206,19 @@ class LiveLesson:
         params, _ = self.run_sgd(lr, steps)
         return self._run_graph({**self._givens, **params})
 
+    def scope_after_training(self, kind: str, settings: dict[str, Any], steps: int) -> Scope:
+        """The graph recomputed after `steps` of torch.optim's SGD or Adam on [train].params (for sgd()/adam())."""
+        train = self.lesson.train
+        if train is None:
+            raise ExprError(f"{kind}() needs a [train] section naming the params to update")
+        loss_fn = self._compiled_asks.setdefault(train.loss.text, compile_expr(train.loss))
+
+        def loss_of(params: dict[str, torch.Tensor]) -> torch.Tensor:
+            return to_tensor(loss_fn(self._run_graph({**self._givens, **params})), self.dtype)
+
+        params = optimizer_train(kind, settings, {n: self._givens[n] for n in train.params}, loss_of, steps)
+        return self._run_graph({**self._givens, **params})
+
     def run_sgd(self, lr: float, steps: int) -> tuple[dict[str, torch.Tensor], list[float]]:
         """Plain SGD on [train].params: the final parameters and the loss before each step and after the last.
 
@@ -157,6 +230,10 @@ class LiveLesson:
         loss_fn = self._compiled_asks.setdefault(train.loss.text, compile_expr(train.loss))
         params = {n: self._givens[n].detach().clone().requires_grad_(True) for n in train.params}
         losses: list[float] = []
+        with self._evaluation():
+            return self._sgd_loop(loss_fn, params, losses, lr, steps)
+
+    def _sgd_loop(self, loss_fn, params, losses, lr, steps):
         for index in range(steps + 1):
             scope = self._run_graph({**self._givens, **params})
             loss = to_tensor(loss_fn(scope), self.dtype)
@@ -179,16 +256,28 @@ class LiveLesson:
         if step_id in self._expected:
             return self._expected[step_id]
         step = self.lesson.step(step_id)
-        where = f"step {step_id!r}"
+        reason = None
         try:
-            value = self.evaluate(step.ask)
-            result = _as_expected(step, value)
+            result = self._compute_expected(step)
         except ExprError as err:
-            raise LessonError(self._file, where, str(err)) from None
-        except (RuntimeError, ValueError, TypeError, IndexError) as err:
+            reason = str(err)
+        except CONTAINED as err:
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise LessonError(self._file, where, reason) from None
+        if reason is not None:
+            # raised here, outside the handler, so the error holds no frame that holds the tensors
+            raise LessonError(self._file, f"step {step_id!r}", reason)
         self._expected[step_id] = result
+        return result
+
+    def _compute_expected(self, step: Step) -> Expected:
+        with self._evaluation():
+            value = self.evaluate(step.ask)
+            count = value.numel() if isinstance(value, torch.Tensor) else 1
+            if self._expected_numbers + count > MAX_EXPECTED_NUMBERS:
+                raise ExprError(f"the lesson's answers would hold more than {MAX_EXPECTED_NUMBERS:,} "
+                                "numbers; ask for smaller values (or their shape)")
+            result = _as_expected(step, value)
+        self._expected_numbers += count
         return result
 
     def evaluate(self, expr: Expr) -> Any:
@@ -196,7 +285,10 @@ class LiveLesson:
         fn = self._compiled_asks.get(expr.text)
         if fn is None:
             fn = self._compiled_asks[expr.text] = compile_expr(expr)
-        return fn(self.scope)
+        with self._evaluation():
+            if self._scope is None and self._meta_scope is not None and _shapes_only(expr.tree):
+                return fn(self._meta_scope)  # a big graph's shapes and costs, without computing it
+            return fn(self.scope)
 
     def check(self, step_id: str, text: str):
         """Parses a typed answer once, checks it, and names a known mistake if one explains it."""
@@ -209,19 +301,21 @@ class LiveLesson:
         parsed = read_answer(text, expected)
         if not isinstance(parsed, ParsedAnswer):
             return parsed  # missing or unreadable: a verdict already
-        verdict = check_answer(parsed, expected, step.tolerance or self.lesson.tolerance)
-        if verdict.status not in ("wrong", "wrong_shape"):
-            return verdict
-        return diagnose(self, step, parsed, expected, verdict)
+        with self._evaluation():
+            verdict = check_answer(parsed, expected, step.tolerance or self.lesson.tolerance)
+            if verdict.status not in ("wrong", "wrong_shape"):
+                return verdict
+            return diagnose(self, step, parsed, expected, verdict)
 
     # ---- for the graph view -----------------------------------------------------------
 
     def node_values(self) -> dict[str, NodeValue]:
         """Forward value of every given and graph name (the last binding of a reassigned name)."""
         out = {}
-        for name, value in self.scope.env.items():
-            shape, data = plain_data(value)
-            out[name] = NodeValue(shape, data)
+        with self._evaluation():
+            for name, value in self.scope.env.items():
+                shape, data = plain_data(value)
+                out[name] = NodeValue(shape, data)
         return out
 
     def loss_name(self) -> str | None:
@@ -236,6 +330,10 @@ class LiveLesson:
 
     def node_grads(self) -> dict[str, NodeValue]:
         """Gradient of the lesson's loss ([train].loss, else the last scalar graph name) w.r.t. each node."""
+        with self._evaluation():
+            return self._node_grads()
+
+    def _node_grads(self) -> dict[str, NodeValue]:
         if self.lesson.train is not None:
             loss = to_tensor(self.evaluate(self.lesson.train.loss), self.dtype)
         else:
@@ -254,6 +352,17 @@ class LiveLesson:
             shape, data = plain_data(g)
             out[name] = NodeValue(shape, data)
         return out
+
+
+def _shapes_only(tree: ast.AST) -> bool:
+    """Asks answered from shapes alone: shape/numel/bytes/flops, their entries, and sums and products of them."""
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
+        return tree.func.id in _SHAPE_ASKS
+    if isinstance(tree, ast.Subscript):
+        return _shapes_only(tree.value)
+    if isinstance(tree, ast.BinOp):
+        return _shapes_only(tree.left) and _shapes_only(tree.right)
+    return isinstance(tree, ast.Constant)
 
 
 def _literal(raw: Any, dtype: torch.dtype) -> torch.Tensor:

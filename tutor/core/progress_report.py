@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, NamedTuple
 
+from tutor.core.safe_text import csv_cell
+
 if TYPE_CHECKING:
     from tutor.core.progress_store import ProgressStore
 
@@ -161,7 +163,8 @@ class ProgressReports:
         writer = csv.writer(stream)
         writer.writerow(ATTEMPT_COLUMNS)
         for attempt in self.attempts():
-            writer.writerow(["" if value is None else value for value in asdict(attempt).values()])
+            # a cell such as "=HYPERLINK(...)" from an answer or lesson id must stay text in a spreadsheet
+            writer.writerow([csv_cell("" if value is None else value) for value in asdict(attempt).values()])
 
     def export_json(self, stream: IO[str]) -> None:
         json.dump([asdict(attempt) for attempt in self.attempts()], stream, indent=1)

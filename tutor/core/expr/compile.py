@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import torch
 
+from tutor.core import budget
 from tutor.core.errors import ExprError
 from tutor.core.expr import limits
 
@@ -31,10 +32,14 @@ class Scope:
     dtype: torch.dtype
     env: dict[str, Value] = field(default_factory=dict)
     lesson: Any = None  # tutor.core.live.LiveLesson, for sgd() and flops()
+    meta: bool = False  # shapes only: tensors live on the meta device and nothing is computed
 
     def lookup(self, name: str, column: int | None) -> Value:
         if name in self.env:
-            return self.env[name]
+            value = self.env[name]
+            if self.meta and isinstance(value, torch.Tensor) and not value.is_meta:
+                value = self.env[name] = as_meta(value)
+            return value
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in DTYPES:
@@ -42,11 +47,25 @@ class Scope:
         raise ExprError(f"unknown name {name!r}", column)
 
 
+def as_meta(t: torch.Tensor) -> torch.Tensor:
+    """The same shape and dtype on the meta device; keeps requires_grad so grad() still builds a graph."""
+    m = torch.empty(t.shape, dtype=t.dtype, device="meta")
+    return m.requires_grad_(True) if t.requires_grad and t.is_floating_point() else m
+
+
+def meta_mode() -> bool:
+    return getattr(budget.current(), "meta", False)
+
+
 def to_tensor(value: Value, dtype: torch.dtype) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
+        if not value.is_meta and meta_mode():
+            return as_meta(value)
         return value
     if isinstance(value, (int, float)):
-        return torch.tensor(float(value), dtype=dtype)
+        if isinstance(value, int) and abs(value) > limits.MAX_INT and dtype == torch.int64:
+            raise ExprError("number too large for int64")
+        return torch.tensor(float(value), dtype=dtype, device="meta" if meta_mode() else None)
     if isinstance(value, tuple):
         return torch.tensor([float(limits.as_int(v, "shape entry")) for v in value], dtype=dtype)
     raise ExprError(f"expected a number or tensor, got {type(value).__name__}")
@@ -83,17 +102,18 @@ def _scalar_arith(op: type, a: float | int, b: float | int) -> float | int:
     return result
 
 
-def _broadcast(a: Value, b: Value, symbol: str) -> None:
-    """Checks broadcasting by hand: torch.broadcast_shapes costs more than the arithmetic here."""
+def _broadcast(a: Value, b: Value, symbol: str) -> int:
+    """Checks broadcasting by hand (torch.broadcast_shapes costs more than the arithmetic here); the result's size."""
     sa, sb = _shape(a), _shape(b)
     if sa == sb or not sa or not sb:
-        return  # same shape, or a scalar: no bigger than an operand
+        return math.prod(sa or sb)  # same shape, or a scalar: no bigger than an operand
     out = []
     for da, db in zip(reversed((1,) * (len(sb) - len(sa)) + sa), reversed((1,) * (len(sa) - len(sb)) + sb)):
         if da != db and da != 1 and db != 1:
             raise ExprError(f"cannot apply '{symbol}' to shapes {_fmt(sa)} and {_fmt(sb)}")
         out.append(max(da, db))
     limits.check_numel(out)
+    return math.prod(out)
 
 
 def _matmul_shape(a: torch.Tensor, b: torch.Tensor) -> None:
@@ -108,6 +128,7 @@ def _matmul_shape(a: torch.Tensor, b: torch.Tensor) -> None:
     cols = sb[-1] if len(sb) > 1 else 1
     limits.check_numel((rows, cols))
     limits.check_work(rows * cols * inner_a, "'@'")
+    budget.charge(rows * cols * inner_a, rows * cols, "'@'")
 
 
 _TENSOR_OPS = {
@@ -128,11 +149,45 @@ def binary(op: type, a: Value, b: Value, dtype: torch.dtype, column: int | None 
     if op is ast.MatMult:
         a, b = to_tensor(a, dtype), to_tensor(b, dtype)
         _matmul_shape(a, b)
-        return torch.matmul(a, b)
-    _broadcast(a, b, _SYMBOL[op])
+        return _no_wrap(torch.matmul(a, b), op, a, b)
+    size = _broadcast(a, b, _SYMBOL[op])
+    budget.charge(size, size, f"'{_SYMBOL[op]}'")
     if op is ast.Pow and not isinstance(b, torch.Tensor):
-        return torch.pow(a, b)
-    return _TENSOR_OPS[op](to_tensor(a, dtype), to_tensor(b, dtype))
+        if isinstance(a, torch.Tensor) and not a.is_floating_point() and isinstance(b, float):
+            a = a.double()
+        return _no_wrap(torch.pow(to_tensor(a, dtype), b), op, a, b)
+    a, b = to_tensor(a, dtype), to_tensor(b, dtype)
+    return _no_wrap(_TENSOR_OPS[op](a, b), op, a, b)
+
+
+_WRAPS = (ast.Add, ast.Sub, ast.Mult, ast.Pow, ast.MatMult)
+
+
+def _no_wrap(result: torch.Tensor, op: type, a: Value, b: Value) -> torch.Tensor:
+    """int64 arithmetic wraps around silently in torch; recompute in float64 and refuse if it would."""
+    if result.dtype != torch.int64 or op not in _WRAPS or result.is_meta:
+        return result
+    exact = _TENSOR_OPS[op](_as_double(a), _as_double(b))
+    if bool((exact.abs() >= 2.0**63).any()):
+        raise ExprError(f"int64 overflow in '{_SYMBOL[op]}': the result does not fit in 64 bits")
+    return result
+
+
+def _as_double(v: Value) -> Value:
+    return v.double() if isinstance(v, torch.Tensor) else float(v)
+
+
+_COMPARE = {ast.Lt: torch.lt, ast.Gt: torch.gt, ast.LtE: torch.le, ast.GtE: torch.ge, ast.Eq: torch.eq}
+
+
+def compare(op: type, a: Value, b: Value, dtype: torch.dtype) -> torch.Tensor:
+    """A mask of 1s and 0s in the lesson's dtype, so it multiplies like any tensor (x * (x > 0))."""
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        raise ExprError("a shape cannot be compared")
+    size = _broadcast(a, b, "comparison")
+    budget.charge(size, size, "a comparison")
+    a, b = to_tensor(a, dtype), to_tensor(b, dtype)
+    return _COMPARE[op](a, b).to(dtype)
 
 
 def _list_value(items: list[Value], dtype: torch.dtype) -> torch.Tensor:
@@ -140,12 +195,14 @@ def _list_value(items: list[Value], dtype: torch.dtype) -> torch.Tensor:
         raise ExprError("an empty list has no values")
     if all(isinstance(i, (int, float)) for i in items):
         limits.check_numel((len(items),))
-        return torch.tensor([float(i) for i in items], dtype=dtype)
+        budget.charge(len(items), len(items), "a list")
+        return torch.tensor([float(i) for i in items], dtype=dtype, device="meta" if meta_mode() else None)
     tensors = [to_tensor(i, dtype) for i in items]
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) != 1:
         raise ExprError("rows of a list must all have the same shape")
     limits.check_numel((len(items),) + tensors[0].shape)
+    budget.charge(len(items) * tensors[0].numel(), len(items) * tensors[0].numel(), "a list")
     return torch.stack(tensors)
 
 
@@ -158,7 +215,9 @@ def _index(value: Value, idx: Value, column: int | None) -> Value:
                 raise ExprError(f"index out of range for a shape of {len(value)} entries", column) from None
         raise ExprError("only tensors and shapes can be indexed", column)
     try:
-        return value[idx]
+        out = value[idx]
+        budget.charge(out.numel(), out.numel(), "indexing")
+        return out
     except IndexError as err:
         raise ExprError(f"index out of range for shape {_fmt(tuple(value.shape))}: {err}", column) from None
 
@@ -190,7 +249,10 @@ class Compiler:
             return lambda s: _negate(inner(s), col)
         if isinstance(node, ast.BinOp):
             left, right, op = self.compile(node.left), self.compile(node.right), type(node.op)
-            return lambda s: binary(op, left(s), right(s), s.dtype, col)
+            return _contained(lambda s: binary(op, left(s), right(s), s.dtype, col), col)
+        if isinstance(node, ast.Compare):
+            left, right, op = self.compile(node.left), self.compile(node.comparators[0]), type(node.ops[0])
+            return _contained(lambda s: compare(op, left(s), right(s), s.dtype), col)
         if isinstance(node, ast.List):
             items = [self.compile(e) for e in node.elts]
             return lambda s: _list_value([i(s) for i in items], s.dtype)
@@ -248,11 +310,37 @@ def _with_context(name: str, fn: Compiled, col: int | None) -> Compiled:
 
     def run(s: Scope) -> Value:
         try:
+            out = fn(s)
+        except ExprError:
+            raise
+        except CONTAINED as err:
+            raise ExprError(f"{name}(): {_first_line(err)}", col) from None
+        if isinstance(out, torch.Tensor):
+            budget.charge(out.numel(), out.numel(), f"{name}()")
+        return out
+
+    return run
+
+
+# Exceptions torch or Python raise on bad numbers; never shown as a traceback.
+CONTAINED = (RuntimeError, ValueError, TypeError, IndexError, OverflowError, ZeroDivisionError,
+             ArithmeticError, MemoryError, NotImplementedError)
+
+
+def _first_line(err: BaseException) -> str:
+    if isinstance(err, MemoryError):
+        return "not enough memory"
+    text = str(err).strip()
+    return text.splitlines()[0][:200] if text else type(err).__name__
+
+
+def _contained(fn: Compiled, col: int | None) -> Compiled:
+    def run(s: Scope) -> Value:
+        try:
             return fn(s)
         except ExprError:
             raise
-        except (RuntimeError, ValueError, TypeError, IndexError) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise ExprError(f"{name}(): {first}", col) from None
+        except CONTAINED as err:
+            raise ExprError(_first_line(err), col) from None
 
     return run

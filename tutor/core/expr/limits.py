@@ -9,19 +9,28 @@ from tutor.core.errors import ExprError
 MAX_ELEMENTS = 5_000_000        # per tensor: 40 MB in float64
 MAX_WORK = 300_000_000          # multiply-adds for one matmul or convolution
 MAX_JACOBIAN_ROWS = 20_000      # one backward pass per row
-MAX_SGD_STEPS = 5_000
+MAX_SGD_STEPS = 100_000         # the evaluation's budget is what really bounds a run
 MAX_INT = 2**53                 # integers stay exact in a float64
+
+
+def _shapes_only() -> bool:
+    """On meta tensors nothing is allocated or computed, so only the evaluation's budget applies."""
+    from tutor.core import budget
+
+    return getattr(budget.current(), "meta", False)
 
 
 def check_numel(shape, what: str = "result") -> None:
     n = math.prod(int(s) for s in shape)
+    if n > MAX_ELEMENTS and _shapes_only():
+        return
     if n > MAX_ELEMENTS:
         dims = "×".join(str(int(s)) for s in shape)
         raise ExprError(f"{what} would have {n:,} elements ({dims}); the limit is {MAX_ELEMENTS:,}")
 
 
 def check_work(work: int, what: str) -> None:
-    if work > MAX_WORK:
+    if work > MAX_WORK and not _shapes_only():
         raise ExprError(f"{what} would take {work:,} multiply-adds; the limit is {MAX_WORK:,}")
 
 

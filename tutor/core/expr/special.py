@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import ast
+from typing import Callable
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from tutor.core import budget
 from tutor.core.errors import ExprError
 from tutor.core.expr import limits
 from tutor.core.expr.compile import Compiled, Compiler, Scope, Value
-from tutor.core.expr.functions import FUNCTIONS, Builder, plain, tensor
+from tutor.core.expr.functions import FUNCTIONS, Builder, tensor
+from tutor.core.expr.meta import shapes_first
+from tutor.core.expr.optimize import optimizer_settings
+from tutor.core.expr.signatures import TABLE
+from tutor.core.expr.syntax import check_call
 
 
 def _args(node: ast.Call, count: int, name: str, usage: str) -> None:
@@ -25,14 +31,27 @@ def _gradient(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return torch.zeros_like(x) if g is None else g
 
 
+def _backward_cost(s: Scope, f_cost: int) -> int:
+    """A backward pass costs about what the forward work did: f's own, or the lesson's whole graph."""
+    return max(f_cost, getattr(s.lesson, "graph_ops", 0), 1)
+
+
+def _measured(fn: Compiled, s: Scope) -> tuple[Value, int]:
+    before = budget.current().ops
+    value = fn(s)
+    return value, budget.current().ops - before
+
+
 def _build_grad(compiler: Compiler, node: ast.Call) -> Compiled:
     _args(node, 2, "grad", "grad(f, x): the gradient of a scalar f with respect to x")
     f, x = compiler.compile(node.args[0]), compiler.compile(node.args[1])
 
     def run(s: Scope) -> torch.Tensor:
-        fv, xv = tensor(s, f(s)), tensor(s, x(s))
+        fv, cost = _measured(f, s)
+        fv, xv = tensor(s, fv), tensor(s, x(s))
         if fv.numel() != 1:
             raise ExprError(f"grad(f, x) needs a scalar f, but f has shape {tuple(fv.shape)}; use jacobian(f, x)")
+        budget.charge(_backward_cost(s, cost), xv.numel(), "grad()")
         return _gradient(fv.reshape(()), xv)
 
     return run
@@ -43,48 +62,78 @@ def _build_jacobian(compiler: Compiler, node: ast.Call) -> Compiled:
     f, x = compiler.compile(node.args[0]), compiler.compile(node.args[1])
 
     def run(s: Scope) -> torch.Tensor:
-        fv, xv = tensor(s, f(s)), tensor(s, x(s))
+        fv, cost = _measured(f, s)
+        fv, xv = tensor(s, fv), tensor(s, x(s))
         rows, cols = fv.numel(), xv.numel()
         if rows > limits.MAX_JACOBIAN_ROWS:
             raise ExprError(f"jacobian: f has {rows:,} entries; the limit is {limits.MAX_JACOBIAN_ROWS:,}")
         limits.check_numel((rows, cols), "jacobian")
+        per_row = _backward_cost(s, cost) + cols
+        budget.charge(rows * per_row, rows * cols, f"jacobian() with {rows:,} rows")  # refused before any row
+        if s.meta:
+            return torch.empty(rows, cols, dtype=fv.dtype, device="meta")
         flat = fv.reshape(-1)
-        # Numerator layout: row i is the gradient of the i-th entry of f, flattened.
-        return torch.stack([_gradient(flat[i], xv).reshape(-1) for i in range(rows)]) if rows else \
-            torch.zeros(0, cols, dtype=fv.dtype)
+        out = []
+        for i in range(rows):  # numerator layout: row i is the gradient of the i-th entry of f, flattened
+            budget.current().check()
+            out.append(_gradient(flat[i], xv).reshape(-1))
+        return torch.stack(out) if rows else torch.zeros(0, cols, dtype=fv.dtype)
 
     return run
+
+
+def _shape_of(value: Value) -> tuple[int, ...]:
+    return tuple(int(n) for n in value.shape) if isinstance(value, torch.Tensor) else ()
 
 
 def _build_shape(compiler: Compiler, node: ast.Call) -> Compiled:
     _args(node, 1, "shape", "shape(expr)")
     inner = compiler.compile(node.args[0])
-
-    def run(s: Scope) -> tuple[int, ...]:
-        value = inner(s)
-        return tuple(int(n) for n in value.shape) if isinstance(value, torch.Tensor) else ()
-
-    return run
+    return lambda s: _shape_of(shapes_first(inner, s))
 
 
-def _build_sgd(compiler: Compiler, node: ast.Call) -> Compiled:
-    if not 2 <= len(node.args) <= 3:
-        raise ExprError("sgd() is written sgd(f, lr, steps=1)", node.col_offset)
-    f, lr = compiler.compile(node.args[0]), compiler.compile(node.args[1])
-    steps_node = node.args[2] if len(node.args) == 3 else next(
-        (k.value for k in node.keywords if k.arg == "steps"), None)
-    steps = compiler.compile(steps_node) if steps_node is not None else (lambda s: 1)
+def _build_counting(count: Callable[[Scope, Value], int]) -> Builder:
+    """numel(x) and bytes(x) need only x's shape and dtype: x is evaluated on meta tensors when it can be."""
 
-    def run(s: Scope) -> Value:
-        if s.lesson is None:
-            raise ExprError("sgd() can only be used in a lesson's ask")
-        n = limits.as_int(steps(s), "steps")
-        if not 0 <= n <= limits.MAX_SGD_STEPS:
-            raise ExprError(f"sgd(): steps must be from 0 to {limits.MAX_SGD_STEPS}")
-        rate = float(tensor(s, lr(s)).item())
-        return f(s.lesson.scope_after_sgd(rate, n))
+    def build(compiler: Compiler, node: ast.Call) -> Compiled:
+        check_call(node)
+        inner = compiler.compile(node.args[0])
+        return lambda s: count(s, shapes_first(inner, s))
 
-    return run
+    return build
+
+
+def _numel(s: Scope, value: Value) -> int:
+    return int(value.numel()) if isinstance(value, torch.Tensor) else 1
+
+
+def _bytes(s: Scope, value: Value) -> int:
+    t = tensor(s, value)
+    return int(t.numel() * t.element_size())
+
+
+def _build_optimizer(kind: str) -> Builder:
+    def build(compiler: Compiler, node: ast.Call) -> Compiled:
+        check_call(node)
+        sig = TABLE[kind]
+        f = compiler.compile(node.args[0])
+        given = {sig.params[i]: compiler.compile(a) for i, a in enumerate(node.args[1:], start=1)}
+        given |= {k.arg: compiler.compile(k.value) for k in node.keywords}
+
+        def run(s: Scope) -> Value:
+            if s.lesson is None:
+                raise ExprError(f"{kind}() can only be used in a lesson's ask")
+            options = {k: v(s) for k, v in given.items()}
+            lr = options.pop("lr")
+            n = limits.as_int(options.pop("steps", 1), "steps")
+            if not 0 <= n <= limits.MAX_SGD_STEPS:
+                raise ExprError(f"{kind}(): steps must be from 0 to {limits.MAX_SGD_STEPS:,}")
+            settings = optimizer_settings(kind, lr, options)
+            return f(s.lesson.scope_after_training(kind, settings, n))
+
+        return run
+
+    return build
 
 
 def _build_flops(compiler: Compiler, node: ast.Call) -> Compiled:
@@ -94,28 +143,28 @@ def _build_flops(compiler: Compiler, node: ast.Call) -> Compiled:
     graph_name = arg.id if isinstance(arg, ast.Name) else None
 
     def run(s: Scope) -> int:
-        # A graph name is counted by re-running the line that computes it.
+        # A graph name is counted by re-running the line that computes it (on meta tensors when it can be).
         target = inner
         if graph_name is not None and s.lesson is not None:
             target = s.lesson.line_for(graph_name) or inner
-        with FlopCounterMode(display=False) as counter:
-            target(s)
-        return int(counter.get_total_flops())
+
+        def counted(scope: Scope) -> int:
+            with FlopCounterMode(display=False) as counter:
+                target(scope)
+            return int(counter.get_total_flops())
+
+        return shapes_first(counted, s)
 
     return run
 
 
-def _bytes(s: Scope, x: Value) -> int:
-    t = tensor(s, x)
-    return int(t.numel() * t.element_size())
-
-
 ASK_FUNCTIONS: dict[str, Builder] = {
     "grad": _build_grad, "jacobian": _build_jacobian, "shape": _build_shape,
-    "sgd": _build_sgd, "flops": _build_flops, "bytes": plain(_bytes),
+    "sgd": _build_optimizer("sgd"), "adam": _build_optimizer("adam"), "flops": _build_flops,
+    "bytes": _build_counting(_bytes),
 }
 
-ALL_FUNCTIONS: dict[str, Builder] = {**FUNCTIONS, **ASK_FUNCTIONS}
+ALL_FUNCTIONS: dict[str, Builder] = {**FUNCTIONS, "numel": _build_counting(_numel), **ASK_FUNCTIONS}
 
 
 def compiler() -> Compiler:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 
 from tutor.core.errors import ExprError
 from tutor.core.expr import names
+from tutor.core.expr.signatures import ASK, DRILL, GIVEN, GRAPH, TABLE, usable_in
 
 MAX_TEXT = 4000
 MAX_DEPTH = 60
@@ -14,6 +16,8 @@ MAX_NODES = 2000
 
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
 _UNARY = (ast.USub, ast.UAdd)
+_COMPARISONS = (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.Eq)
+MAX_INT_LITERAL = 2**63
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,12 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise ExprError(f"only numbers are allowed here, not {node.value!r}", col)
+            if isinstance(node.value, int) and abs(node.value) > MAX_INT_LITERAL:
+                raise ExprError(f"the number {str(node.value)[:12]}... is too large (at most 2**63)", col)
+            if isinstance(node.value, float) and not math.isfinite(node.value):
+                raise ExprError("a number too large to be a float (such as 1e999) is not allowed", col)
             return
+
         if isinstance(node, ast.Name):
             if not isinstance(node.ctx, ast.Load):
                 raise ExprError(f"cannot assign to {node.id!r} here", col)
@@ -132,6 +141,9 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
         if isinstance(node, ast.BinOp):
             if not isinstance(node.op, _BINOPS):
                 raise ExprError(f"operator {type(node.op).__name__} is not allowed", col)
+        elif isinstance(node, ast.Compare):
+            if len(node.ops) != 1 or not isinstance(node.ops[0], _COMPARISONS):
+                raise ExprError("only one comparison at a time: <, >, <=, >= or ==", col)
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, _UNARY):
                 raise ExprError("only unary '-' and '+' are allowed", col)
@@ -142,9 +154,8 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
             if fname not in allowed_calls:
                 where = _where_allowed(fname)
                 raise ExprError(f"unknown function {fname!r}{where}", col)
+            check_call(node)
             for kw in node.keywords:
-                if kw.arg is None or kw.arg not in names.KEYWORDS:
-                    raise ExprError(f"{fname}() takes no keyword {kw.arg or '**'!r}", col)
                 visit(kw.value, depth + 1)
             for arg in node.args:
                 if isinstance(arg, ast.Starred):
@@ -163,7 +174,7 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
                 raise ExprError("cannot assign to a list here", col)
         elif isinstance(node, ast.Slice):
             pass
-        elif isinstance(node, (ast.Load, ast.operator, ast.unaryop)):
+        elif isinstance(node, (ast.Load, ast.operator, ast.unaryop, ast.cmpop)):
             return
         else:
             raise ExprError(f"{_describe(node)} is not part of the language", col)
@@ -171,6 +182,38 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
             visit(child, depth + 1)
 
     visit(tree, 0)
+
+
+def check_call(node: ast.Call) -> None:
+    """Arity and keywords against the signature table, so a wrong call is refused when the lesson loads."""
+    sig = TABLE[node.func.id]
+    col = node.col_offset
+    count = len(node.args)
+    if count < sig.required or (sig.max_positional is not None and count > sig.max_positional):
+        raise ExprError(f"{sig.name}() takes {_arity(sig)}, got {count}; it is written {sig.usage()}", col)
+    seen: set[str] = set()
+    for kw in node.keywords:
+        if kw.arg is None:
+            raise ExprError("'**' unpacking is not allowed", col)
+        if not sig.accepts(kw.arg):
+            takes = [p for p in sig.params[1:] + sig.keywords]
+            offer = f"it takes {', '.join(takes)}" if takes else "it takes no keywords"
+            raise ExprError(f"{sig.name}() has no keyword {kw.arg!r} ({offer})", col)
+        if kw.arg in seen or (kw.arg in sig.params and sig.params.index(kw.arg) < count):
+            raise ExprError(f"{sig.name}(): {kw.arg!r} is given twice", col)
+        seen.add(kw.arg)
+    missing = [p for p in sig.params[count:sig.required] if p not in seen]
+    if missing:
+        raise ExprError(f"{sig.name}() needs {', '.join(missing)}; it is written {sig.usage()}", col)
+
+
+def _arity(sig) -> str:
+    top = sig.max_positional
+    if top is None:
+        return f"at least {sig.required} argument{'s' if sig.required != 1 else ''}"
+    if top == sig.required:
+        return f"{top} argument{'s' if top != 1 else ''}"
+    return f"{sig.required} to {top} arguments"
 
 
 def _where_allowed(fname: str) -> str:
@@ -183,7 +226,7 @@ def _where_allowed(fname: str) -> str:
 
 def _describe(node: ast.AST) -> str:
     kinds = {
-        ast.Lambda: "lambda", ast.Compare: "a comparison", ast.BoolOp: "'and'/'or'",
+        ast.Lambda: "lambda", ast.BoolOp: "'and'/'or'",
         ast.IfExp: "'if'", ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
         ast.Dict: "a dict", ast.Set: "a set", ast.JoinedStr: "an f-string", ast.Starred: "'*'",
         ast.NamedExpr: "':='", ast.Await: "'await'",
@@ -191,10 +234,10 @@ def _describe(node: ast.AST) -> str:
     return kinds.get(type(node), type(node).__name__)
 
 
-GRAPH_CALLS = names.FUNCTIONS - names.ASK_ONLY - names.DRILL_ONLY
-ASK_CALLS = names.FUNCTIONS - names.DRILL_ONLY
-DRILL_CALLS = names.FUNCTIONS - names.ASK_ONLY
-GIVEN_CALLS = GRAPH_CALLS
+GRAPH_CALLS = usable_in(GRAPH)
+ASK_CALLS = usable_in(ASK)
+DRILL_CALLS = usable_in(GRAPH) | usable_in(DRILL)
+GIVEN_CALLS = usable_in(GIVEN)
 
 
 def parse_expr(text: str, allowed_calls: frozenset[str] = ASK_CALLS) -> Expr:

@@ -1,0 +1,123 @@
+"""Every evaluation has one budget: hostile lessons get one clear line quickly, never a hang or a traceback."""
+
+import resource
+import threading
+import time
+
+import pytest
+
+from tutor.core import budget
+from tutor.core.budget import Budget, BudgetExceeded, Cancelled
+from tutor.core.errors import ExprError, LessonError, LessonErrors
+from tutor.core.lesson import parse_lesson
+from tutor.core.live import LiveLesson, solve
+
+
+def _lesson(given: str, asks: list[str], graph: str = "", train: str = "") -> str:
+    steps = "\n".join(f'[[steps]]\nid = "s{i}"\nask = "{a}"' for i, a in enumerate(asks))
+    return f'graph = """\n{graph}\n"""\n[given]\n{given}\n{train}\n{steps}\n'
+
+
+def _one_line_error(text: str) -> str:
+    """Loads and solves; returns the single error line. Fails if it takes over 15 s or raises anything else."""
+    start = time.monotonic()
+    try:
+        results, errors = solve(parse_lesson(text))
+        message = str(errors[0]) if errors else ""
+    except (LessonErrors, LessonError, ExprError) as err:
+        message = str(err)
+    assert time.monotonic() - start < 15
+    assert message and "\n" not in message and "Traceback" not in message
+    return message
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def test_charge_refuses_before_crossing_and_says_what():
+    b = Budget(max_elements=100, max_ops=1000, seconds=60)
+    b.charge(900, 50, "first")
+    with pytest.raises(BudgetExceeded) as info:
+        b.charge(200, 0, "conv2d()")
+    assert "conv2d()" in str(info.value) and "1,100" in str(info.value)
+    assert b.ops == 900  # nothing charged for the refused work
+
+
+def test_cancel_from_another_thread_stops_the_next_charge():
+    b = Budget()
+    threading.Thread(target=b.cancel).start()
+    time.sleep(0.05)
+    with pytest.raises(Cancelled):
+        b.charge(1)
+
+
+def test_current_is_harmless_outside_an_evaluation_and_restored_after_one():
+    outside = budget.current()
+    outside.charge(10**18, 10**18)  # counts nothing, refuses nothing
+    inner = Budget()
+    with budget.running(inner):
+        assert budget.current() is inner
+    assert budget.current() is outside
+
+
+def test_wall_time_limit_is_one_line():
+    b = Budget(seconds=0.01)
+    time.sleep(0.02)
+    with pytest.raises(BudgetExceeded) as info:
+        b.check()
+    assert "seconds" in str(info.value)
+
+
+def test_live_lesson_cancel_stops_a_long_training_run():
+    lesson = parse_lesson(_lesson('w = [1, 2, 3]\nx = [3, 2, 1]',
+                                  ["sgd(L, 0.0001, steps=100000)"], "L = sum((w * x) ** 2)",
+                                  '[train]\nloss = "L"\nparams = ["w"]\nlr = 0.001\nsteps = 10'))
+    live = LiveLesson(lesson)
+    threading.Timer(0.5, live.cancel).start()
+    start = time.monotonic()
+    with pytest.raises(Cancelled):
+        live.evaluate(lesson.steps[0].ask)
+    assert time.monotonic() - start < 3
+
+
+@pytest.mark.parametrize("given, asks, graph, train", [
+    pytest.param('x = "ones(5000000)"', ["max_pool1d(x, 1000000, stride=1)"], "", "", id="pool-huge-window"),
+    pytest.param('x = "ones(2, 1000)"\nw = "ones(4000, 1000)"', ["linear(ones(4000, 1000), w)"], "", "",
+                 id="linear-huge-output"),
+    pytest.param('x = "ones(1, 1, 100)"\nw = "ones(1, 1, 3)"', ["conv1d(x, w, padding=100000000)"], "", "",
+                 id="conv-padding-1e8"),
+    pytest.param('x = "ones(200)"\nW = "ones(20000, 200)"', ["jacobian(W @ x, x)"], "", "",
+                 id="jacobian-20000-rows"),
+    pytest.param('w = "ones(600, 600)"\nx = "ones(600, 600)"', ["sgd(L, 0.0001, steps=5000)"],
+                 "L = sum((w @ x) ** 2)", '[train]\nloss = "L"\nparams = ["w"]\nlr = 0.001\nsteps = 10',
+                 id="sgd-5000-steps-big-matmul"),
+    pytest.param('x = "ones(4900000)"', ["y999"], "\n".join(f"y{i} = x * {i}" for i in range(1000)), "",
+                 id="1000-lines-just-under-the-limit"),
+    pytest.param('x = "ones(4000000)"', [f"x * {i}" for i in range(40)], "", "", id="dozens-of-big-answers"),
+])
+def test_hostile_work_gets_one_line_within_15_seconds_and_1_gb(given, asks, graph, train):
+    message = _one_line_error(_lesson(given, asks, graph, train))
+    assert any(word in message for word in ("limit", "may take", "may make", "seconds", "numbers", "hold more"))
+    assert _peak_mb() < 1024
+
+
+@pytest.mark.parametrize("ask, words", [
+    ("conv1d(x, w, stride=0)", "stride must be at least 1"),
+    ("x + 10 ** 400", "too large"),
+    ("x * 1e999", "too large"),
+    ("(ones(2, dtype=int64) + ones(2, dtype=int64)) ** 70", "int64 overflow"),
+    ("(-8) ** 0.5", "no real value"),
+])
+def test_bad_numbers_are_one_line_errors(ask, words):
+    message = _one_line_error(_lesson('x = [1, 2, 3]\nw = [1, 1]', [ask]))
+    assert words in message
+
+
+def test_same_padding_with_a_huge_dilation_answers_at_once():
+    # PyTorch's size rule L + 2p - d(k - 1) = L gives p = d(k - 1) / 2 for stride 1
+    start = time.monotonic()
+    results, errors = solve(parse_lesson(_lesson('x = "ones(1, 1, 100)"\nw = "ones(1, 1, 3)"',
+                                                 ["same_padding(x, w, dilation=1000000000)"])))
+    assert errors == [] and results["s0"].value == 1_000_000_000
+    assert time.monotonic() - start < 2

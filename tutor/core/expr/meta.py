@@ -1,0 +1,57 @@
+"""Shapes and costs without computing: an expression evaluated on meta tensors, under a counting budget."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from tutor.core import budget
+from tutor.core.budget import Budget, BudgetExceeded, Cancelled
+from tutor.core.errors import ExprError
+from tutor.core.expr.compile import CONTAINED, Scope, Value
+
+
+class ShapesOnly(Budget):
+    """Counts the work an evaluation would take without limiting it; cancel and wall time still stop it."""
+
+    meta = True
+
+    def __init__(self, outer: Budget):
+        super().__init__()
+        self.outer = outer
+
+    def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
+        self.outer.check()
+        self.ops += int(ops)
+        self.elements += int(elements)
+
+    def check(self) -> None:
+        self.outer.check()
+
+
+def meta_scope(s: Scope) -> Scope:
+    """The same names on the meta device (converted when first read); the lesson's own values are untouched."""
+    return Scope(s.dtype, dict(s.env), s.lesson, meta=True)
+
+
+def on_meta(fn: Callable[[Scope], Value], s: Scope) -> tuple[Value, int]:
+    """fn evaluated on meta tensors, and the operations it would have taken."""
+    counter = ShapesOnly(budget.current())
+    with budget.running(counter):
+        value = fn(s if s.meta else meta_scope(s))
+    return value, counter.ops
+
+
+def shapes_first(fn: Callable[[Scope], Value], s: Scope) -> Value:
+    """fn on meta tensors when that can answer it (shapes, sizes, counts); the real values otherwise.
+
+    Falls back for anything that needs numbers (an index read from a tensor, argmax); a real error shows
+    up again in the real run, which the evaluation's budget guards.
+    """
+    if s.meta:
+        return fn(s)
+    try:
+        return on_meta(fn, s)[0]
+    except (BudgetExceeded, Cancelled):
+        raise
+    except (ExprError, *CONTAINED):
+        return fn(s)
