@@ -104,8 +104,10 @@ def _catalog(extra: tuple[str, ...]):
 
 
 def _print_errors(errs: LessonErrors) -> None:
+    from tutor.core.safe_text import one_line
+
     for e in errs.errors:
-        print(f"tutor: {e}", file=sys.stderr)
+        print(f"tutor: {one_line(str(e), 4000)}", file=sys.stderr)  # a file name may hold a newline
 
 
 def cmd_app(args, extra) -> int:
@@ -228,8 +230,10 @@ def cmd_validate(args, extra) -> int:
         print(json.dumps({"files": checked, "errors": [
             {"file": e.file, "where": e.where, "reason": e.reason} for e in problems]}))
     else:
+        from tutor.core.safe_text import one_line
+
         for e in problems:
-            print(str(e))
+            print(one_line(str(e), 4000))
         print(f"{checked} lesson file{'s' if checked != 1 else ''} checked: "
               f"{checked - invalid} valid, {invalid} invalid" if checked else "no lesson files found")
     return EXIT_SOME_WRONG if problems or not checked else EXIT_OK

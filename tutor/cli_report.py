@@ -265,7 +265,11 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
     problems: list[LessonError] = []
     for p in paths:
         if p.is_dir():
-            found = sorted(p.rglob("*.toml"))
+            from tutor.core.catalog import toml_files
+
+            found, problem = toml_files(p)
+            if problem:
+                problems.append(LessonError(str(p), None, problem.removeprefix(f"{p}: ")))
             if not found:
                 problems.append(LessonError(str(p), None, "no lesson files (*.toml) in this folder"))
             files += [(f, False) for f in found]

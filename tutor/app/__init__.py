@@ -34,5 +34,7 @@ def run_app(
 
     app = TutorApp(catalog, start=start, drill_seed=drill_seed, drill_topic=drill_topic)
     app.run(mouse=mouse)
+    for line in app.exit_notices:  # the terminal is the learner's again: say what was not saved
+        print(f"tutor: {line}", file=sys.stderr)
     return app.return_code or 0
 

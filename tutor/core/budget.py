@@ -13,7 +13,7 @@ from tutor.core.errors import ExprError, TutorError
 MAX_ELEMENTS = 40_000_000
 # An operation is one multiply-add of a matmul or convolution, or one element of an elementwise result.
 MAX_OPS = 4_000_000_000
-SECONDS = 10.0
+SECONDS = 12.0
 
 
 class BudgetExceeded(ExprError):

@@ -17,6 +17,14 @@ class LessonListScreen(TutorScreen):
     HELP_TITLE = "lesson list"
     MIN_SIZE = (50, 12)
 
+    _point_at: str | None = None  # a lesson id the cursor goes to on the next refresh
+
+    def point_at(self, lesson_id: str) -> None:
+        """Puts the cursor on this lesson (the one just left) once the list is shown again."""
+        self._point_at = lesson_id
+        if self.is_mounted:
+            self.refresh_lessons()
+
     def compose_body(self) -> ComposeResult:
         yield Static("tutor · the math under deep learning, by hand", id="title-bar")
         yield Static(id="warning", markup=False)
@@ -38,10 +46,12 @@ class LessonListScreen(TutorScreen):
     def refresh_lessons(self) -> None:
         app = self.app
         lessons = self.query_one(LessonList)
-        keep = lessons.highlighted
+        # by id, not by row: the 'continue' and 'practice' rows come and go above the lessons
+        keep = (f"lesson:{self._point_at}" if self._point_at is not None
+                else lessons.highlighted_id())
+        self._point_at = None
         lessons.show(app.catalog, app.store, app.resume_point())
-        if keep is not None and keep < lessons.option_count:
-            lessons.highlighted = keep
+        lessons.highlight_id(keep)
         self.show_warning()
         self.show_status()
 

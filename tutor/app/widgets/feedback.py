@@ -107,8 +107,8 @@ def unreadable_view(err) -> Text:
                          ("\nNot counted as an attempt.", "dim"))
 
 
-def finish_view(lesson, states: dict[str, str], next_title: str | None) -> Text:
-    """The end of a lesson: how it went, and where Enter goes next."""
+def finish_view(lesson, states: dict[str, str], next_title: str | None, last: bool) -> Text:
+    """The end of a lesson: how it went, and where Enter goes next (`last`: the catalog's last)."""
     total = len(lesson.steps)
     solved = sum(1 for s in lesson.steps if states.get(s.id) == "solved")
     revealed = sum(1 for s in lesson.steps if states.get(s.id) == "revealed")
@@ -117,8 +117,12 @@ def finish_view(lesson, states: dict[str, str], next_title: str | None) -> Text:
     left = total - solved - revealed
     if left:
         text.append(f"\n{left} step{'s' if left != 1 else ''} still open: F6 goes back.")
-    text.append(f"\nEnter: next lesson ({next_title})." if next_title else "\nThat was the last lesson.")
-    text.append("\nEsc: the lesson list." + (" F5: the training plot." if lesson.train else ""), "dim")
+    if next_title:
+        text.append(f"\nEnter: next lesson ({next_title}).")
+    elif last:
+        text.append("\nThat was the last lesson.")
+    text.append(("\nEsc or Enter" if not next_title else "\nEsc") + ": the lesson list."
+                + (" F5: the training plot." if lesson.train else ""), "dim")
     return text
 
 

@@ -56,7 +56,10 @@ def train(kind: str, settings: dict[str, Any], params: dict[str, torch.Tensor],
     """
     leaves = {n: p.detach().clone().requires_grad_(True) for n, p in params.items()}
     make = torch.optim.SGD if kind == "sgd" else torch.optim.Adam
-    optimizer = make(list(leaves.values()), foreach=False, **settings)
+    try:  # torch's fused kernels: the same update rule, several times faster for a small graph's many steps
+        optimizer = make(list(leaves.values()), fused=True, **settings)
+    except (RuntimeError, ValueError, TypeError):
+        optimizer = make(list(leaves.values()), foreach=False, **settings)
     size = sum(p.numel() for p in leaves.values())
     meter = budget.current()
     for _ in range(steps):
