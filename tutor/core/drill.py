@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from tutor.core import toml_write
 from tutor.core.drill_draw import draw_givens, rng_for
 from tutor.core.errors import ExprError, LessonError, LessonErrors, TutorError
-from tutor.core.lesson import Lesson, parse_lesson
+from tutor.core.lesson import Lesson, lesson_data, parse_lesson
 
 
 class DrillError(TutorError):
@@ -40,7 +39,7 @@ def variant_data(lesson: Lesson, seed: int) -> dict:
     """The lesson's TOML data with its [given] redrawn for `seed` and [drill] removed."""
     if lesson.path is None:
         raise DrillError(f"lesson {lesson.id!r} has no file to draw a variant from")
-    data = tomllib.loads(Path(lesson.path).read_text(encoding="utf-8"))
+    data = lesson_data(lesson.path)  # read as the lesson was: bounded, regular file, text cleaned
     try:
         drawn = draw_givens(lesson.drill, rng_for(lesson.id, seed))
     except ExprError as err:

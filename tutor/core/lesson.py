@@ -146,6 +146,14 @@ def load_lesson(path: str | Path, topic_default: str | None = None) -> Lesson:
     return parse_lesson(read_lesson_text(path), path, topic_default)
 
 
+def lesson_data(path: str | Path) -> dict:
+    """A lesson file's TOML data, read and cleaned exactly as load_lesson reads it; raises LessonErrors."""
+    try:
+        return clean_deep(loads_toml(read_lesson_text(path)))
+    except FileRefused as err:
+        raise LessonErrors([LessonError(str(path), None, err.reason)]) from None
+
+
 def read_lesson_text(path: str | Path) -> str:
     """A lesson file's text: a regular UTF-8 file of at most MAX_LESSON_BYTES, else LessonErrors."""
     try:
