@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", parents=[common], help="check lesson files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("check", parents=[common],
+                       help="validate lessons, then solve them and their drill variants and check their mistakes")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--seeds", type=int, default=5, metavar="N", help="drill variants to check per lesson (default 5)")
+    p.add_argument("--json", action="store_true")
     p = sub.add_parser("drill", parents=[common], help="endless fresh variants of a topic's lessons")
     p.add_argument("topic", metavar="TOPIC", help="a topic (`tutor lessons` shows them) or a lesson id")
     p.add_argument("--seed", type=_seed, metavar="N", help="reproduce a run or a variant")
@@ -247,6 +252,23 @@ def cmd_validate(args, extra) -> int:
     return EXIT_SOME_WRONG if problems or not checked else EXIT_OK
 
 
+def cmd_check(args, extra) -> int:
+    from tutor.cli_report import check_paths, print_check
+
+    if not 0 <= args.seeds <= MAX_CHECK_SEEDS:
+        print(f"tutor: --seeds must be a whole number from 0 to {MAX_CHECK_SEEDS}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    report = check_paths([Path(p) for p in args.paths], args.seeds)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print_check(report)
+    return EXIT_SOME_WRONG if report["problems"] or not report["files"] else EXIT_OK
+
+
+MAX_CHECK_SEEDS = 1000
+
+
 def cmd_drill(args, extra) -> int:
     from tutor.core.drill import DrillError, emit_variant, resolve_topic
 
@@ -298,6 +320,6 @@ def cmd_progress(args, extra) -> int:
 
 COMMANDS = {
     "app": cmd_app, "open": cmd_open, "lessons": cmd_lessons, "solve": cmd_solve, "grade": cmd_grade,
-    "validate": cmd_validate, "drill": cmd_drill, "progress": cmd_progress,
+    "validate": cmd_validate, "check": cmd_check, "drill": cmd_drill, "progress": cmd_progress,
     "review": cli_class.cmd_review, "class": cli_class.cmd_class,
 }

@@ -146,14 +146,6 @@ def load_lesson(path: str | Path, topic_default: str | None = None) -> Lesson:
     return parse_lesson(read_lesson_text(path), path, topic_default)
 
 
-def lesson_data(path: str | Path) -> dict:
-    """A lesson file's TOML data, read and cleaned exactly as load_lesson reads it; raises LessonErrors."""
-    try:
-        return clean_deep(loads_toml(read_lesson_text(path)))
-    except FileRefused as err:
-        raise LessonErrors([LessonError(str(path), None, err.reason)]) from None
-
-
 def read_lesson_text(path: str | Path) -> str:
     """A lesson file's text: a regular UTF-8 file of at most MAX_LESSON_BYTES, else LessonErrors."""
     try:
@@ -223,6 +215,7 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
     if len(graph_text.splitlines()) > MAX_GRAPH_LINES:  # refused whole: no "undefined name" after it
         known |= set(re.findall(r"[A-Za-z_]\w*", graph_text))
 
+    _prose(col, None, "intro", intro, known)
     steps = _steps(col, data.get("steps"), known)
     train = _train(col, data.get("train"), known, declared)
     drill = _drill(col, data.get("drill", {}), declared)
@@ -437,6 +430,10 @@ def _steps(col: _Collector, raw: Any, known: set[str]) -> list[Step]:
         if not isinstance(hints, list) or not all(isinstance(h, str) for h in hints):
             col.add(where, "'hints' must be a list of strings")
             hints = []
+        _prose(col, where, "prompt", prompt, known)
+        for number, hint in enumerate(hints, start=1):
+            _prose(col, where, f"hint {number}", hint, known)
+        _prose(col, where, "explain", explain, known)
         tolerance = _tolerance(col, table.get("tolerance"), f"{where} tolerance")
         mistakes = _mistakes(col, table.get("mistakes", []), where, known)
         skills = _skills(col, table.get("skills", []), f"{where} skills")
@@ -476,8 +473,17 @@ def _mistakes(col: _Collector, raw: Any, where: str, known: set[str]) -> list[Mi
         if unknown := sorted(expr.names() - known):
             col.add(f"{where} mistake #{i}", f"when uses undefined {', '.join(map(repr, unknown))}")
             continue
+        _prose(col, f"{where} mistake #{i}", "say", say, known)
         out.append(Mistake(expr, say))
     return out
+
+
+def _prose(col: _Collector, where: str | None, part: str, text: str, known: set[str]) -> None:
+    """`{{ expr }}` quotes and `{% own %}` spans in prose are checked when the lesson loads."""
+    from tutor.core.prose import template_problems
+
+    for problem in template_problems(text, known):
+        col.add(where or part, f"{part}: {problem}" if where else problem)
 
 
 def _tolerance(col: _Collector, raw: Any, where: str) -> Tolerance | None:
