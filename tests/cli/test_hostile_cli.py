@@ -248,3 +248,12 @@ def test_progress_shows_hostile_rows_without_escape_codes(capsys):
     for argv in (["progress"], ["progress", "--export", "csv"], ["progress", "--export", "json"]):
         code, out, err = run(capsys, *argv)
         assert code == 0 and not any(c in out + err for c in ESC), argv
+
+
+def test_thousands_of_unknown_answer_keys_are_one_note(tmp_path, capsys):
+    answers = tmp_path / "many.toml"
+    answers.write_text("".join(f'k{i} = "1"\n' for i in range(5000)) + 'forward = "5"\n')
+    code, out, err = run(capsys, "grade", "chain-rule-scalar", "--answers", str(answers))
+    assert code == 1 and "1/8 correct" in out
+    assert err == ("tutor: note: the answers file has 'k0', 'k1', 'k10', 'k100', 'k1000' and 4995 more, "
+                   "which are not steps of this lesson\n")

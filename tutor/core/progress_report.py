@@ -108,6 +108,13 @@ class ProgressReports:
         rows = self._query(f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM attempts ORDER BY id")
         return [Attempt(*row) for row in rows]
 
+    def skill_rows(self) -> list[tuple]:
+        """(at, verdict, skills, mistake) of every attempt that names skills, for reviews."""
+        rows = self._query("SELECT at, verdict, skills, mistake FROM attempts"
+                           " WHERE skills IS NOT NULL")
+        return rows + [(v["at"], v["verdict"], v["skills"], v["mistake"])
+                       for kind, v in self.pending_writes() if kind == "attempts" and v["skills"]]
+
     def step_states(self, lesson_id: str) -> dict[str, str]:
         """Per step: 'solved', 'revealed' or 'attempted'; steps never touched are absent.
 

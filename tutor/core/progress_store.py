@@ -273,6 +273,10 @@ class ProgressStore(ProgressReports):
         return (f"Progress could not be saved just now ({problem}); {waiting} unsaved"
                 f" change{'s' if waiting != 1 else ''} waiting, retried every few seconds.")
 
+    @warning.setter
+    def warning(self, text: str | None) -> None:
+        self._open_warning = text
+
     # ---- keeping what could not be saved ------------------------------------------------
 
     def _keep_or_name(self, left: list[Write]) -> list[str]:
@@ -325,7 +329,14 @@ class ProgressStore(ProgressReports):
     # ---- reading ------------------------------------------------------------------------
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        return self._backend.query(sql, params)
+        try:
+            rows = self._backend.query(sql, params)
+        except self._backend.Transient as error:  # shown as a warning; what is on screen stays
+            self._set_problem(self._backend.describe(error))
+            return []
+        if self._problem is not None and not self._pending:
+            self._set_problem(None)  # reachable again and nothing waiting
+        return rows
 
     def pending_writes(self) -> list[tuple[str, dict]]:
         """Writes not in the database yet (kind, values), oldest first."""
