@@ -11,7 +11,7 @@ from tutor.core import toml_variant
 from tutor.core.drill_draw import draw_givens, rng_for
 from tutor.core.errors import ExprError, LessonErrors, TutorError
 from tutor.core.latex import plain_text
-from tutor.core.lesson import Lesson, parse_lesson
+from tutor.core.lesson import Lesson, parse_lesson, read_lesson_text  # bounded, regular files only
 
 
 class DrillError(TutorError):
@@ -64,7 +64,7 @@ def variant_text(lesson: Lesson, seed: int, attempt: int = 0) -> str:
         raise DrillError(f"lesson {lesson.id!r} has no file to draw a variant from")
     header = f"Drill variant {seed} of {lesson.id!r}: tutor drill {lesson.topic} --seed {seed} --emit"
     try:
-        text = toml_variant.rewrite(Path(lesson.path).read_text(encoding="utf-8"), draw_for(lesson, seed, attempt),
+        text = toml_variant.rewrite(read_lesson_text(lesson.path), draw_for(lesson, seed, attempt),
                                     id=f"{lesson.id}-drill-{seed}", title=f"{lesson.title} (drill {seed})",
                                     topic=lesson.topic, header=header)
     except (OSError, UnicodeDecodeError, ValueError, TypeError) as err:
@@ -112,8 +112,8 @@ def _source_key(lesson: Lesson) -> tuple:
     import hashlib
 
     try:
-        digest = hashlib.sha256(Path(lesson.path).read_bytes()).hexdigest()
-    except OSError:
+        digest = hashlib.sha256(read_lesson_text(lesson.path).encode()).hexdigest()
+    except (OSError, TutorError, LessonErrors):
         digest = ""
     return (str(lesson.path), lesson.id, digest)
 

@@ -14,7 +14,7 @@ import torch
 from tutor.core import budget
 from tutor.core.answer import ParsedAnswer
 from tutor.core.budget import Budget, BudgetExceeded, Cancelled
-from tutor.core.check import check_answer
+from tutor.core.check import SWAPPED, check_answer
 from tutor.core.errors import TutorError
 from tutor.core.expr import mistake_rewrites as rw
 from tutor.core.values import Expected
@@ -33,11 +33,15 @@ Source = Literal["lesson", "slip", "node"]
 class Candidate:
     """What an answer would be after one mistake, and what to say if it is the explanation."""
 
-    name: str       # the mistake's short plain-text label
+    name: str       # the mistake's short plain-text label ("" for a lesson's own: see `label`)
     say: str        # the advice shown after the verdict
     value: Any      # a tensor, a number, or a tuple for a shape
     source: Source  # a lesson's own [[steps.mistakes]], a built-in slip, or another node's value
     nodes: tuple[str, ...] = ()  # nodes whose value this story is (typing them is the story, not a coincidence)
+
+    @property
+    def label(self) -> str:
+        return self.name or plain_label(self.say)
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,10 @@ class Inputs:
     expected: Expected
     values: Mapping[str, Any]                     # every given and graph node of the run, by name
     evaluate: Callable[[Any], Any]                # an Expr evaluated on the run
-    rerun: Callable[[list, ast.AST], Any]         # rewritten graph trees (None = as written) and ask, from the givens
+    rerun: Callable[[str, list | None, ast.AST], Any]  # (slip, rewritten graph lines or None, ask), from the givens
     tolerance: Any = None
     graph_ops: int = 0                            # the graph's predicted work, which sizes diagnosis's budget
+    cache: dict = dataclasses.field(default_factory=dict)  # what depends only on the lesson, shared by its steps
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,9 @@ def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
     finding = explain(inputs, cands, parsed)
     if finding.named is None:
         return verdict
-    return dataclasses.replace(verdict, mistake=finding.named.name,
-                               message=f"{verdict.message} {finding.named.say}")
+    # "Rows and columns are swapped." says no more than a named layout or transpose slip does
+    message = finding.named.say if verdict.message == SWAPPED else f"{verdict.message} {finding.named.say}"
+    return dataclasses.replace(verdict, mistake=finding.named.label, message=message)
 
 
 def explain(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer) -> Finding:
@@ -199,22 +205,17 @@ def _whole(x: float) -> bool:
 # ---- sources of candidates -----------------------------------------------------------------
 
 def _lesson_mistakes(inputs: Inputs):
-    from tutor.core.prose import expr_evaluator, has_template, render
+    from tutor.core.prose import expr_evaluator, has_template, placeholder, render
 
     for m in inputs.step.mistakes:
         value = _safely(lambda: inputs.evaluate(m.when))
         if value is not None:
             named = (m.when.tree.id,) if isinstance(m.when.tree, ast.Name) else ()
-            # the message quotes this run's numbers ({{ expr }}); the label is its first sentence as written
-            say = render(m.say, expr_evaluator(inputs.evaluate)) if has_template(m.say) else m.say
-            yield Candidate(plain_label(_unquoted(m.say)), say, value, "lesson", named)
-
-
-def _unquoted(say: str) -> str:
-    """A message with its quoted values as …: one label for every variant."""
-    from tutor.core.prose import placeholder
-
-    return placeholder(say)
+            if has_template(m.say):  # the message quotes this run's numbers; one label for every variant
+                yield Candidate(plain_label(placeholder(m.say)), render(m.say, expr_evaluator(inputs.evaluate)),
+                                value, "lesson", named)
+            else:
+                yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
 
 
 def _rewritten(inputs: Inputs):
@@ -223,13 +224,23 @@ def _rewritten(inputs: Inputs):
     for rewrite in rw.REWRITES:
         if not rewrite.applies(lesson, ask):
             continue
-        graph = [rewrite.apply(a.expr.tree, lesson, a.target) for a in lesson.graph]
+        graph = _rewritten_graph(inputs, rewrite)
         new_ask = rewrite.apply(ask, lesson, None)
-        if all(t is None for t in graph) and new_ask is None:
+        if graph is None and new_ask is None:
             continue  # the mistake cannot happen in this step
-        value = _safely(lambda: inputs.rerun(graph, new_ask or ask))
+        value = _safely(lambda: inputs.rerun(rewrite.name, graph, new_ask or ask))
         if value is not None:
             yield Candidate(rewrite.name, rewrite.say, value, "slip")
+
+
+def _rewritten_graph(inputs: Inputs, rewrite) -> list | None:
+    """The graph's lines after the rewrite (None where unchanged), or None if no line changes; the same for
+    every step of a lesson, so kept in the run's cache."""
+    key = ("graph", rewrite.name)
+    if key not in inputs.cache:
+        trees = [rewrite.apply(a.expr.tree, inputs.lesson, a.target) for a in inputs.lesson.graph]
+        inputs.cache[key] = None if all(t is None for t in trees) else trees
+    return inputs.cache[key]
 
 
 def _other_quantities(inputs: Inputs):
@@ -247,7 +258,8 @@ def _other_quantities(inputs: Inputs):
                                 _safely(lambda: torch.softmax(env[z], dim=-1)), "slip",
                                 tuple(p for p, _ in rw.softmaxes(lesson, z)))
         for other in _scalar_nodes(lesson, env):
-            if other != f:
+            # f = sigmoid(other): ∂other/∂x is the forgotten activation derivative, a slip of its own
+            if other != f and not _activation_of(lesson, f, other):
                 yield Candidate(f"∂{other}/∂{x} instead of ∂{f}/∂{x}",
                                 f"That is ∂{other}/∂{x}; this step asks for ∂{f}/∂{x}.",
                                 _safely(lambda o=other: _grad(env[o], env[x])), "slip")
@@ -334,6 +346,14 @@ def _grad(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
     return g
 
 
+def _activation_of(lesson, f: str, z: str) -> bool:
+    lines = [a for a in lesson.graph if a.target == f and a.op == "="]
+    tree = lines[-1].expr.tree if lines else None
+    return bool(isinstance(tree, ast.Call)
+                and isinstance(tree.func, ast.Name) and tree.func.id in rw.ACTIVATIONS
+                and tree.args and isinstance(tree.args[0], ast.Name) and tree.args[0].id == z)
+
+
 def _scalar_nodes(lesson, env) -> list[str]:
     return [n for n in lesson.graph_names if isinstance(env.get(n), torch.Tensor) and env[n].numel() == 1]
 
@@ -370,7 +390,11 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
 def _same(a: Expected, b: Expected) -> bool:
     if a.kind == "shape" or b.kind == "shape":
         return list(a.value) == list(b.value)
-    ta, tb = torch.tensor(a.value, dtype=torch.float64), torch.tensor(b.value, dtype=torch.float64)
-    if ta.numel() != tb.numel():
-        return False
-    return bool(torch.allclose(ta.reshape(-1), tb.reshape(-1), rtol=1e-6, atol=1e-9))
+    fa, fb = _flat(a.value), _flat(b.value)
+    return len(fa) == len(fb) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(fa, fb))
+
+
+def _flat(value: Any) -> list[float]:
+    if isinstance(value, (list, tuple)):
+        return [v for item in value for v in _flat(item)]
+    return [float(value)]
