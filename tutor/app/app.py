@@ -118,7 +118,8 @@ class TutorApp(App[int]):
 
     def _refresh_status(self) -> None:
         for screen in self.screen_stack:
-            if hasattr(screen, "show_status"):
+            # a drill screen drawn in a worker may be on the stack before it has composed
+            if hasattr(screen, "show_status") and screen.is_mounted:
                 screen.show_status()
 
     def status_text(self) -> str:
