@@ -146,6 +146,10 @@ def test_three_learners_at_once_each_see_their_own_and_the_teacher_sees_all(pg, 
         assert main(["progress", "--export", "json"]) == 0
         mine = json.loads(capsys.readouterr().out)
         assert len(mine) == 5 and {a["answer"].split("-")[0] for a in mine} == {student}
+    assert main(["progress"]) == 0
+    assert f"Progress is saved in the class database:\n  {pg.url('carol')}" in capsys.readouterr().out
+    assert main(["review", "--json"]) == 0
+    assert [m["skill"] for m in json.loads(capsys.readouterr().out)["upcoming"]] == ["conv-output-size"]
 
 
 def test_a_student_cannot_run_the_class_report_on_others(pg, monkeypatch, capsys):
