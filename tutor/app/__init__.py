@@ -11,6 +11,7 @@ def run_app(
     extra_dirs: tuple[str, ...] = (),
     drill_topic: str | None = None,
     drill_seed: int | None = None,
+    review_skills: list[str] | None = None,
     mouse: bool = True,
 ) -> int:
     """Opens the app (the lesson list, or a lesson); 2 if the lesson or topic asked for does not exist."""
@@ -32,7 +33,10 @@ def run_app(
 
     from tutor.app.app import TutorApp
 
-    app = TutorApp(catalog, start=start, drill_seed=drill_seed, drill_topic=drill_topic)
+    app = TutorApp(catalog, start=start, drill_seed=drill_seed, drill_topic=drill_topic,
+                   review_skills=review_skills)
     app.run(mouse=mouse)
+    for line in app.exit_notices:  # the terminal is the learner's again: say what was not saved
+        print(f"tutor: {line}", file=sys.stderr)
     return app.return_code or 0
 

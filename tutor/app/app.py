@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from textual import work
@@ -9,8 +10,12 @@ from textual.app import App
 
 from tutor import _start_time
 from tutor.app.commands import QUIT, TutorCommands, app_bindings
+from tutor.app.screens.messages import StoreWarning
 from tutor.core.catalog import Catalog, Entry
 from tutor.core.progress import ProgressStore
+
+
+NO_COLOR_THEME = "ansi-light"  # Textual's theme of the terminal's own ANSI colours
 
 
 def _list_screen():
@@ -35,8 +40,15 @@ class TutorApp(App[int]):
         start_step: str | None = None,
         drill_seed: int | None = None,
         drill_topic: str | None = None,
+        review_skills: list[str] | None = None,
     ):
-        super().__init__()
+        # NO_COLOR: the terminal's own colours (ANSI "default"), which Textual's NoColor filter then
+        # strips entirely; without ansi_color it would paint a grey-on-black Monochrome screen instead,
+        # forcing a dark background on a light terminal. Emphasis comes from reverse/bold/underline.
+        no_color = "NO_COLOR" in os.environ
+        super().__init__(ansi_color=True if no_color else None)
+        if no_color:
+            self.theme = NO_COLOR_THEME
         self.catalog = catalog
         self._owns_store = store is None
         self.store = store if store is not None else ProgressStore.open()
@@ -45,15 +57,21 @@ class TutorApp(App[int]):
         self.drill_seed = drill_seed  # the variant being drilled; stored with each drill attempt
         self.start_drill_topic = drill_topic
         self.start_drill_seed = drill_seed
+        self.start_review_skills = review_skills
         self.torch_state = "loading"  # "loading" | "ready" | "failed: <why>"
         self.started_ms: float | None = None
+        self.exit_notices: list[str] = []  # what could not be saved, told after the app closes
+        # The writer thread reports a save problem (or its end) as it happens.
+        self.store.on_warning = lambda warning: self.post_message(StoreWarning(warning))
         # No animations and no blinking: every redraw costs bandwidth over SSH.
         self.animation_level = "none"
 
     def on_mount(self) -> None:
         # Opened straight into a lesson or a drill, the list is composed only if the learner goes
         # back to it: composing both would delay the first paint.
-        if self.start_drill_topic is not None:
+        if self.start_review_skills:
+            self.start_review(self.start_review_skills)
+        elif self.start_drill_topic is not None:
             self.start_drill(self.start_drill_topic, self.start_drill_seed)
         elif self.start is not None:
             self.open_lesson(self.start.id, self.start_step, entry=self.start)
@@ -62,8 +80,17 @@ class TutorApp(App[int]):
         self.call_after_refresh(self._painted)
 
     def on_unmount(self) -> None:
+        self.store.on_warning = None
         if self._owns_store:
-            self.store.close()  # every answer is already committed; this retries any unsaved write
+            # Waits a few seconds for answers not saved yet; what is left is kept or named.
+            self.exit_notices = self.store.close()
+
+    def on_store_warning(self, message: StoreWarning) -> None:
+        if message.warning:
+            self.notify(message.warning, severity="warning", timeout=30)
+        for screen in self.screen_stack:
+            if hasattr(screen, "show_warning"):
+                screen.show_warning()
 
     def _painted(self) -> None:
         self.started_ms = _start_time.elapsed_ms()
@@ -98,15 +125,31 @@ class TutorApp(App[int]):
         return f"{started} · {torch}"
 
     def resume_point(self) -> tuple[Entry, str] | None:
-        """The lesson and step this learner was last on, if that lesson still loads."""
+        """Where to continue: the first unfinished step from where this learner last was, else
+        the next lesson (in catalog order, wrapping round) with an unfinished step; never a step
+        or lesson already solved or revealed. None before any progress, or when all is done."""
         position = self.store.last_position()
         if position is None:
             return None
         lesson_id, step_id = position
-        for entry in self.catalog.entries:
-            if entry.id == lesson_id and entry.lesson is not None:
-                return entry, step_id
+        loaded = [e for e in self.catalog.entries if e.lesson is not None]
+        here = next((n for n, e in enumerate(loaded) if e.id == lesson_id), None)
+        if here is None:
+            return None
+        for n in range(len(loaded)):
+            entry = loaded[(here + n) % len(loaded)]
+            ids = [s.id for s in entry.lesson.steps]
+            settled = {s for s, state in self.store.step_states(entry.id).items()
+                       if state in ("solved", "revealed")}
+            start = ids.index(step_id) if n == 0 and step_id in ids else 0
+            open_steps = [s for s in ids[start:] + ids[:start] if s not in settled]
+            if open_steps:
+                return entry, open_steps[0]
         return None
+
+    def in_catalog(self, lesson_id: str) -> bool:
+        """True for a lesson the list shows (not a drill variant or a file opened on its own)."""
+        return any(e.id == lesson_id and e.lesson is not None for e in self.catalog.entries)
 
     def continue_learning(self) -> None:
         resume = self.resume_point()
@@ -139,12 +182,17 @@ class TutorApp(App[int]):
         else:
             self.push_screen(screen)
 
-    def back_to_list(self) -> None:
-        """Leaves a lesson or drill for the list, composing the list if it was never shown."""
+    def back_to_list(self, lesson_id: str | None = None) -> None:
+        """Leaves a lesson or drill for the list (composing it if it was never shown), with the
+        list's cursor on the lesson just left."""
         if len(self.screen_stack) > 2:
-            self.pop_screen()
+            self.pop_screen()  # synchronous: the list is the current screen from here
+            listing = self.screen
         else:
-            self.switch_screen(_list_screen()())
+            listing = _list_screen()()
+            self.switch_screen(listing)
+        if lesson_id is not None and isinstance(listing, _list_screen()):
+            listing.point_at(lesson_id)
 
     def start_drill(self, topic: str, seed: int | None = None) -> None:
         """An endless run of fresh variants of a topic; without a seed one is drawn (and shown)."""
@@ -162,6 +210,35 @@ class TutorApp(App[int]):
             return
         seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
         self._show_over_list(DrillScreen(DrillRun(lessons, seed), topic))
+
+    def reviews_due(self) -> list[str]:
+        """The skills due for review now, most overdue first (none if progress cannot be read)."""
+        from tutor.core.review import due
+
+        try:
+            return [memory.skill for memory in due(self.store)]
+        except Exception:  # noqa: BLE001 - reviews are a nicety; the list must always show
+            return []
+
+    def start_review(self, skills: list[str] | None = None) -> None:
+        """A run of fresh variants of the lessons that exercise the due skills, most overdue first."""
+        import random
+
+        from tutor.app.screens.drill import DrillScreen
+        from tutor.core.review import review_run
+        from tutor.core.skills import title
+
+        skills = self.reviews_due() if skills is None else skills
+        lessons = [e.lesson for e in self.catalog.entries if e.lesson is not None]
+        run = review_run(lessons, skills, random.SystemRandom().randrange(1, 1_000_000))
+        if not run.lessons:
+            due_words = ", ".join(title(s) for s in skills[:3])
+            self.notify(f"No drill exercises what is due ({due_words})." if skills
+                        else "Nothing is due for review.", severity="warning" if skills else "information")
+            if not self.screen_stack[1:]:
+                self.push_screen(_list_screen()())
+            return
+        self._show_over_list(DrillScreen(run, "review"))
 
     def next_entry(self, entry: Entry) -> Entry | None:
         """The lesson after this one in the catalog's order (topic by topic), if any."""

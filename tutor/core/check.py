@@ -21,7 +21,6 @@ MIN_SIGNIFICANT = 2      # fewer typed figures than this is "imprecise", not "co
 MAX_LISTED = 6           # entries named in one message; more would not be read
 
 OK, WRONG, IMPRECISE = "ok", "wrong", "imprecise"
-LESSON_OWN = "named by the lesson"  # Verdict.mistake prefix of a lesson's own [[steps.mistakes]]
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,8 @@ class Verdict:
     answer_shape: tuple[int, ...] | None = None
     expected_shape: tuple[int, ...] | None = None
     position: int | None = None                    # where the text stopped parsing, 0-based
-    mistake: str | None = None                     # set by the named-mistake diagnoser
+    mistake: str | None = None                     # the named mistake's plain-text label, set by diagnosis
+    carried_from: tuple[str, ...] = ()             # earlier steps an error was carried forward from
 
     @property
     def counts_as_attempt(self) -> bool:
@@ -114,8 +114,10 @@ def _judge_value(a: float, digits: Digits | None, x: float, tolerance: Tolerance
     # Rounding forgiveness is for rounded decimals; a whole-number answer ("3") is never "2.9".
     if digits is None or _is_whole(x, EXACT_RTOL):
         return WRONG
-    if gap <= digits.unit * (1 + 1e-9):
-        return OK if digits.significant >= MIN_SIGNIFICANT else IMPRECISE
+    if gap <= digits.unit * (1 + 1e-9) and digits.significant >= MIN_SIGNIFICANT:
+        return OK  # rounded, or carrying rounding from an earlier hand step
+    if gap <= digits.unit / 2 * (1 + 1e-9) and digits.significant >= 1:
+        return IMPRECISE  # the answer correctly rounded to the places typed, but too few figures
     return WRONG
 
 

@@ -19,7 +19,7 @@ from tutor.app.commands import (
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.lesson_answers import AnswerFlow
 from tutor.app.screens.live_handle import LiveHandle
-from tutor.app.screens.messages import LiveBuilt
+from tutor.app.screens.messages import LiveBuilt, Recorded
 from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
 from tutor.app.widgets.feedback import earlier_view, error_view, finish_view
 from tutor.app.widgets.lesson_text import givens_text, intro_text
@@ -105,8 +105,38 @@ class LessonScreen(AnswerFlow, TutorScreen):
 
     def _remember_position(self, step_id: str) -> None:
         # only a lesson the list can reopen; a drill variant or a file outside the catalog cannot
-        if any(e.id == self.lesson.id and e.lesson is not None for e in self.app.catalog.entries):
-            self.app.store.set_position(self.lesson.id, step_id)
+        if self.app.in_catalog(self.lesson.id):
+            lesson_id = self.lesson.id
+            self.save_progress(lambda store: store.set_position(lesson_id, step_id))
+
+    # ---- progress, written off the UI thread -----------------------------------------
+
+    @work(thread=True, group="store", exit_on_error=False)
+    def save_progress(self, write) -> None:
+        """Runs write(store) in a worker: a database locked by another process must never freeze
+        the screen. The store's own states (and any warning) come back as a Recorded message."""
+        store = self.app.store
+        try:
+            write(store)
+            problem = None
+        except Exception as error:  # noqa: BLE001 - shown as a warning; the lesson goes on
+            problem = f"Progress could not be saved: {error or type(error).__name__}"
+        try:
+            states = self.current_states()
+        except Exception:  # noqa: BLE001 - keep the states already on screen
+            states = None
+        self.post_message(Recorded(states, problem or store.warning))
+
+    def on_recorded(self, message: Recorded) -> None:
+        if message.states is not None:
+            # what the store holds wins, but a step marked on screen a moment ago stays marked
+            # while its own write is still on the way
+            self.states = {**self.states, **message.states}
+            self._show_steps()
+        warning = message.warning
+        if warning and warning != self.warned:  # once per new problem, not after every answer
+            self.notify(warning, severity="warning", timeout=30)
+        self.warned = warning
 
     def _start_index(self) -> int:
         ids = [s.id for s in self.lesson.steps]
@@ -120,6 +150,8 @@ class LessonScreen(AnswerFlow, TutorScreen):
     @work(thread=True, group="live", exit_on_error=False)
     def _build_live(self) -> None:
         self.handle.build()
+        if self.handle.cancelled:
+            return  # the learner has left
         given_values = {}
         if self.handle.live is not None:
             expression_givens = [k for k, v in self.lesson.given.items() if hasattr(v, "text")]
@@ -130,6 +162,10 @@ class LessonScreen(AnswerFlow, TutorScreen):
                 except Exception:  # noqa: BLE001 - the givens still show as written
                     pass
         self.post_message(LiveBuilt(given_values))
+
+    def on_unmount(self) -> None:
+        # quitting, going back or opening another lesson: stop whatever is being computed now
+        self.handle.cancel()
 
     def on_live_built(self, message: LiveBuilt) -> None:
         self.query_one("#givens", Static).update(
@@ -157,6 +193,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
         self.query_one("#prompt", Static).update(self._prompt_text())
         self._show_hints()
         answer = self.query_one(AnswerInput)
+        answer.start_over = None
         answer.value = session.answer
         answer.cursor_position = len(session.answer)
         answer.focus()
@@ -199,9 +236,9 @@ class LessonScreen(AnswerFlow, TutorScreen):
         else:
             state = ""
         strip = step_strip(self.lesson.steps, self.states, self.index)
-        where = f"{strip} step {self.index + 1}/{len(self.lesson.steps)}"
-        grid.add_row(Text(f"{self.lesson.topic} › {self.lesson.title}", "bold"),
-                     f" {state + ' · ' if state else ''}{where}")
+        where = Text.assemble(f" {state + ' · ' if state else ''}", strip,
+                              f" step {self.index + 1}/{len(self.lesson.steps)}")
+        grid.add_row(Text(f"{self.lesson.topic} › {self.lesson.title}", "bold"), where)
         self.query_one("#title-bar", Static).update(grid)
 
     @on(Input.Submitted, "#answer")
@@ -227,8 +264,19 @@ class LessonScreen(AnswerFlow, TutorScreen):
 
     def _finish(self) -> None:
         nxt = self.app.next_entry(self.entry)
-        self._show_feedback(finish_view(self.lesson, self.states, nxt.title if nxt else None))
+        last = nxt is None and self.app.in_catalog(self.lesson.id)  # a file of its own has no next
+        self._show_feedback(finish_view(self.lesson, self.states, nxt.title if nxt else None, last))
         self.finished = True
+
+    def settle_answer_box(self) -> None:
+        """After ✓ or a reveal: the next character typed starts the next step's answer."""
+        self.query_one(AnswerInput).start_over = self._start_next_answer
+
+    def _start_next_answer(self) -> None:
+        if self.index < len(self.lesson.steps) - 1:
+            self.go_to(self.index + 1)
+        else:
+            self.query_one(AnswerInput).value = ""  # the last step: a fresh try, not an appendix
 
     def _open_next_lesson(self) -> None:
         nxt = self.app.next_entry(self.entry)
@@ -238,7 +286,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
             self.app.open_lesson(nxt.id)
 
     def action_back(self) -> None:
-        self.app.back_to_list()
+        self.app.back_to_list(self.lesson.id)
 
     def action_scroll_body(self, direction: int) -> None:
         # a long explanation just shown is what is being read; otherwise the lesson text

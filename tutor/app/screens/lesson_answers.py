@@ -6,6 +6,7 @@ import time
 
 from textual import work
 
+from tutor.app.screens.live_handle import LiveCancelled
 from tutor.app.screens.messages import Checked, Revealed, StepFailed
 from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.feedback import (
@@ -13,13 +14,15 @@ from tutor.app.widgets.feedback import (
 )
 from tutor.core.answer import parse_answer
 from tutor.core.errors import AnswerParseError
+from tutor.core.skills import skills_for
 
 
 class AnswerFlow:
     """Mixed into LessonScreen, whose step, sessions, handle and display methods it uses.
 
-    Every LiveLesson call runs in a thread worker and comes back as a message; the progress
-    store is written on the UI thread when a result arrives, so a killed terminal loses nothing.
+    Every LiveLesson call runs in a thread worker and comes back as a message; the attempt is
+    shown at once and written to the progress store by another worker (a database locked by
+    another process must not freeze the screen), which reports back with a Recorded message.
     """
 
     def action_check(self) -> None:
@@ -55,6 +58,8 @@ class AnswerFlow:
     def _check(self, step_id: str, text: str, seconds: float) -> None:
         try:
             verdict = self.handle.call(lambda live: live.check(step_id, text))
+        except LiveCancelled:
+            return  # the learner left; nobody is waiting for this verdict
         except Exception as error:  # noqa: BLE001 - a lesson's failing math is shown, never a crash
             self.post_message(StepFailed(step_id, str(error) or type(error).__name__))
         else:
@@ -66,18 +71,21 @@ class AnswerFlow:
         session.pending = None
         verdict = message.verdict
         if verdict.counts_as_attempt:
-            # written now, so a killed terminal loses nothing
-            self.app.store.record_attempt(
-                self.lesson.id, step.id, message.text, verdict.status, verdict.message,
-                topic=self.lesson.topic, step_kind=step.kind, mistake=verdict.mistake,
-                seconds=message.seconds, drill_seed=self.app.drill_seed,
-            )
-            self.states = self.current_states()
+            lesson, drill_seed = self.lesson, self.app.drill_seed
+            self.save_progress(lambda store: store.record_attempt(
+                lesson.id, step.id, message.text, verdict.status, verdict.message,
+                topic=lesson.topic, step_kind=step.kind, mistake=verdict.mistake,
+                skills=skills_for(lesson, step), seconds=message.seconds, drill_seed=drill_seed,
+            ))
+            self.states = {**self.states, **_after_attempt(self.states.get(step.id), step.id,
+                                                            verdict.status)}
             session.since = time.monotonic()
         last = step is self.lesson.steps[-1]
         session.feedback = verdict_view(verdict, message.text, step.kind, step.explain, last)
         session.done = verdict.status == "correct"
         self._after_result(step.id)
+        if session.done and step.id == self.step.id:
+            self.settle_answer_box()
 
     def on_step_failed(self, message: StepFailed) -> None:
         session = self.sessions[message.step_id]
@@ -89,10 +97,6 @@ class AnswerFlow:
         if step_id == self.step.id:
             self._show_feedback(self.sessions[step_id].feedback)
         self._show_steps()
-        warning = self.app.store.warning
-        if warning and warning != self.warned:  # once per new problem, not after every answer
-            self.notify(warning, severity="warning", timeout=30)
-        self.warned = warning
 
     # ---- hints, reveal ---------------------------------------------------------------
 
@@ -128,6 +132,8 @@ class AnswerFlow:
     def _fetch_expected(self, step_id: str, record: bool) -> None:
         try:
             expected = self.handle.call(lambda live: live.expected(step_id))
+        except LiveCancelled:
+            return
         except Exception as error:  # noqa: BLE001 - shown in the feedback area
             self.post_message(StepFailed(step_id, str(error) or type(error).__name__))
         else:
@@ -136,9 +142,20 @@ class AnswerFlow:
     def on_revealed(self, message: Revealed) -> None:
         step = self.lesson.step(message.step_id)
         if message.record:
-            self.app.store.record_reveal(self.lesson.id, step.id)
-            self.states = self.current_states()
+            lesson_id = self.lesson.id
+            self.save_progress(lambda store: store.record_reveal(lesson_id, step.id))
+            if self.states.get(step.id) != "solved":
+                self.states = {**self.states, step.id: "revealed"}
         session = self.sessions[step.id]
         session.feedback = reveal_view(message.expected, step.explain, step is self.lesson.steps[-1])
         session.done = True
         self._after_result(step.id)
+        if step.id == self.step.id:
+            self.settle_answer_box()
+
+
+def _after_attempt(state: str | None, step_id: str, status: str) -> dict[str, str]:
+    """The step's state as the store will have it once this attempt is written."""
+    if state in ("solved", "revealed"):
+        return {}
+    return {step_id: "solved" if status == "correct" else "attempted"}

@@ -6,19 +6,30 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, OptionList, Static
 
-from tutor.app.commands import CONTINUE, DRILL, HELP, OPEN, PALETTE, QUIT, bindings
+from tutor.app.commands import CONTINUE, DRILL, HELP, OPEN, PALETTE, QUIT, REVIEW, bindings
 from tutor.app.screens.base import TutorScreen
 from tutor.app.widgets.lesson_list import CONTINUE_ID, LessonList, broken_reason
 
 
+TITLE = "tutor · the math under deep learning, by hand"
+
+
 class LessonListScreen(TutorScreen):
-    TUTOR_COMMANDS = (OPEN, CONTINUE, DRILL, HELP, PALETTE, QUIT)
+    TUTOR_COMMANDS = (OPEN, CONTINUE, DRILL, REVIEW, HELP, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
     HELP_TITLE = "lesson list"
     MIN_SIZE = (50, 12)
 
+    _point_at: str | None = None  # a lesson id the cursor goes to on the next refresh
+
+    def point_at(self, lesson_id: str) -> None:
+        """Puts the cursor on this lesson (the one just left) once the list is shown again."""
+        self._point_at = lesson_id
+        if self.is_mounted:
+            self.refresh_lessons()
+
     def compose_body(self) -> ComposeResult:
-        yield Static("tutor · the math under deep learning, by hand", id="title-bar")
+        yield Static(TITLE, id="title-bar")
         yield Static(id="warning", markup=False)
         yield LessonList(id="lessons")
         yield Static(id="detail", markup=False)
@@ -38,12 +49,23 @@ class LessonListScreen(TutorScreen):
     def refresh_lessons(self) -> None:
         app = self.app
         lessons = self.query_one(LessonList)
-        keep = lessons.highlighted
+        # by id, not by row: the 'continue' and 'practice' rows come and go above the lessons
+        keep = (f"lesson:{self._point_at}" if self._point_at is not None
+                else lessons.highlighted_id())
+        self._point_at = None
         lessons.show(app.catalog, app.store, app.resume_point())
-        if keep is not None and keep < lessons.option_count:
-            lessons.highlighted = keep
+        lessons.highlight_id(keep)
         self.show_warning()
         self.show_status()
+        self.show_reviews()
+
+    def show_reviews(self) -> None:
+        due = len(self.app.reviews_due())
+        words = f" · {due} review{'s' if due != 1 else ''} due (F4)" if due else ""
+        self.query_one("#title-bar", Static).update(TITLE + words)
+
+    def action_review(self) -> None:
+        self.app.start_review()
 
     def show_warning(self) -> None:
         warning = self.app.store.warning

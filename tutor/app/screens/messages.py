@@ -41,6 +41,15 @@ class StepFailed(Message):
         self.error = error
 
 
+class Recorded(Message):
+    """Progress was written (or kept for a retry); the store's step states and any warning."""
+
+    def __init__(self, states: dict[str, str] | None, warning: str | None):
+        super().__init__()
+        self.states = states
+        self.warning = warning
+
+
 class GraphData(Message):
     def __init__(self, values: dict[str, Any], grads: dict[str, Any] | None, error: str | None = None):
         super().__init__()
@@ -57,3 +66,11 @@ class TrainDone(Message):
         self.run = run
         self.marker = marker
         self.error = error
+
+
+class StoreWarning(Message):
+    """The progress store's writer met a problem saving (or got past it: warning is then None)."""
+
+    def __init__(self, warning: str | None):
+        super().__init__()
+        self.warning = warning

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from rich.text import Text
+from textual import events
 from textual.widgets import Input, Static
 
 from tutor.core.answer import describe, parse_answer
@@ -10,11 +13,36 @@ from tutor.core.errors import AnswerParseError
 
 
 class AnswerInput(Input):
-    """An Input that never blinks: a blinking cursor is a timed redraw, costly over SSH."""
+    """An Input that never blinks (a timed redraw, costly over SSH) and keeps keys in typing order.
+
+    `start_over`, when set, runs just before the next typed character lands: the lesson screen
+    sets it once a step is settled, so typing begins the next step's answer instead of appending
+    to the solved one. Any other key (an edit, Enter) clears it.
+    """
 
     def __init__(self, **kwargs):
         super().__init__(compact=True, **kwargs)
         self.cursor_blink = False
+        self.start_over: Callable[[], None] | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        start_over, self.start_over = self.start_over, None
+        if event.is_printable:
+            if start_over is not None:
+                start_over()  # synchronous, so the keys queued behind this one land in the new box
+            await super()._on_key(event)
+            return
+        # Textual runs a focused widget's own bindings (Backspace, Ctrl+U, arrows...) only when the
+        # key has bubbled up to the App, after the keys that arrived in the same read were already
+        # handled here. Over SSH or tmux one read often holds several keys: "Backspace 7" typed
+        # after "12" was applied as "7 Backspace" and left "12", and "Ctrl+U 7" left the box empty.
+        # Running this box's bindings as each key arrives keeps them in typing order.
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
 
 
 class AnswerPreview(Static):

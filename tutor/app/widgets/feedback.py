@@ -12,7 +12,6 @@ from tutor.core.answer import parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.latex import to_unicode
 from tutor.core.matrix_text import shape_text
-from tutor.core.check import LESSON_OWN
 
 NEXT = "Enter or F7: next step."
 
@@ -45,10 +44,9 @@ def verdict_view(verdict, text: str, kind: str, explain: str, last: bool) -> Tex
         out.append(to_unicode(verdict.message))
         _own_answer(out, text, kind, verdict, verdict.wrong, "off")
     if verdict.mistake:
-        # the core names the mistake; its advice is already part of the message
-        lesson_own = verdict.mistake.startswith(LESSON_OWN)
+        # the core names the mistake (a plain-text label); its advice is already part of the message
         out.append("\nKnown mistake: ", "bold")
-        out.append("one this lesson warns about." if lesson_own else f"{verdict.mistake}.")
+        out.append(f"{verdict.mistake}.")
     out.append("\nF2: a hint · F3: reveal the answer.", "dim")
     return out
 
@@ -107,8 +105,8 @@ def unreadable_view(err) -> Text:
                          ("\nNot counted as an attempt.", "dim"))
 
 
-def finish_view(lesson, states: dict[str, str], next_title: str | None) -> Text:
-    """The end of a lesson: how it went, and where Enter goes next."""
+def finish_view(lesson, states: dict[str, str], next_title: str | None, last: bool) -> Text:
+    """The end of a lesson: how it went, and where Enter goes next (`last`: the catalog's last)."""
     total = len(lesson.steps)
     solved = sum(1 for s in lesson.steps if states.get(s.id) == "solved")
     revealed = sum(1 for s in lesson.steps if states.get(s.id) == "revealed")
@@ -117,8 +115,12 @@ def finish_view(lesson, states: dict[str, str], next_title: str | None) -> Text:
     left = total - solved - revealed
     if left:
         text.append(f"\n{left} step{'s' if left != 1 else ''} still open: F6 goes back.")
-    text.append(f"\nEnter: next lesson ({next_title})." if next_title else "\nThat was the last lesson.")
-    text.append("\nEsc: the lesson list." + (" F5: the training plot." if lesson.train else ""), "dim")
+    if next_title:
+        text.append(f"\nEnter: next lesson ({next_title}).")
+    elif last:
+        text.append("\nThat was the last lesson.")
+    text.append(("\nEsc or Enter" if not next_title else "\nEsc") + ": the lesson list."
+                + (" F5: the training plot." if lesson.train else ""), "dim")
     return text
 
 

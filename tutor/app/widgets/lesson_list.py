@@ -6,11 +6,12 @@ from typing import Callable
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
+from rich.styled import Styled
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import OptionList
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from tutor.app.widgets.status_glyphs import lesson_state
 from tutor.core.catalog import Catalog, Entry
@@ -43,12 +44,31 @@ class LessonList(OptionList):
         self.add_options([Option(draw(False), id=oid, disabled=header) for oid, draw, header in rows])
         self.highlighted = 0 if self.option_count else None
 
+    def highlighted_id(self) -> str | None:
+        if self.highlighted is None:
+            return None
+        return self.get_option_at_index(self.highlighted).id
+
+    def highlight_id(self, option_id: str | None) -> None:
+        """Moves the cursor to the row with this id, if the list has it."""
+        if option_id is None:
+            return
+        try:
+            self.highlighted = self.get_option_index(option_id)
+        except OptionDoesNotExist:
+            pass  # the lesson is no longer in the catalog
+
     def watch_highlighted(self, highlighted: int | None) -> None:
         super().watch_highlighted(highlighted)
         if self._pointed is not None and self._pointed < len(self._draw):
             self.replace_option_prompt_at_index(self._pointed, self._draw[self._pointed](False))
         if highlighted is not None and highlighted < len(self._draw):
-            self.replace_option_prompt_at_index(highlighted, self._draw[highlighted](True))
+            pointed = self._draw[highlighted](True)
+            if self.app.no_color:
+                # Textual's component styles drop `reverse` (get_visual_style keeps only bold, dim,
+                # italic, underline, strike), so the tcss rule alone cannot show the cursor row
+                pointed = Styled(pointed, "reverse")
+            self.replace_option_prompt_at_index(highlighted, pointed)
         self._pointed = highlighted
 
 
@@ -57,7 +77,8 @@ def _pointer(on: bool) -> Text:
 
 
 def _rows(catalog: Catalog, store, resume: tuple[Entry, str] | None) -> list[tuple[str, Row, bool]]:
-    rows: list[tuple[str, Row, bool]] = [(CONTINUE_ID, _continue_row(catalog, resume), False)]
+    started = store.last_position() is not None
+    rows: list[tuple[str, Row, bool]] = [(CONTINUE_ID, _continue_row(catalog, resume, started), False)]
     practice = _practice_row(catalog, store)
     if practice is not None:
         rows.append(practice)
@@ -99,12 +120,25 @@ def _status(store, entry: Entry) -> str:
     return store.lesson_status(entry.id, len(entry.lesson.steps))
 
 
-def _continue_row(catalog: Catalog, resume: tuple[Entry, str] | None) -> Row:
+def _continue_row(catalog: Catalog, resume: tuple[Entry, str] | None, started: bool) -> Row:
     if resume is not None:
         entry, step_id = resume
         steps = [s.id for s in entry.lesson.steps]
         where = f"step {steps.index(step_id) + 1}/{len(steps)}" if step_id in steps else "start"
-        text = Text.assemble(("Continue where you left off: ", "bold"), entry.title, f" · {where}")
+        text = Text.assemble(("Continue where you left off: ", "bold"), entry.title)
+
+        def draw(on: bool) -> RenderableType:
+            # a long title is cut with an ellipsis; the step it points at always shows
+            grid = Table.grid(expand=True)
+            grid.add_column(width=2, no_wrap=True)
+            grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+            grid.add_column(no_wrap=True, justify="right")
+            grid.add_row(Text.assemble(_pointer(on), " "), text, f" {where}")
+            return grid
+
+        return draw
+    elif started and any(e.lesson for e in catalog.entries):
+        text = Text.assemble(("Every lesson is done. ", "bold"), "Open any to go over it, or drill a topic (F3).")
     else:
         first = next((e for e in catalog.entries if e.lesson), None)
         text = Text.assemble(("Start: ", "bold"), first.title if first else "no lesson yet")

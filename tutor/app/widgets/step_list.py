@@ -32,8 +32,17 @@ class StepList(Static):
         self.update(grid)
 
 
-def step_strip(steps: tuple[Step, ...], states: dict[str, str], current: int, limit: int = 20) -> str:
-    """Every step's state glyph in one short line, the current one as ▶: '✓✓▶○○'."""
+def step_strip(steps: tuple[Step, ...], states: dict[str, str], current: int, limit: int = 20) -> Text:
+    """Every step's state glyph in one short line: '✓✓▶○○'. The current step is ▶ until it is
+    solved or revealed, then its own ✓ or ◐ (at once, not after moving on), always in reverse."""
+    strip = Text()
     if len(steps) > limit:
-        return ""
-    return "".join("▶" if n == current else step_state(states.get(s.id))[0] for n, s in enumerate(steps))
+        return strip
+    for n, step in enumerate(steps):
+        state = states.get(step.id)
+        glyph = step_state(state)[0]
+        if n == current:
+            strip.append(glyph if state in ("solved", "revealed") else "▶", "bold reverse")
+        else:
+            strip.append(glyph)
+    return strip
