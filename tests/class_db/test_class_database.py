@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 
-from tests.class_db.conftest import ADMIN, STUDENTS, TEACHER
+from tests.class_db.pg_server import ADMIN, STUDENTS, TEACHER
 from tutor.cli import main
 from tutor.core.progress import ProgressStore
 
@@ -170,3 +170,11 @@ def test_an_unreachable_or_unset_class_database_is_one_line_never_a_traceback(pg
     monkeypatch.setenv("TUTOR_DATABASE_URL", pg.url("alice", "postgres"))  # a database without tables
     with ProgressStore.open() as store:
         assert "not set up for tutor" in store.warning and "tutor class init" in store.warning
+
+
+def test_without_postgresql_binaries_the_class_tests_say_why_they_are_skipped(monkeypatch):
+    from tests.class_db import pg_server
+
+    monkeypatch.setattr(pg_server.shutil, "which", lambda name: None)
+    monkeypatch.setattr(pg_server.glob, "glob", lambda pattern: [])
+    assert pg_server.why_not() == "no PostgreSQL binaries (initdb, pg_ctl) on this machine"

@@ -305,7 +305,7 @@ def test_a_database_from_a_newer_tutor_is_kept_not_replaced(data_dir):
 
 
 def test_the_progress_modules_import_no_ui_or_torch():
-    code = ("import sys, tutor.core.progress; "
+    code = ("import sys, tutor.core.progress, tutor.core.review, tutor.core.class_db; "
             "print(sorted({'textual', 'rich', 'torch'} & sys.modules.keys()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])

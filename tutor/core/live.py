@@ -116,6 +116,8 @@ class LiveLesson:
         self._expected_numbers = 0
         self._compiled_asks: dict[str, Compiled] = {}
         self._candidates: dict[str, Any] = {}
+        self._diagnosis_cache: dict = {}
+        self._slip_scopes: dict[str, Scope] = {}
         self._running: Budget | None = None
         self._scope: Scope | None = None
         self._meta_scope: Scope | None = None
@@ -341,7 +343,7 @@ class LiveLesson:
         step = self.lesson.step(step_id)
         scope = self._scope or self._meta_scope or self.scope  # a big graph is diagnosed on its shapes
         return Inputs(self.lesson, step, self.expected(step_id), dict(scope.env), self.evaluate,
-                      self._rerun, step.tolerance or self.lesson.tolerance, self.graph_ops)
+                      self._rerun, step.tolerance or self.lesson.tolerance, self.graph_ops, self._diagnosis_cache)
 
     def mistake_candidates(self, step_id: str):
         """The step's mistake candidates, computed once (they depend only on the lesson's numbers)."""
@@ -351,15 +353,20 @@ class LiveLesson:
             self._candidates[step_id] = candidates(self.diagnosis_inputs(step_id))
         return self._candidates[step_id]
 
-    def _rerun(self, graph_trees: list, ask_tree) -> Any:
-        """A rewritten graph (None keeps a line as written) run from the givens, then a rewritten ask on it."""
+    def _rerun(self, slip: str, graph_trees: list | None, ask_tree) -> Any:
+        """A rewritten graph (None keeps a line as written) run from the givens, then a rewritten ask on it.
+
+        The rewritten graph's run depends only on the slip, so it is kept for the lesson's other steps."""
         from tutor.core.expr import mistake_rewrites
 
         compiler = mistake_rewrites.compiler()
-        lines = [(a, fn if tree is None else compiler.compile(tree))
-                 for tree, (a, fn) in zip(graph_trees, self._lines)]
-        meta = self._scope is None and self._meta_scope is not None
-        scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file, meta=meta)
+        scope = self._slip_scopes.get(slip) if graph_trees is not None else self.scope
+        if scope is None:
+            lines = [(a, fn if tree is None else compiler.compile(tree))
+                     for tree, (a, fn) in zip(graph_trees, self._lines)]
+            meta = self._scope is None and self._meta_scope is not None
+            scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file, meta=meta)
+            self._slip_scopes[slip] = scope
         return compiler.compile(ask_tree)(scope)
 
     # ---- for the graph view -----------------------------------------------------------

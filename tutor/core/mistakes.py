@@ -33,11 +33,15 @@ Source = Literal["lesson", "slip", "node"]
 class Candidate:
     """What an answer would be after one mistake, and what to say if it is the explanation."""
 
-    name: str       # the mistake's short plain-text label
+    name: str       # the mistake's short plain-text label ("" for a lesson's own: see `label`)
     say: str        # the advice shown after the verdict
     value: Any      # a tensor, a number, or a tuple for a shape
     source: Source  # a lesson's own [[steps.mistakes]], a built-in slip, or another node's value
     nodes: tuple[str, ...] = ()  # nodes whose value this story is (typing them is the story, not a coincidence)
+
+    @property
+    def label(self) -> str:
+        return self.name or plain_label(self.say)
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,10 @@ class Inputs:
     expected: Expected
     values: Mapping[str, Any]                     # every given and graph node of the run, by name
     evaluate: Callable[[Any], Any]                # an Expr evaluated on the run
-    rerun: Callable[[list, ast.AST], Any]         # rewritten graph trees (None = as written) and ask, from the givens
+    rerun: Callable[[str, list | None, ast.AST], Any]  # (slip, rewritten graph lines or None, ask), from the givens
     tolerance: Any = None
     graph_ops: int = 0                            # the graph's predicted work, which sizes diagnosis's budget
+    cache: dict = dataclasses.field(default_factory=dict)  # what depends only on the lesson, shared by its steps
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
     finding = explain(inputs, cands, parsed)
     if finding.named is None:
         return verdict
-    return dataclasses.replace(verdict, mistake=finding.named.name,
+    return dataclasses.replace(verdict, mistake=finding.named.label,
                                message=f"{verdict.message} {finding.named.say}")
 
 
@@ -203,7 +208,7 @@ def _lesson_mistakes(inputs: Inputs):
         value = _safely(lambda: inputs.evaluate(m.when))
         if value is not None:
             named = (m.when.tree.id,) if isinstance(m.when.tree, ast.Name) else ()
-            yield Candidate(plain_label(m.say), m.say, value, "lesson", named)
+            yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
 
 
 def _rewritten(inputs: Inputs):
@@ -212,13 +217,23 @@ def _rewritten(inputs: Inputs):
     for rewrite in rw.REWRITES:
         if not rewrite.applies(lesson, ask):
             continue
-        graph = [rewrite.apply(a.expr.tree, lesson, a.target) for a in lesson.graph]
+        graph = _rewritten_graph(inputs, rewrite)
         new_ask = rewrite.apply(ask, lesson, None)
-        if all(t is None for t in graph) and new_ask is None:
+        if graph is None and new_ask is None:
             continue  # the mistake cannot happen in this step
-        value = _safely(lambda: inputs.rerun(graph, new_ask or ask))
+        value = _safely(lambda: inputs.rerun(rewrite.name, graph, new_ask or ask))
         if value is not None:
             yield Candidate(rewrite.name, rewrite.say, value, "slip")
+
+
+def _rewritten_graph(inputs: Inputs, rewrite) -> list | None:
+    """The graph's lines after the rewrite (None where unchanged), or None if no line changes; the same for
+    every step of a lesson, so kept in the run's cache."""
+    key = ("graph", rewrite.name)
+    if key not in inputs.cache:
+        trees = [rewrite.apply(a.expr.tree, inputs.lesson, a.target) for a in inputs.lesson.graph]
+        inputs.cache[key] = None if all(t is None for t in trees) else trees
+    return inputs.cache[key]
 
 
 def _other_quantities(inputs: Inputs):
@@ -359,7 +374,11 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
 def _same(a: Expected, b: Expected) -> bool:
     if a.kind == "shape" or b.kind == "shape":
         return list(a.value) == list(b.value)
-    ta, tb = torch.tensor(a.value, dtype=torch.float64), torch.tensor(b.value, dtype=torch.float64)
-    if ta.numel() != tb.numel():
-        return False
-    return bool(torch.allclose(ta.reshape(-1), tb.reshape(-1), rtol=1e-6, atol=1e-9))
+    fa, fb = _flat(a.value), _flat(b.value)
+    return len(fa) == len(fb) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(fa, fb))
+
+
+def _flat(value: Any) -> list[float]:
+    if isinstance(value, (list, tuple)):
+        return [v for item in value for v in _flat(item)]
+    return [float(value)]

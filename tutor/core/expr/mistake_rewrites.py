@@ -38,8 +38,15 @@ _EXTRA = {"_flip": plain(_flip), "_mse_sum": plain(_mse_sum, 2, 2), "_mse_half":
           "_as_float64_bytes": plain(lambda s, x: int(tensor(s, x).numel() * 8))}
 
 
+_COMPILER: Compiler | None = None
+
+
 def compiler() -> Compiler:
-    return Compiler({**ALL_FUNCTIONS, **_EXTRA, **SLIP_FUNCTIONS})
+    """The language's compiler, plus the functions that compute slips (built once)."""
+    global _COMPILER
+    if _COMPILER is None:
+        _COMPILER = Compiler({**ALL_FUNCTIONS, **_EXTRA, **SLIP_FUNCTIONS})
+    return _COMPILER
 
 
 def call(name: str, *args: ast.expr, **kw: ast.expr) -> ast.Call:
@@ -69,6 +76,22 @@ def _is_zero_or_one(node: ast.expr | None, value: int) -> bool:
     return isinstance(node, ast.Constant) and node.value == value
 
 
+def copy_tree(node):
+    """A deep copy of an expression tree (much faster than copy.deepcopy, which is generic)."""
+    if isinstance(node, list):
+        return [copy_tree(n) for n in node]
+    if not isinstance(node, ast.AST):
+        return node
+    new = node.__class__()
+    for name in node._fields:
+        if hasattr(node, name):
+            setattr(new, name, copy_tree(getattr(node, name)))
+    for name in node._attributes:
+        if hasattr(node, name):
+            setattr(new, name, getattr(node, name))
+    return new
+
+
 @dataclass(frozen=True)
 class Rewrite:
     """A mistake as a change to a call: `edit` returns the replacement node, or None if it does not apply."""
@@ -81,7 +104,7 @@ class Rewrite:
 
     def apply(self, tree: ast.AST, lesson, target: str | None) -> ast.AST | None:
         """A rewritten copy of `tree`, or None when the mistake cannot occur in it."""
-        tree = copy.deepcopy(tree)
+        tree = copy_tree(tree)
         if self.root_only:
             new = self.edit(tree, lesson, target)
             return None if new is None else ast.fix_missing_locations(new)
