@@ -10,7 +10,7 @@ from pathlib import Path
 from tutor.core import toml_variant
 from tutor.core.drill_draw import draw_givens, rng_for
 from tutor.core.errors import ExprError, LessonError, LessonErrors, TutorError
-from tutor.core.lesson import Lesson, parse_lesson
+from tutor.core.lesson import Lesson, parse_lesson, read_lesson_text  # bounded, regular files only
 
 
 class DrillError(TutorError):
@@ -53,7 +53,7 @@ def variant_text(lesson: Lesson, seed: int, attempt: int = 0) -> str:
         raise DrillError(f"lesson {lesson.id!r} has no file to draw a variant from")
     header = f"Drill variant {seed} of {lesson.id!r}: tutor drill {lesson.topic} --seed {seed} --emit"
     try:
-        text = toml_variant.rewrite(Path(lesson.path).read_text(encoding="utf-8"), draw_for(lesson, seed, attempt),
+        text = toml_variant.rewrite(read_lesson_text(lesson.path), draw_for(lesson, seed, attempt),
                                     id=f"{lesson.id}-drill-{seed}", title=f"{lesson.title} (drill {seed})",
                                     topic=lesson.topic, header=header)
     except (OSError, UnicodeDecodeError, ValueError, TypeError) as err:
