@@ -14,7 +14,7 @@ import torch
 from tutor.core import budget
 from tutor.core.answer import ParsedAnswer
 from tutor.core.budget import Budget, BudgetExceeded, Cancelled
-from tutor.core.check import check_answer
+from tutor.core.check import SWAPPED, check_answer
 from tutor.core.errors import TutorError
 from tutor.core.expr import mistake_rewrites as rw
 from tutor.core.values import Expected
@@ -94,8 +94,9 @@ def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
     finding = explain(inputs, cands, parsed)
     if finding.named is None:
         return verdict
-    return dataclasses.replace(verdict, mistake=finding.named.label,
-                               message=f"{verdict.message} {finding.named.say}")
+    # "Rows and columns are swapped." says no more than a named layout or transpose slip does
+    message = finding.named.say if verdict.message == SWAPPED else f"{verdict.message} {finding.named.say}"
+    return dataclasses.replace(verdict, mistake=finding.named.label, message=message)
 
 
 def explain(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer) -> Finding:
