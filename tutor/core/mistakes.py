@@ -252,7 +252,8 @@ def _other_quantities(inputs: Inputs):
                                 _safely(lambda: torch.softmax(env[z], dim=-1)), "slip",
                                 tuple(p for p, _ in rw.softmaxes(lesson, z)))
         for other in _scalar_nodes(lesson, env):
-            if other != f:
+            # f = sigmoid(other): ∂other/∂x is the forgotten activation derivative, a slip of its own
+            if other != f and not _activation_of(lesson, f, other):
                 yield Candidate(f"∂{other}/∂{x} instead of ∂{f}/∂{x}",
                                 f"That is ∂{other}/∂{x}; this step asks for ∂{f}/∂{x}.",
                                 _safely(lambda o=other: _grad(env[o], env[x])), "slip")
@@ -337,6 +338,14 @@ def _grad(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
         return None
     (g,) = torch.autograd.grad(f.reshape(()), x, retain_graph=True, allow_unused=True)
     return g
+
+
+def _activation_of(lesson, f: str, z: str) -> bool:
+    lines = [a for a in lesson.graph if a.target == f and a.op == "="]
+    tree = lines[-1].expr.tree if lines else None
+    return bool(isinstance(tree, ast.Call)
+                and isinstance(tree.func, ast.Name) and tree.func.id in rw.ACTIVATIONS
+                and tree.args and isinstance(tree.args[0], ast.Name) and tree.args[0].id == z)
 
 
 def _scalar_nodes(lesson, env) -> list[str]:
