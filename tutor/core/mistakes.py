@@ -131,12 +131,14 @@ def candidates(inputs: Inputs) -> Candidates:
                 for cand in source(inputs):
                     if len(found) >= MAX_CANDIDATES:
                         return Candidates(tuple(found), False)
+                    if meter.exceeded:
+                        return Candidates(tuple(found), False)
                     guess = _safely(lambda: _as_expected(cand.value, inputs.expected))
                     if guess is not None and not _same(guess, inputs.expected):
                         found.append(cand)
     except BudgetExceeded:
         return Candidates(tuple(found), False)
-    return Candidates(tuple(found), True)
+    return Candidates(tuple(found), not meter.exceeded)
 
 
 class _Capped(Budget):
@@ -147,13 +149,23 @@ class _Capped(Budget):
                          seconds=MAX_SECONDS)
         self.outer = outer
 
+    exceeded = False  # set once any limit refused work, even if the refusal was reported as a lesson error
+
     def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
-        super().charge(ops, elements, what)
-        self.outer.charge(ops, elements, what)
+        try:
+            super().charge(ops, elements, what)
+            self.outer.charge(ops, elements, what)
+        except BudgetExceeded:
+            self.exceeded = True
+            raise
 
     def check(self) -> None:
-        self.outer.check()
-        super().check()
+        try:
+            self.outer.check()
+            super().check()
+        except BudgetExceeded:
+            self.exceeded = True
+            raise
 
 
 # ---- deciding -------------------------------------------------------------------------------
