@@ -131,12 +131,14 @@ def candidates(inputs: Inputs) -> Candidates:
                 for cand in source(inputs):
                     if len(found) >= MAX_CANDIDATES:
                         return Candidates(tuple(found), False)
+                    if meter.exceeded:
+                        return Candidates(tuple(found), False)
                     guess = _safely(lambda: _as_expected(cand.value, inputs.expected))
                     if guess is not None and not _same(guess, inputs.expected):
                         found.append(cand)
     except BudgetExceeded:
         return Candidates(tuple(found), False)
-    return Candidates(tuple(found), True)
+    return Candidates(tuple(found), not meter.exceeded)
 
 
 class _Capped(Budget):
@@ -147,13 +149,23 @@ class _Capped(Budget):
                          seconds=MAX_SECONDS)
         self.outer = outer
 
+    exceeded = False  # set once any limit refused work, even if the refusal was reported as a lesson error
+
     def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
-        super().charge(ops, elements, what)
-        self.outer.charge(ops, elements, what)
+        try:
+            super().charge(ops, elements, what)
+            self.outer.charge(ops, elements, what)
+        except BudgetExceeded:
+            self.exceeded = True
+            raise
 
     def check(self) -> None:
-        self.outer.check()
-        super().check()
+        try:
+            self.outer.check()
+            super().check()
+        except BudgetExceeded:
+            self.exceeded = True
+            raise
 
 
 # ---- deciding -------------------------------------------------------------------------------
@@ -252,7 +264,8 @@ def _other_quantities(inputs: Inputs):
                                 _safely(lambda: torch.softmax(env[z], dim=-1)), "slip",
                                 tuple(p for p, _ in rw.softmaxes(lesson, z)))
         for other in _scalar_nodes(lesson, env):
-            if other != f:
+            # f = sigmoid(other): ∂other/∂x is the forgotten activation derivative, a slip of its own
+            if other != f and not _activation_of(lesson, f, other):
                 yield Candidate(f"∂{other}/∂{x} instead of ∂{f}/∂{x}",
                                 f"That is ∂{other}/∂{x}; this step asks for ∂{f}/∂{x}.",
                                 _safely(lambda o=other: _grad(env[o], env[x])), "slip")
@@ -337,6 +350,14 @@ def _grad(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
         return None
     (g,) = torch.autograd.grad(f.reshape(()), x, retain_graph=True, allow_unused=True)
     return g
+
+
+def _activation_of(lesson, f: str, z: str) -> bool:
+    lines = [a for a in lesson.graph if a.target == f and a.op == "="]
+    tree = lines[-1].expr.tree if lines else None
+    return bool(isinstance(tree, ast.Call)
+                and isinstance(tree.func, ast.Name) and tree.func.id in rw.ACTIVATIONS
+                and tree.args and isinstance(tree.args[0], ast.Name) and tree.args[0].id == z)
 
 
 def _scalar_nodes(lesson, env) -> list[str]:
