@@ -76,6 +76,9 @@ class Finding:
     why_unnamed: Literal["", "none", "ambiguous", "coincidence", "rounding", "incomplete"]
 
 
+SHORT = 40  # a label longer than this is cut at its first colon, semicolon or dash
+
+
 def plain_label(say: str, limit: int = 60) -> str:
     """A lesson mistake's label: the first sentence of its message, as plain text."""
     from tutor.core.latex import to_unicode
@@ -83,6 +86,9 @@ def plain_label(say: str, limit: int = 60) -> str:
     text = to_unicode(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
     first = re.sub(r"[$*`\\]", "", first).strip()
+    if len(first) > SHORT:  # "Transposed: in numerator layout ..." is named by what precedes the colon
+        head = re.split(r"[:;]\s| — ", first, maxsplit=1)[0].strip()
+        first = head or first
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
