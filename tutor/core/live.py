@@ -13,6 +13,7 @@ from tutor.core import budget
 from tutor.core.budget import Budget
 from tutor.core.errors import ExprError, LessonError, LessonErrors
 from tutor.core.expr.compile import CONTAINED, Compiled, Scope, binary, to_tensor
+from tutor.core.expr import limits
 from tutor.core.expr.meta import ShapesOnly
 from tutor.core.expr.optimize import train as optimizer_train
 from tutor.core.expr.special import compiler
@@ -120,10 +121,13 @@ class LiveLesson:
         self._running: Budget | None = None
         self._scope: Scope | None = None
         self._meta_scope: Scope | None = None
+        self._real_givens: dict[str, torch.Tensor] | None = None
         self.graph_ops = 0
         with self._evaluation():
-            self._givens = self._evaluate_givens(self._given_src)
-            self._predict_graph()
+            shapes = self._meta_givens()
+            if shapes is None:  # a given that needs numbers to compute: evaluate it (and report its error)
+                shapes = self._real_givens = self._evaluate_givens(self._given_src)
+            self._predict_graph(shapes)
             if self._meta_scope is None or self.graph_ops <= EAGER_OPS:
                 self._scope = self._run_graph(self._givens)
 
@@ -157,25 +161,46 @@ class LiveLesson:
                 self._scope = self._run_graph(self._givens)
         return self._scope
 
-    def _predict_graph(self) -> None:
+    @property
+    def _givens(self) -> dict[str, torch.Tensor]:
+        """The givens' real values, computed on first use when only shapes were needed so far."""
+        if self._real_givens is None:
+            with self._evaluation():
+                self._real_givens = self._evaluate_givens(self._given_src)
+        return self._real_givens
+
+    def _meta_givens(self) -> dict[str, torch.Tensor] | None:
+        """The givens' shapes without their numbers (zeros(1, 64, 224, 224) costs nothing); None if one needs numbers."""
+        counter = ShapesOnly(budget.current())
+        try:
+            with budget.running(counter):
+                return self._evaluate_givens(self._given_src, meta=True)
+        except (LessonErrors, ExprError, *CONTAINED):
+            return None
+
+    def _predict_graph(self, givens: dict[str, torch.Tensor]) -> None:
         """Runs the graph on meta tensors: its work (graph_ops) and shapes, before anything heavy runs."""
         counter = ShapesOnly(budget.current())
         try:
             with budget.running(counter):
-                self._meta_scope = self._run_graph(self._givens, meta=True)
+                self._meta_scope = self._run_graph(givens, meta=True)
         except (LessonErrors, ExprError, *CONTAINED):
             self._meta_scope = None  # a graph that needs numbers to run (an index read from a tensor)
         self.graph_ops = counter.ops
 
     # ---- building the graph -----------------------------------------------------------
 
-    def _evaluate_givens(self, source: dict[str, Any]) -> dict[str, torch.Tensor]:
-        scope = Scope(self.dtype)
+    def _evaluate_givens(self, source: dict[str, Any], meta: bool = False) -> dict[str, torch.Tensor]:
+        scope = Scope(self.dtype, meta=meta)
         errors: list[LessonError] = []
         for name, raw in source.items():
             try:
                 value = compile_expr(raw)(scope) if isinstance(raw, Expr) else _literal(raw, self.dtype)
-                leaf = to_tensor(value, self.dtype).detach().to(self.dtype).clone()
+                leaf = to_tensor(value, self.dtype).detach().to(self.dtype)
+                limits.check_numel(tuple(leaf.shape), "this given") if not meta else _refuse_huge(leaf)
+                if leaf.requires_grad or any(leaf is v or leaf.data_ptr() == v.data_ptr() for v in scope.env.values()
+                                             if isinstance(v, torch.Tensor)):
+                    leaf = leaf.clone()  # a copy only when it shares memory with another given (b = "a")
                 scope.env[name] = leaf.requires_grad_(True)
             except (ExprError, *CONTAINED) as err:
                 errors.append(LessonError(self._file, f"[given] {name}", str(err)))
@@ -389,6 +414,13 @@ class LiveLesson:
             shape, data = plain_data(g)
             out[name] = NodeValue(shape, data)
         return out
+
+
+def _refuse_huge(t: torch.Tensor) -> None:
+    """The per-tensor limit for a given, also when only its shape is computed."""
+    if t.numel() > limits.MAX_ELEMENTS:
+        dims = "×".join(map(str, t.shape))
+        raise ExprError(f"this given would have {t.numel():,} elements ({dims}); the limit is {limits.MAX_ELEMENTS:,}")
 
 
 def _shapes_only(tree: ast.AST) -> bool:

@@ -76,6 +76,9 @@ class Finding:
     why_unnamed: Literal["", "none", "ambiguous", "coincidence", "rounding", "incomplete"]
 
 
+SHORT = 40  # a label longer than this is cut at its first colon, semicolon or dash
+
+
 def plain_label(say: str, limit: int = 60) -> str:
     """A lesson mistake's label: the first sentence of its message, as plain text."""
     from tutor.core.latex import to_unicode
@@ -83,6 +86,9 @@ def plain_label(say: str, limit: int = 60) -> str:
     text = to_unicode(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
     first = re.sub(r"[$*`\\]", "", first).strip()
+    if len(first) > SHORT:  # "Transposed: in numerator layout ..." is named by what precedes the colon
+        head = re.split(r"[:;]\s| — ", first, maxsplit=1)[0].strip()
+        first = head or first
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
@@ -131,12 +137,14 @@ def candidates(inputs: Inputs) -> Candidates:
                 for cand in source(inputs):
                     if len(found) >= MAX_CANDIDATES:
                         return Candidates(tuple(found), False)
+                    if meter.exceeded:
+                        return Candidates(tuple(found), False)
                     guess = _safely(lambda: _as_expected(cand.value, inputs.expected))
                     if guess is not None and not _same(guess, inputs.expected):
                         found.append(cand)
     except BudgetExceeded:
         return Candidates(tuple(found), False)
-    return Candidates(tuple(found), True)
+    return Candidates(tuple(found), not meter.exceeded)
 
 
 class _Capped(Budget):
@@ -147,13 +155,23 @@ class _Capped(Budget):
                          seconds=MAX_SECONDS)
         self.outer = outer
 
+    exceeded = False  # set once any limit refused work, even if the refusal was reported as a lesson error
+
     def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
-        super().charge(ops, elements, what)
-        self.outer.charge(ops, elements, what)
+        try:
+            super().charge(ops, elements, what)
+            self.outer.charge(ops, elements, what)
+        except BudgetExceeded:
+            self.exceeded = True
+            raise
 
     def check(self) -> None:
-        self.outer.check()
-        super().check()
+        try:
+            self.outer.check()
+            super().check()
+        except BudgetExceeded:
+            self.exceeded = True
+            raise
 
 
 # ---- deciding -------------------------------------------------------------------------------

@@ -264,6 +264,8 @@ def format_progress(store: ProgressStore, lessons: list[tuple[str, str, str, int
     lines.append("")
     if store.path is not None:
         lines += ["Progress is saved in:", f"  {store.path}"]  # own line: paths are long
+    elif store.where != "memory":
+        lines += ["Progress is saved in the class database:", f"  {store.where}"]
     if store.warning:
         # Paths stay whole so they can be copied; only the prose wraps.
         lines.append(textwrap.fill(store.warning, _WIDTH, break_long_words=False,

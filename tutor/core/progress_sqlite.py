@@ -163,6 +163,7 @@ class SqliteBackend:
     """One user's SQLite file: a read connection for the UI and a write connection for the writer."""
 
     Transient = sqlite3.OperationalError  # locked, busy, disk full, I/O: worth retrying
+    Error = sqlite3.Error
 
     @staticmethod
     def describe(error: Exception) -> str:

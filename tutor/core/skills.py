@@ -75,6 +75,20 @@ TOPIC_SKILLS: dict[str, tuple[str, ...]] = {
 
 # A named mistake belongs to the skills it shows missing (matched by its label's words).
 MISTAKE_SKILLS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("derivative)", ("activations", "chain-rule")),
+    ("1/N", ("mse-loss",)),
+    ("bias", ("parameter-count",)),
+    ("batch dimension", ("matmul-shapes",)),
+    ("output size", ("conv-output-size",)),
+    ("padding on one side", ("conv-output-size",)),
+    ("lost the max", ("pooling-routing",)),
+    ("overlapping windows", ("pooling-routing",)),
+    ("kernel not flipped", ("conv-backprop",)),
+    ("kernel gradient", ("conv-backprop",)),
+    ("softmax over the wrong axis", ("softmax",)),
+    ("homogeneous", ("matmul-shapes",)),
+    ("SGD step", ("sgd-update",)),
+    ("the diagonal only", ("jacobian-entries",)),
     ("update with the wrong sign", ("sgd-update",)),
     ("update without the learning rate", ("sgd-update",)),
     ("true convolution", ("cross-correlation",)),
