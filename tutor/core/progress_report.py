@@ -109,11 +109,16 @@ class ProgressReports:
         return [Attempt(*row) for row in rows]
 
     def skill_rows(self) -> list[tuple]:
-        """(at, verdict, skills, mistake) of every attempt that names skills, for reviews."""
+        """(at, verdict, skills, mistake) of every attempt and reveal naming skills, for reviews."""
         rows = self._query("SELECT at, verdict, skills, mistake FROM attempts"
-                           " WHERE skills IS NOT NULL")
-        return rows + [(v["at"], v["verdict"], v["skills"], v["mistake"])
-                       for kind, v in self.pending_writes() if kind == "attempts" and v["skills"]]
+                           " WHERE skills IS NOT NULL UNION ALL"
+                           " SELECT at, 'revealed', skills, NULL FROM reveals WHERE skills IS NOT NULL")
+        for kind, v in self.pending_writes():
+            if kind == "attempts" and v["skills"]:
+                rows.append((v["at"], v["verdict"], v["skills"], v["mistake"]))
+            elif kind == "reveals" and v.get("skills"):
+                rows.append((v["at"], "revealed", v["skills"], None))
+        return rows
 
     def step_states(self, lesson_id: str) -> dict[str, str]:
         """Per step: 'solved', 'revealed' or 'attempted'; steps never touched are absent.

@@ -142,8 +142,8 @@ class AnswerFlow:
     def on_revealed(self, message: Revealed) -> None:
         step = self.lesson.step(message.step_id)
         if message.record:
-            lesson_id = self.lesson.id
-            self.save_progress(lambda store: store.record_reveal(lesson_id, step.id))
+            lesson, skills = self.lesson, skills_for(self.lesson, step)
+            self.save_progress(lambda store: store.record_reveal(lesson.id, step.id, skills=skills))
             if self.states.get(step.id) != "solved":
                 self.states = {**self.states, step.id: "revealed"}
         session = self.sessions[step.id]
