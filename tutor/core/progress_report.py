@@ -200,11 +200,22 @@ class ProgressReports:
         writer.writerow(ATTEMPT_COLUMNS)
         for attempt in self.attempts():
             # a cell such as "=HYPERLINK(...)" from an answer or lesson id must stay text in a spreadsheet
-            writer.writerow([csv_cell("" if value is None else value) for value in asdict(attempt).values()])
+            writer.writerow([csv_cell("" if value is None else value) for value in _plain_row(attempt).values()])
 
     def export_json(self, stream: IO[str]) -> None:
-        json.dump([asdict(attempt) for attempt in self.attempts()], stream, indent=1)
+        json.dump([_plain_row(attempt) for attempt in self.attempts()], stream, indent=1)
         stream.write("\n")
+
+
+def _plain_row(attempt) -> dict:
+    """An attempt for an export: its message and mistake as plain text (no LaTeX, Markdown or $)."""
+    from tutor.core.latex import plain_text
+
+    row = asdict(attempt)
+    for key in ("message", "mistake"):
+        if isinstance(row.get(key), str):
+            row[key] = plain_text(row[key])
+    return row
 
 
 # topic, lesson, status, solved/total, attempts, accuracy, last activity: 79 columns with gaps.

@@ -119,7 +119,7 @@ def review_run(lessons, due_skills: list[str], seed: int):
     class ReviewRun(DrillRun):
         replayable = False
 
-        def current(self):
+        def draw(self):
             return variant([self.lessons[self.index % len(self.lessons)]], self.current_seed)
 
     return ReviewRun(review_lessons(lessons, due_skills), seed)

@@ -81,7 +81,7 @@ class AnswerFlow:
                                                             verdict.status)}
             session.since = time.monotonic()
         last = step is self.lesson.steps[-1]
-        session.feedback = verdict_view(verdict, message.text, step.kind, step.explain, last)
+        session.feedback = verdict_view(verdict, message.text, step.kind, self.handle.text(step.explain), last)
         session.done = verdict.status == "correct"
         self._after_result(step.id)
         if session.done and step.id == self.step.id:
@@ -147,7 +147,7 @@ class AnswerFlow:
             if self.states.get(step.id) != "solved":
                 self.states = {**self.states, step.id: "revealed"}
         session = self.sessions[step.id]
-        session.feedback = reveal_view(message.expected, step.explain, step is self.lesson.steps[-1])
+        session.feedback = reveal_view(message.expected, self.handle.text(step.explain), step is self.lesson.steps[-1])
         session.done = True
         self._after_result(step.id)
         if step.id == self.step.id:
