@@ -223,11 +223,17 @@ def _whole(x: float) -> bool:
 # ---- sources of candidates -----------------------------------------------------------------
 
 def _lesson_mistakes(inputs: Inputs):
+    from tutor.core.prose import expr_evaluator, has_template, placeholder, render
+
     for m in inputs.step.mistakes:
         value = _safely(lambda: inputs.evaluate(m.when))
         if value is not None:
             named = (m.when.tree.id,) if isinstance(m.when.tree, ast.Name) else ()
-            yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
+            if has_template(m.say):  # the message quotes this run's numbers; one label for every variant
+                yield Candidate(plain_label(placeholder(m.say)), render(m.say, expr_evaluator(inputs.evaluate)),
+                                value, "lesson", named)
+            else:
+                yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
 
 
 def _rewritten(inputs: Inputs):

@@ -17,7 +17,7 @@ STUDENT_ROLE, TEACHER_ROLE = "tutor_student", "tutor_teacher"
 EXPECTED_COLUMNS = {
     "attempts": "id, student, at, lesson_id, topic, step_id, step_kind, answer, verdict, message,"
                 " mistake, skills, seconds, drill_seed, session_id, write_id",
-    "reveals": "id, student, lesson_id, step_id, at, write_id",
+    "reveals": "id, student, lesson_id, step_id, at, write_id, skills",
     "position": "student, lesson_id, step_id, at",
 }
 

@@ -189,9 +189,10 @@ class ProgressStore(ProgressReports):
         label = f"{lesson_id} › {step_id}: {_printable(answer)} ({verdict})"
         return self._queue(Write("attempts", values, label))
 
-    def record_reveal(self, lesson_id: str, step_id: str) -> bool:
+    def record_reveal(self, lesson_id: str, step_id: str, *,
+                      skills: tuple[str, ...] | list[str] = ()) -> bool:
         values = {"lesson_id": lesson_id, "step_id": step_id, "at": self._stamp(),
-                  "write_id": uuid.uuid4().hex}
+                  "write_id": uuid.uuid4().hex, "skills": " ".join(skills) or None}
         return self._queue(Write("reveals", values, f"{lesson_id} › {step_id}: revealed"))
 
     def set_position(self, lesson_id: str, step_id: str) -> bool:
