@@ -25,6 +25,7 @@ MAX_SECONDS = 0.25
 MIN_OPS = 2_000_000        # enough for every built-in lesson's candidates many times over
 MAX_OPS_FACTOR = 8         # ...and never more than this many reruns' worth of a big graph
 MAX_ELEMENTS = 4_000_000
+MAX_COMPARED = 10_000      # values bigger than this are never compared with an answer
 
 Source = Literal["lesson", "slip", "node"]
 
@@ -90,7 +91,6 @@ def plain_label(say: str, limit: int = 60) -> str:
         head = re.split(r"[:;]\s| — ", first, maxsplit=1)[0].strip()
         first = head or first
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
-
 
 
 def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
@@ -392,8 +392,10 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
         dims = [int(d) for d in value] if isinstance(value, tuple) else None
         return Expected("shape", dims, (len(dims),)) if dims is not None else None
     if isinstance(value, torch.Tensor):
+        if value.is_meta or value.numel() > MAX_COMPARED:
+            return None  # shapes only, or too big to be anyone's hand-typed answer
         t = value.detach().double()
-        if t.numel() > 10_000 or not torch.isfinite(t).all():
+        if not torch.isfinite(t).all():
             return None
         if like.kind == "integer":
             whole = t.numel() == 1 and _whole(t.item())
