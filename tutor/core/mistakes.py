@@ -76,6 +76,9 @@ class Finding:
     why_unnamed: Literal["", "none", "ambiguous", "coincidence", "rounding", "incomplete"]
 
 
+SHORT = 40  # a label longer than this is cut at its first colon, semicolon or dash
+
+
 def plain_label(say: str, limit: int = 60) -> str:
     """A lesson mistake's label: the first sentence of its message, as plain text."""
     from tutor.core.latex import to_unicode
@@ -83,6 +86,9 @@ def plain_label(say: str, limit: int = 60) -> str:
     text = to_unicode(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
     first = re.sub(r"[$*`\\]", "", first).strip()
+    if len(first) > SHORT:  # "Transposed: in numerator layout ..." is named by what precedes the colon
+        head = re.split(r"[:;]\s| — ", first, maxsplit=1)[0].strip()
+        first = head or first
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
@@ -198,14 +204,14 @@ def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> b
 
 
 def _plain_rounding(parsed: ParsedAnswer, expected: Expected) -> bool:
-    """Every typed element within one unit of its last typed place of the answer: a rounding, not a story."""
+    """Every typed element the answer correctly rounded to the places typed (too coarse to tell a story)."""
     if expected.kind != "value" or not parsed.literal_digits:
         return False
     want = torch.tensor(expected.value, dtype=torch.float64).reshape(-1).tolist()
     if len(want) != len(parsed.values):
         return False
     for a, digits, x in zip(parsed.values, parsed.literal_digits, want):
-        if digits is None or abs(a - x) >= digits.unit or _whole(x):
+        if digits is None or abs(a - x) > digits.unit / 2 * (1 + 1e-9) or _whole(x):
             return False
     return True
 
@@ -217,11 +223,17 @@ def _whole(x: float) -> bool:
 # ---- sources of candidates -----------------------------------------------------------------
 
 def _lesson_mistakes(inputs: Inputs):
+    from tutor.core.prose import expr_evaluator, has_template, placeholder, render
+
     for m in inputs.step.mistakes:
         value = _safely(lambda: inputs.evaluate(m.when))
         if value is not None:
             named = (m.when.tree.id,) if isinstance(m.when.tree, ast.Name) else ()
-            yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
+            if has_template(m.say):  # the message quotes this run's numbers; one label for every variant
+                yield Candidate(plain_label(placeholder(m.say)), render(m.say, expr_evaluator(inputs.evaluate)),
+                                value, "lesson", named)
+            else:
+                yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
 
 
 def _rewritten(inputs: Inputs):
@@ -310,7 +322,8 @@ def _generic(inputs: Inputs):
                                 "layout: one row per entry of f, one column per entry of x.", dims[::-1], "slip")
             else:
                 yield Candidate("transposed shape", "Rows come first, then columns.", dims[::-1], "slip")
-        if len(dims) >= 3:
+        shaped = ask.args[0] if _is_call(ask, "shape") and ask.args else None
+        if len(dims) >= 3 and shaped is not None and rw.batched(inputs.lesson, shaped):
             yield Candidate("batch dimension left out", "The batch dimension N comes first in PyTorch's layout.",
                             dims[1:], "slip")
         return
