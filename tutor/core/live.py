@@ -40,7 +40,8 @@ def plain_data(value: Any) -> tuple[tuple[int, ...], Any]:
     """A tensor or number as (shape, float or nested list of floats)."""
     if isinstance(value, torch.Tensor):
         t = value.detach()
-        budget.charge(t.numel(), 4 * t.numel(), "turning the result into numbers")
+        size = limits.listed_size(t.shape)
+        budget.charge(size, 4 * size, "turning the result into numbers")
         if t.is_floating_point() or t.dtype == torch.int64:
             return tuple(t.shape), t.double().tolist() if t.dim() else float(t.item())
     if isinstance(value, (int, float)):
@@ -301,7 +302,7 @@ class LiveLesson:
     def _compute_expected(self, step: Step) -> Expected:
         with self._evaluation():
             value = self.evaluate(step.ask)
-            count = value.numel() if isinstance(value, torch.Tensor) else 1
+            count = limits.listed_size(value.shape) if isinstance(value, torch.Tensor) else 1
             if self._expected_numbers + count > MAX_EXPECTED_NUMBERS:
                 raise ExprError(f"the lesson's answers would hold more than {MAX_EXPECTED_NUMBERS:,} "
                                 "numbers; ask for smaller values (or their shape)")
