@@ -25,6 +25,7 @@ MAX_SECONDS = 0.25
 MIN_OPS = 2_000_000        # enough for every built-in lesson's candidates many times over
 MAX_OPS_FACTOR = 8         # ...and never more than this many reruns' worth of a big graph
 MAX_ELEMENTS = 4_000_000
+MAX_COMPARED = 10_000      # values bigger than this are never compared with an answer
 
 Source = Literal["lesson", "slip", "node"]
 
@@ -90,7 +91,6 @@ def plain_label(say: str, limit: int = 60) -> str:
         head = re.split(r"[:;]\s| — ", first, maxsplit=1)[0].strip()
         first = head or first
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
-
 
 
 def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
@@ -204,14 +204,14 @@ def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> b
 
 
 def _plain_rounding(parsed: ParsedAnswer, expected: Expected) -> bool:
-    """Every typed element within one unit of its last typed place of the answer: a rounding, not a story."""
+    """Every typed element the answer correctly rounded to the places typed (too coarse to tell a story)."""
     if expected.kind != "value" or not parsed.literal_digits:
         return False
     want = torch.tensor(expected.value, dtype=torch.float64).reshape(-1).tolist()
     if len(want) != len(parsed.values):
         return False
     for a, digits, x in zip(parsed.values, parsed.literal_digits, want):
-        if digits is None or abs(a - x) >= digits.unit or _whole(x):
+        if digits is None or abs(a - x) > digits.unit / 2 * (1 + 1e-9) or _whole(x):
             return False
     return True
 
@@ -322,7 +322,8 @@ def _generic(inputs: Inputs):
                                 "layout: one row per entry of f, one column per entry of x.", dims[::-1], "slip")
             else:
                 yield Candidate("transposed shape", "Rows come first, then columns.", dims[::-1], "slip")
-        if len(dims) >= 3:
+        shaped = ask.args[0] if _is_call(ask, "shape") and ask.args else None
+        if len(dims) >= 3 and shaped is not None and rw.batched(inputs.lesson, shaped):
             yield Candidate("batch dimension left out", "The batch dimension N comes first in PyTorch's layout.",
                             dims[1:], "slip")
         return
@@ -391,8 +392,10 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
         dims = [int(d) for d in value] if isinstance(value, tuple) else None
         return Expected("shape", dims, (len(dims),)) if dims is not None else None
     if isinstance(value, torch.Tensor):
+        if value.is_meta or value.numel() > MAX_COMPARED:
+            return None  # shapes only, or too big to be anyone's hand-typed answer
         t = value.detach().double()
-        if t.numel() > 10_000 or not torch.isfinite(t).all():
+        if not torch.isfinite(t).all():
             return None
         if like.kind == "integer":
             whole = t.numel() == 1 and _whole(t.item())
