@@ -14,7 +14,7 @@ from tutor.core.budget import Budget
 from tutor.core.errors import ExprError, LessonError, LessonErrors
 from tutor.core.expr.compile import CONTAINED, Compiled, Scope, binary, to_tensor
 from tutor.core.expr import limits
-from tutor.core.expr.meta import ShapesOnly
+from tutor.core.expr.meta import ShapesOnly, on_meta
 from tutor.core.expr.optimize import train as optimizer_train
 from tutor.core.expr.special import compiler
 from tutor.core.expr.syntax import Assignment, Expr
@@ -29,6 +29,7 @@ EAGER_OPS = 50_000_000
 # Numbers a lesson's expected values may hold in all, as Python lists (about 32 bytes each).
 MAX_EXPECTED_NUMBERS = 1_000_000
 _SHAPE_ASKS = {"shape", "numel", "bytes", "flops"}
+_SHAPE_SLIPS = {"_numel_without_batch", "_numel_with_bias", "_as_float64_bytes"}  # mistake rewrites' counts
 
 
 def compile_expr(expr: Expr) -> Compiled:
@@ -342,7 +343,7 @@ class LiveLesson:
 
         step = self.lesson.step(step_id)
         scope = self._scope or self._meta_scope or self.scope  # a big graph is diagnosed on its shapes
-        return Inputs(self.lesson, step, self.expected(step_id), dict(scope.env), self.evaluate,
+        return Inputs(self.lesson, step, self.expected(step_id), dict(scope.env), self._evaluate_cheaply,
                       self._rerun, step.tolerance or self.lesson.tolerance, self.graph_ops, self._diagnosis_cache)
 
     def mistake_candidates(self, step_id: str):
@@ -367,7 +368,15 @@ class LiveLesson:
             meta = self._scope is None and self._meta_scope is not None
             scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file, meta=meta)
             self._slip_scopes[slip] = scope
-        return compiler.compile(ask_tree)(scope)
+        return _cheaply(compiler.compile(ask_tree), ask_tree, scope)
+
+    def _evaluate_cheaply(self, expr: Expr) -> Any:
+        """An expression for diagnosis: from shapes alone (meta tensors) when it only needs shapes."""
+        fn = self._compiled_asks.get(expr.text)
+        if fn is None:
+            fn = self._compiled_asks[expr.text] = compile_expr(expr)
+        with self._evaluation():
+            return _cheaply(fn, expr.tree, self._scope or self._meta_scope or self.scope)
 
     # ---- for the graph view -----------------------------------------------------------
 
@@ -423,14 +432,21 @@ def _refuse_huge(t: torch.Tensor) -> None:
         raise ExprError(f"this given would have {t.numel():,} elements ({dims}); the limit is {limits.MAX_ELEMENTS:,}")
 
 
-def _shapes_only(tree: ast.AST) -> bool:
+def _cheaply(fn: Compiled, tree: ast.AST, scope: Scope) -> Any:
+    """fn on the scope, or on its meta tensors (no numbers computed) when the tree needs only shapes."""
+    if _shapes_only(tree, _SHAPE_ASKS | _SHAPE_SLIPS):
+        return on_meta(fn, scope)[0]
+    return fn(scope)
+
+
+def _shapes_only(tree: ast.AST, asks: set[str] = _SHAPE_ASKS) -> bool:
     """Asks answered from shapes alone: shape/numel/bytes/flops, their entries, and sums and products of them."""
     if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
-        return tree.func.id in _SHAPE_ASKS
+        return tree.func.id in asks
     if isinstance(tree, ast.Subscript):
-        return _shapes_only(tree.value)
+        return _shapes_only(tree.value, asks)
     if isinstance(tree, ast.BinOp):
-        return _shapes_only(tree.left) and _shapes_only(tree.right)
+        return _shapes_only(tree.left, asks) and _shapes_only(tree.right, asks)
     return isinstance(tree, ast.Constant)
 
 

@@ -204,14 +204,14 @@ def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> b
 
 
 def _plain_rounding(parsed: ParsedAnswer, expected: Expected) -> bool:
-    """Every typed element within one unit of its last typed place of the answer: a rounding, not a story."""
+    """Every typed element the answer correctly rounded to the places typed (too coarse to tell a story)."""
     if expected.kind != "value" or not parsed.literal_digits:
         return False
     want = torch.tensor(expected.value, dtype=torch.float64).reshape(-1).tolist()
     if len(want) != len(parsed.values):
         return False
     for a, digits, x in zip(parsed.values, parsed.literal_digits, want):
-        if digits is None or abs(a - x) >= digits.unit or _whole(x):
+        if digits is None or abs(a - x) > digits.unit / 2 * (1 + 1e-9) or _whole(x):
             return False
     return True
 
@@ -322,7 +322,8 @@ def _generic(inputs: Inputs):
                                 "layout: one row per entry of f, one column per entry of x.", dims[::-1], "slip")
             else:
                 yield Candidate("transposed shape", "Rows come first, then columns.", dims[::-1], "slip")
-        if len(dims) >= 3:
+        shaped = ask.args[0] if _is_call(ask, "shape") and ask.args else None
+        if len(dims) >= 3 and shaped is not None and rw.batched(inputs.lesson, shaped):
             yield Candidate("batch dimension left out", "The batch dimension N comes first in PyTorch's layout.",
                             dims[1:], "slip")
         return

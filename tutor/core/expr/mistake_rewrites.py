@@ -406,8 +406,27 @@ def _biases_left_out(node, lesson, target):
     return None
 
 
+LAYERS = CONVS | POOLS | {"linear"}
+
+
+def batched(lesson, tree: ast.AST) -> bool:
+    """Whether `tree` is a batch of data: a layer's input or output (its first size is the batch), never a
+    weight (whose first size is the output channels or features)."""
+    if _fname(tree) in LAYERS:
+        return True
+    if not isinstance(tree, ast.Name):
+        return False
+    for a in lesson.graph:
+        if a.target == tree.id and _fname(a.expr.tree) in LAYERS:
+            return True
+        for n in ast.walk(a.expr.tree):
+            if _fname(n) in LAYERS and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == tree.id:
+                return True
+    return False
+
+
 def _numel_per_sample(node, lesson, target):
-    if target is None and _fname(node) == "numel" and len(node.args) == 1:
+    if target is None and _fname(node) == "numel" and len(node.args) == 1 and batched(lesson, node.args[0]):
         node.func = ast.Name("_numel_without_batch", ast.Load())
         return node
     return None
