@@ -40,7 +40,8 @@ def plain_data(value: Any) -> tuple[tuple[int, ...], Any]:
     """A tensor or number as (shape, float or nested list of floats)."""
     if isinstance(value, torch.Tensor):
         t = value.detach()
-        budget.charge(t.numel(), 4 * t.numel(), "turning the result into numbers")
+        size = limits.listed_size(t.shape)
+        budget.charge(size, 4 * size, "turning the result into numbers")
         if t.is_floating_point() or t.dtype == torch.int64:
             return tuple(t.shape), t.double().tolist() if t.dim() else float(t.item())
     if isinstance(value, (int, float)):
@@ -301,7 +302,7 @@ class LiveLesson:
     def _compute_expected(self, step: Step) -> Expected:
         with self._evaluation():
             value = self.evaluate(step.ask)
-            count = value.numel() if isinstance(value, torch.Tensor) else 1
+            count = limits.listed_size(value.shape) if isinstance(value, torch.Tensor) else 1
             if self._expected_numbers + count > MAX_EXPECTED_NUMBERS:
                 raise ExprError(f"the lesson's answers would hold more than {MAX_EXPECTED_NUMBERS:,} "
                                 "numbers; ask for smaller values (or their shape)")
@@ -361,12 +362,16 @@ class LiveLesson:
         from tutor.core.expr import mistake_rewrites
 
         compiler = mistake_rewrites.compiler()
-        scope = self._slip_scopes.get(slip) if graph_trees is not None else self.scope
+        as_run = self._scope or self._meta_scope or self.scope  # a big graph is rerun on its shapes
+        scope = self._slip_scopes.get(slip) if graph_trees is not None else as_run
         if scope is None:
             lines = [(a, fn if tree is None else compiler.compile(tree))
                      for tree, (a, fn) in zip(graph_trees, self._lines)]
-            meta = self._scope is None and self._meta_scope is not None
-            scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file, meta=meta)
+            if self._scope is None and self._meta_scope is not None:  # a big graph: rerun on its shapes
+                with budget.running(ShapesOnly(budget.current())):
+                    scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file, meta=True)
+            else:
+                scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file)
             self._slip_scopes[slip] = scope
         return _cheaply(compiler.compile(ask_tree), ask_tree, scope)
 
@@ -434,7 +439,7 @@ def _refuse_huge(t: torch.Tensor) -> None:
 
 def _cheaply(fn: Compiled, tree: ast.AST, scope: Scope) -> Any:
     """fn on the scope, or on its meta tensors (no numbers computed) when the tree needs only shapes."""
-    if _shapes_only(tree, _SHAPE_ASKS | _SHAPE_SLIPS):
+    if scope.meta or _shapes_only(tree, _SHAPE_ASKS | _SHAPE_SLIPS):
         return on_meta(fn, scope)[0]
     return fn(scope)
 

@@ -24,8 +24,9 @@ from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
 from tutor.app.widgets.feedback import earlier_view, error_view, finish_view
 from tutor.app.widgets.lesson_text import givens_text, intro_text
 from tutor.app.widgets.step_list import StepList, step_strip
+from tutor.app.widgets.prose import prose_text
 from tutor.core.catalog import Entry
-from tutor.core.latex import to_unicode
+from tutor.core.latex import plain_text
 
 GRADIENT_CALLS = {"grad", "jacobian"}
 
@@ -217,7 +218,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
     def _prompt_text(self) -> Text:
         n, total = self.index + 1, len(self.lesson.steps)
         text = Text.assemble((f"Step {n}/{total} · {self.step.id}", "bold"), "  ")
-        text.append(to_unicode(self.handle.text(self.step.prompt)))
+        text.append_text(prose_text(self.handle.text(self.step.prompt)))
         return text
 
     def _show_steps(self) -> None:
@@ -229,7 +230,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
         widget = self.query_one("#hints", Static)
         widget.display = shown > 0
         widget.update(Text("\n".join(
-            f"Hint {k + 1}/{len(hints)}: {to_unicode(self.handle.text(h))}" for k, h in enumerate(hints[:shown])
+            f"Hint {k + 1}/{len(hints)}: {plain_text(self.handle.text(h))}" for k, h in enumerate(hints[:shown])
         ), "italic"))
 
     def _show_feedback(self, text: Text | None) -> None:
