@@ -164,7 +164,11 @@ class LessonScreen(AnswerFlow, TutorScreen):
         self.post_message(LiveBuilt(given_values))
 
     def on_unmount(self) -> None:
-        # quitting, going back or opening another lesson: stop whatever is being computed now
+        # going back or opening another lesson: stop whatever is being computed now
+        self.stop_evaluations()
+
+    def stop_evaluations(self) -> None:
+        """Cancels this lesson's running evaluation; the app calls it when quitting."""
         self.handle.cancel()
 
     def on_live_built(self, message: LiveBuilt) -> None:
