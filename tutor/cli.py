@@ -6,9 +6,11 @@ from tutor import _start_time  # noqa: F401  (first: start-up is measured from h
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from tutor import cli_class
 from tutor.core.errors import LessonErrors, TutorError
 
 EXIT_OK, EXIT_SOME_WRONG, EXIT_BAD_INPUT = 0, 1, 2
@@ -31,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="an extra folder of lesson files (repeatable; also TUTOR_LESSONS, ':'-separated)")
     common.add_argument("--no-mouse", action="store_true", default=argparse.SUPPRESS,
                         help="turn mouse reporting off (for terminals and multiplexers that garble it)")
+    common.add_argument("--database", metavar="URL", default=argparse.SUPPRESS,
+                        help="keep progress in a class's PostgreSQL database (also TUTOR_DATABASE_URL)")
     parser = argparse.ArgumentParser(
         prog="tutor", parents=[common],
         description="Learn the math under deep learning by hand, checked live against PyTorch.",
@@ -54,12 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", parents=[common], help="check lesson files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("check", parents=[common],
+                       help="validate lessons, then solve them and their drill variants and check their mistakes")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--seeds", type=int, default=5, metavar="N", help="drill variants to check per lesson (default 5)")
+    p.add_argument("--json", action="store_true")
     p = sub.add_parser("drill", parents=[common], help="endless fresh variants of a topic's lessons")
     p.add_argument("topic", metavar="TOPIC", help="a topic (`tutor lessons` shows them) or a lesson id")
     p.add_argument("--seed", type=_seed, metavar="N", help="reproduce a run or a variant")
     p.add_argument("--emit", action="store_true", help="print the variant for --seed as a lesson file")
     p = sub.add_parser("progress", parents=[common], help="your progress; export every attempt for a teacher")
     p.add_argument("--export", choices=["csv", "json"])
+    cli_class.add_commands(sub, common)
     return parser
 
 
@@ -67,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     extra = tuple(getattr(args, "lessons", ()) or ())
     command = args.command or "app"
-    if command in ("app", "open") or (command == "drill" and not args.emit):
+    if getattr(args, "database", None):  # every store this command opens uses the class database
+        os.environ["TUTOR_DATABASE_URL"] = args.database
+    if (command in ("app", "open") or (command == "drill" and not args.emit)
+            or cli_class.opens_the_app(command, args)):
         return _run(command, args, extra)  # the app draws the terminal itself
     from tutor.core.safe_text import CleanWriter
 
@@ -104,8 +117,10 @@ def _catalog(extra: tuple[str, ...]):
 
 
 def _print_errors(errs: LessonErrors) -> None:
+    from tutor.core.safe_text import one_line
+
     for e in errs.errors:
-        print(f"tutor: {e}", file=sys.stderr)
+        print(f"tutor: {one_line(str(e), 4000)}", file=sys.stderr)  # a file name may hold a newline
 
 
 def cmd_app(args, extra) -> int:
@@ -229,11 +244,30 @@ def cmd_validate(args, extra) -> int:
         print(json.dumps({"files": checked, "errors": [
             {"file": e.file, "where": e.where, "reason": e.reason} for e in problems]}))
     else:
+        from tutor.core.safe_text import one_line
+
         for e in problems:
-            print(str(e))
+            print(one_line(str(e), 4000))
         print(f"{checked} lesson file{'s' if checked != 1 else ''} checked: "
               f"{checked - invalid} valid, {invalid} invalid" if checked else "no lesson files found")
     return EXIT_SOME_WRONG if problems or not checked else EXIT_OK
+
+
+def cmd_check(args, extra) -> int:
+    from tutor.cli_report import check_paths, print_check
+
+    if not 0 <= args.seeds <= MAX_CHECK_SEEDS:
+        print(f"tutor: --seeds must be a whole number from 0 to {MAX_CHECK_SEEDS}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    report = check_paths([Path(p) for p in args.paths], args.seeds)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print_check(report)
+    return EXIT_SOME_WRONG if report["problems"] or not report["files"] else EXIT_OK
+
+
+MAX_CHECK_SEEDS = 1000
 
 
 def cmd_drill(args, extra) -> int:
@@ -287,5 +321,6 @@ def cmd_progress(args, extra) -> int:
 
 COMMANDS = {
     "app": cmd_app, "open": cmd_open, "lessons": cmd_lessons, "solve": cmd_solve, "grade": cmd_grade,
-    "validate": cmd_validate, "drill": cmd_drill, "progress": cmd_progress,
+    "validate": cmd_validate, "check": cmd_check, "drill": cmd_drill, "progress": cmd_progress,
+    "review": cli_class.cmd_review, "class": cli_class.cmd_class,
 }

@@ -255,8 +255,10 @@ def print_grade(lesson: Lesson, report: dict, unknown: list[str]) -> None:
     for s in report["steps"]:
         print(f"  {_MARK.get(s['verdict'], '✗')} {s['id']:<{width}}  {s['verdict']:<11} {_prose(s['message'])}")
     print(f"{report['correct']}/{report['total']} correct")
-    for key in unknown:
-        print(f"tutor: note: the answers file has {key!r}, which is not a step of this lesson", file=sys.stderr)
+    if unknown:  # one line, however many: an answers file can hold thousands of keys
+        shown = ", ".join(repr(k[:40]) for k in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        which = "which is not a step" if len(unknown) == 1 else "which are not steps"
+        print(f"tutor: note: the answers file has {shown}, {which} of this lesson", file=sys.stderr)
 
 
 def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
@@ -265,7 +267,11 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
     problems: list[LessonError] = []
     for p in paths:
         if p.is_dir():
-            found = sorted(p.rglob("*.toml"))
+            from tutor.core.catalog import toml_files
+
+            found, problem = toml_files(p)
+            if problem:
+                problems.append(LessonError(str(p), None, problem.removeprefix(f"{p}: ")))
             if not found:
                 problems.append(LessonError(str(p), None, "no lesson files (*.toml) in this folder"))
             files += [(f, False) for f in found]
@@ -300,3 +306,58 @@ def validate_file(path: Path, skip_non_lessons: bool = False) -> list[LessonErro
     except Exception as err:  # noqa: BLE001  one file's failure is that file's error, not the run's
         return [LessonError(str(path), None, unexpected(err))]
     return errors
+
+
+def check_paths(paths: list[Path], seeds: int) -> dict:
+    """`tutor check`: validate, then solve each lesson and `seeds` drill variants and check their mistakes."""
+    from tutor.core.catalog import load_file
+    from tutor.core.variant_check import check_lesson
+
+    problems: list[dict] = []
+    files = 0
+    for p in paths:
+        if not (p.exists() or p.is_symlink()):
+            problems.append({"file": str(p), "step": None, "seed": None, "reason": "no such file or folder"})
+            continue
+        found = sorted(p.rglob("*.toml")) if p.is_dir() else [p]
+        if p.is_dir() and not found:
+            problems.append({"file": str(p), "step": None, "seed": None,
+                             "reason": "no lesson files (*.toml) in this folder"})
+        for f in found:
+            errors = validate_file(f, skip_non_lessons=p.is_dir())
+            if errors is None:
+                continue
+            files += 1
+            if errors:
+                problems += [{"file": e.file, "step": _step_of(e.where), "seed": None,
+                              "reason": e.reason if _step_of(e.where) else f"{e.where}: {e.reason}" if e.where
+                              else e.reason} for e in errors]
+                continue
+            try:
+                problems += check_lesson(load_file(f).lesson, seeds)
+            except Exception as err:  # noqa: BLE001  one file's failure is that file's problem, not the run's
+                problems.append({"file": str(f), "step": None, "seed": None, "reason": unexpected(err)})
+    return {"files": files, "seeds": seeds, "problems": problems}
+
+
+def _step_of(where: str | None) -> str | None:
+    if where and where.startswith("step '") and where.count("'") >= 2:
+        return where.split("'")[1]
+    return None
+
+
+def print_check(report: dict) -> None:
+    for p in report["problems"]:
+        place = ", ".join(part for part in (
+            f"step {p['step']!r}" if p["step"] else "",
+            f"seed {p['seed']}" if p["seed"] is not None else "the lesson's own numbers") if part)
+        print(clean(f"{p['file']}: {place}: {p['reason']}"))
+    files, count = report["files"], len(report["problems"])
+    bad = len({p["file"] for p in report["problems"]})
+    verdict = f"{count} problem{'s' if count != 1 else ''} in {bad} file{'s' if bad != 1 else ''}" \
+        if count else "no problems"
+    if files:
+        print(f"{files} lesson file{'s' if files != 1 else ''} checked with {report['seeds']} drill "
+              f"variant{'s' if report['seeds'] != 1 else ''} each: {verdict}")
+    else:
+        print("no lesson files found")

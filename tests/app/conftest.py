@@ -60,6 +60,10 @@ prompt = "Gradient of the output with respect to the weights, $\\partial y / \\p
 id = "loss"
 ask = "L"
 
+[[steps.mistakes]]
+when = "y_hat - y"
+say = "That is the error ŷ - y. The loss squares it."
+
 [[steps]]
 id = "dL_dw"
 ask = "grad(L, w)"

@@ -109,12 +109,12 @@ async def test_too_few_digits_asks_for_more(lesson_dir):
 
 
 async def test_a_mistake_the_lesson_knows_is_named(lesson_dir):
-    app = make_app(lesson_dir, "sine-neuron-test", step="dL_dw")
+    app = make_app(lesson_dir, "sine-neuron-test", step="loss")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        text = await answer(pilot, "[2, 1]")
-        assert "Known mistake: one this lesson warns about." in text
-        assert "That is the gradient of y" in text
+        text = await answer(pilot, "3")  # y = sin(2 pi) - 1 = -1, so y_hat - y = 3; the loss is 9
+        assert "Known mistake: That is the error ŷ - y." in text
+        assert "The loss squares it." in text
 
 
 async def test_hints_come_one_at_a_time(lesson_dir):

@@ -36,7 +36,9 @@ def limited():
 
 def tutor(*argv: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
     """The real command in its own process, stopped at 15 s and 1 GB."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", **(env_extra or {})}
+    # a strict UTF-8 terminal: a file name that is not UTF-8 must not stop the output
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8:strict",
+           **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "tutor", *argv], capture_output=True, text=True,
                           timeout=15, preexec_fn=limited, env=env, cwd=ROOT)
 
@@ -65,6 +67,8 @@ def hostile_folder(tmp_path_factory) -> Path:
                                           '[[steps]]\nid = "s"\nask = "n"\n')
     (root / "zero.toml").symlink_to("/dev/zero")
     os.mkfifo(root / "fifo.toml")
+    Path(os.fsdecode(bytes(root) + b"/not-utf8-\xff.toml")).write_text("x = [")
+    (root / "new\nline.toml").write_text("x = [")
     answers = root / "answers"
     answers.mkdir()
     (answers / "good-one.toml").write_text('forward = "5"\n')  # named like a lesson, sorted first
@@ -87,6 +91,7 @@ def test_lessons_lists_every_good_lesson_and_each_bad_file_on_one_line(hostile_f
                         ("fifo", "not a regular file")]:
         assert "✗ failed to load:" in listed[bad] and reason in listed[bad], listed[bad]
     assert "already used" not in result.stdout
+    assert "✗ failed to load:" in listed["not-utf8-\ufffd"] and "✗ failed to load:" in listed["new"]
     assert "chain-rule-scalar" in listed  # the built-in lessons are still there
 
 
@@ -105,8 +110,8 @@ def test_validate_reports_each_bad_file_with_its_name_and_exits_1(hostile_folder
     assert result.returncode == 1
     named = {line.split(":")[0].rsplit("/", 1)[-1] for line in result.stdout.splitlines()[:-1]}
     assert named == {"long-given.toml", "big-rtol.toml", "big-int.toml", "deep.toml", "huge.toml",
-                     "long-graph.toml", "zero.toml", "fifo.toml"}
-    assert result.stdout.splitlines()[-1] == "10 lesson files checked: 2 valid, 8 invalid"
+                     "long-graph.toml", "zero.toml", "fifo.toml", "not-utf8-\ufffd.toml", "new line.toml"}
+    assert result.stdout.splitlines()[-1] == "12 lesson files checked: 2 valid, 10 invalid"
 
 
 def test_validate_still_reports_a_file_without_steps_when_asked_for_it(hostile_folder):
@@ -225,3 +230,30 @@ def test_file_names_are_cleaned_on_the_way_to_the_terminal(tmp_path, capsys):
     code, out, err = run(capsys, "validate", str(path))
     assert code == 1 and "not valid TOML" in out
     assert not any(c in out + err for c in ESC)
+
+
+def test_a_drill_draw_that_overflows_names_the_file_and_seed(tmp_path, capsys):
+    (tmp_path / "pow.toml").write_text(lesson("pow", 'a = "randint(-3, 3)"', 'a = "randint(10, 10) ** 400"'))
+    code, out, err = run(capsys, "drill", "pow", "--seed", "1", "--emit", "--lessons", str(tmp_path))
+    assert code == 2 and out == ""
+    assert err.startswith(f"tutor: {tmp_path / 'pow.toml'}: [drill] seed 1: ") and err.count("\n") == 1
+
+
+def test_progress_shows_hostile_rows_without_escape_codes(capsys):
+    from tutor.core.progress import ProgressStore
+
+    with ProgressStore.open() as store:
+        store.record_attempt("chain-rule-scalar", "forward", "\x1b]0;owned\x07=5", "wrong", "\x1b[2J",
+                             topic="\x1b]52;c;eA==\x07autograd")
+    for argv in (["progress"], ["progress", "--export", "csv"], ["progress", "--export", "json"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 0 and not any(c in out + err for c in ESC), argv
+
+
+def test_thousands_of_unknown_answer_keys_are_one_note(tmp_path, capsys):
+    answers = tmp_path / "many.toml"
+    answers.write_text("".join(f'k{i} = "1"\n' for i in range(5000)) + 'forward = "5"\n')
+    code, out, err = run(capsys, "grade", "chain-rule-scalar", "--answers", str(answers))
+    assert code == 1 and "1/8 correct" in out
+    assert err == ("tutor: note: the answers file has 'k0', 'k1', 'k10', 'k100', 'k1000' and 4995 more, "
+                   "which are not steps of this lesson\n")

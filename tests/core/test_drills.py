@@ -97,5 +97,5 @@ def test_drawn_options_keep_the_text_the_lesson_wrote():
 def test_a_lessons_own_mistake_is_summed_up_by_its_first_sentence():
     run = DrillRun(resolve_topic(CATALOG, "autograd"), seed=3)
     lesson = run.current()
-    run.record(lesson, lesson.steps[0].id, "wrong", mistake="named by the lesson: You flipped the kernel")
+    run.record(lesson, lesson.steps[0].id, "wrong", mistake="You flipped the kernel")
     assert ("mistake: You flipped the kernel", 1) in run.summary()

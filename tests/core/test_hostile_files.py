@@ -248,3 +248,41 @@ def test_special_files_and_bad_lessons_are_listed_beside_the_good_ones(tmp_path)
         error = mine[name].error
         assert error and "\n" not in error and "\x1b" not in error and "\x07" not in error
         assert "\x1b" not in mine[name].id
+
+
+def test_a_folder_too_big_to_search_ends_with_a_message(tmp_path, monkeypatch):
+    import tutor.core.catalog as catalog
+
+    monkeypatch.setattr(catalog, "MAX_ENTRIES", 30)
+    for i in range(40):
+        (tmp_path / f"d{i:02}").mkdir()
+    (tmp_path / "lesson.toml").write_text(LESSON.format(id="lesson"))
+    files, problem = catalog.toml_files(tmp_path)
+    assert problem == f"{tmp_path}: stopped looking after 30 entries"
+
+
+def test_links_to_folders_are_not_followed(tmp_path):
+    from tutor.core.catalog import toml_files
+
+    (tmp_path / "topic").mkdir()
+    (tmp_path / "topic" / "a.toml").write_text(LESSON.format(id="a"))
+    (tmp_path / "topic" / "loop").symlink_to(tmp_path)
+    assert toml_files(tmp_path) == ([tmp_path / "topic" / "a.toml"], None)
+
+
+def test_a_step_with_thousands_of_named_mistakes_is_refused_at_load():
+    mistakes = "".join(f'[[steps.mistakes]]\nwhen = "y + {i}"\nsay = "no"\n' for i in range(1, 1000))
+    (msg,) = errors_of(LESSON.format(id="m") + mistakes)
+    assert msg == "bad.toml: step 'y': too many mistakes (999; at most 30 per step)"
+
+
+def test_a_drill_variant_of_a_lesson_with_escape_codes_is_a_valid_clean_lesson(tmp_path):
+    from tutor.core.drill import emit_variant, variant
+    from tutor.core.lesson import load_lesson
+
+    path = tmp_path / "esc.toml"
+    path.write_text(LESSON.format(id="esc").replace('prompt = "Compute $y$."', 'prompt = "\\u001b[2JCompute $y$."')
+                    + '[drill]\nw = "randint(1, 3)"\n')
+    lesson = load_lesson(path)
+    assert "\x1b" not in emit_variant([lesson], 5)
+    assert variant([lesson], 5).steps[0].prompt == "Compute $y$."

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tutor.core import progress_store
 from tutor.core.progress import ProgressStore, format_progress
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Prints each answer only after record_attempt returned, i.e. after its commit.
+# Prints each answer only once the store says it is saved, i.e. after its commit.
 WRITE_FOREVER = """
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ assert store.persistent and store.warning is None, store.warning
 n = 0
 while True:
     store.record_attempt("crash", "step", str(n), "wrong", topic="t", seconds=0.5)
+    assert store.flush(timeout=30)
     print(n, flush=True)
     n += 1
 """
@@ -43,8 +45,8 @@ store = ProgressStore.open(path)
 assert store.persistent and store.warning is None, store.warning
 for n in range(count):
     store.record_attempt("shared", login, f"{login}-{n}", "correct")
+assert store.close() == []
 assert store.warning is None, store.warning
-store.close()
 """
 
 
@@ -122,11 +124,30 @@ def _random_bytes(path: Path) -> None:
     path.write_bytes(os.urandom(8192))
 
 
-@pytest.mark.parametrize("damage", [_random_bytes, _truncated_real_database])
+def _right_version_but_no_tables(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")  # as tutor leaves it, so opening changes no byte
+    db.execute(f"PRAGMA user_version = {progress_store.SCHEMA_VERSION}")
+    db.close()
+
+
+def _a_time_that_is_not_a_date(path: Path) -> None:
+    with ProgressStore.open(path) as store:
+        store.record_attempt("l", "s", "1", "wrong")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE attempts SET at = 'yesterday-ish'")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("damage", [_random_bytes, _truncated_real_database,
+                                    _right_version_but_no_tables, _a_time_that_is_not_a_date])
 def test_a_damaged_file_is_moved_aside_and_a_fresh_store_works(tmp_path, monkeypatch, damage):
     monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path))
     path = tmp_path / "progress.sqlite3"
     damage(path)
+    for sidecar in tmp_path.glob("progress.sqlite3-*"):
+        sidecar.unlink()  # what a copied file looks like: the database alone
     damaged_bytes = path.read_bytes()
     with ProgressStore.open() as store:
         moved = [p for p in tmp_path.iterdir() if p.name.startswith("progress.sqlite3.corrupt-")]

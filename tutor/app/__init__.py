@@ -12,6 +12,7 @@ def run_app(
     extra_dirs: tuple[str, ...] = (),
     drill_topic: str | None = None,
     drill_seed: int | None = None,
+    review_skills: list[str] | None = None,
     mouse: bool = True,
     exit_process: bool = False,
 ) -> int:
@@ -38,8 +39,11 @@ def run_app(
 
     from tutor.app.app import TutorApp
 
-    app = TutorApp(catalog, start=start, drill_seed=drill_seed, drill_topic=drill_topic)
+    app = TutorApp(catalog, start=start, drill_seed=drill_seed, drill_topic=drill_topic,
+                   review_skills=review_skills)
     app.run(mouse=mouse)
+    for line in app.exit_notices:  # the terminal is the learner's again: say what was not saved
+        print(f"tutor: {line}", file=sys.stderr)
     if exit_process and app.return_code is not None:
         leave_now(app.return_code)
     return app.return_code or 0

@@ -10,6 +10,7 @@ from textual.app import App
 
 from tutor import _start_time
 from tutor.app.commands import QUIT, TutorCommands, app_bindings
+from tutor.app.screens.messages import StoreWarning
 from tutor.core.catalog import Catalog, Entry
 from tutor.core.progress import ProgressStore
 
@@ -39,6 +40,7 @@ class TutorApp(App[int]):
         start_step: str | None = None,
         drill_seed: int | None = None,
         drill_topic: str | None = None,
+        review_skills: list[str] | None = None,
     ):
         # NO_COLOR: the terminal's own colours (ANSI "default"), which Textual's NoColor filter then
         # strips entirely; without ansi_color it would paint a grey-on-black Monochrome screen instead,
@@ -55,15 +57,21 @@ class TutorApp(App[int]):
         self.drill_seed = drill_seed  # the variant being drilled; stored with each drill attempt
         self.start_drill_topic = drill_topic
         self.start_drill_seed = drill_seed
+        self.start_review_skills = review_skills
         self.torch_state = "loading"  # "loading" | "ready" | "failed: <why>"
         self.started_ms: float | None = None
+        self.exit_notices: list[str] = []  # what could not be saved, told after the app closes
+        # The writer thread reports a save problem (or its end) as it happens.
+        self.store.on_warning = lambda warning: self.post_message(StoreWarning(warning))
         # No animations and no blinking: every redraw costs bandwidth over SSH.
         self.animation_level = "none"
 
     def on_mount(self) -> None:
         # Opened straight into a lesson or a drill, the list is composed only if the learner goes
         # back to it: composing both would delay the first paint.
-        if self.start_drill_topic is not None:
+        if self.start_review_skills:
+            self.start_review(self.start_review_skills)
+        elif self.start_drill_topic is not None:
             self.start_drill(self.start_drill_topic, self.start_drill_seed)
         elif self.start is not None:
             self.open_lesson(self.start.id, self.start_step, entry=self.start)
@@ -81,8 +89,20 @@ class TutorApp(App[int]):
         super().exit(*args, **kwargs)
 
     def on_unmount(self) -> None:
+        self.store.on_warning = None
         if self._owns_store:
-            self.store.close()  # every answer is already committed; this retries any unsaved write
+            # Waits a few seconds for answers not saved yet; what is left is kept or named.
+            self.exit_notices = self.store.close()
+
+    def on_store_warning(self, message: StoreWarning) -> None:
+        # once when saving starts failing, once when it works again: not after every answer
+        if message.warning:
+            self.notify(message.warning, severity="warning", timeout=30)
+        elif self.store.persistent:
+            self.notify("Progress is being saved again; nothing was lost.", timeout=8)
+        for screen in self.screen_stack:
+            if hasattr(screen, "show_warning"):
+                screen.show_warning()
 
     def _painted(self) -> None:
         self.started_ms = _start_time.elapsed_ms()
@@ -202,6 +222,35 @@ class TutorApp(App[int]):
             return
         seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
         self._show_over_list(DrillScreen(DrillRun(lessons, seed), topic))
+
+    def reviews_due(self) -> list[str]:
+        """The skills due for review now, most overdue first (none if progress cannot be read)."""
+        from tutor.core.review import due
+
+        try:
+            return [memory.skill for memory in due(self.store)]
+        except Exception:  # noqa: BLE001 - reviews are a nicety; the list must always show
+            return []
+
+    def start_review(self, skills: list[str] | None = None) -> None:
+        """A run of fresh variants of the lessons that exercise the due skills, most overdue first."""
+        import random
+
+        from tutor.app.screens.drill import DrillScreen
+        from tutor.core.review import review_run
+        from tutor.core.skills import title
+
+        skills = self.reviews_due() if skills is None else skills
+        lessons = [e.lesson for e in self.catalog.entries if e.lesson is not None]
+        run = review_run(lessons, skills, random.SystemRandom().randrange(1, 1_000_000))
+        if not run.lessons:
+            due_words = ", ".join(title(s) for s in skills[:3])
+            self.notify(f"No drill exercises what is due ({due_words})." if skills
+                        else "Nothing is due for review.", severity="warning" if skills else "information")
+            if not self.screen_stack[1:]:
+                self.push_screen(_list_screen()())
+            return
+        self._show_over_list(DrillScreen(run, "review"))
 
     def next_entry(self, entry: Entry) -> Entry | None:
         """The lesson after this one in the catalog's order (topic by topic), if any."""

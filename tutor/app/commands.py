@@ -53,6 +53,7 @@ PALETTE = Command("palette", "Commands", "Search every command by name", "ctrl+p
 OPEN = Command("open", "Open", "Open the highlighted lesson", "enter", "open_selected")
 CONTINUE = Command("continue", "Continue", "Continue where you left off", "f2,c", "continue")
 DRILL = Command("drill", "Drill", "Drill the highlighted topic with fresh numbers, endlessly", "f3,d", "drill")
+REVIEW = Command("review", "Review", "Review the skills that are due, with fresh numbers", "f4,r", "review")
 
 # Lesson
 CHECK = Command("check", "Check", "Check the answer you typed", "enter", "check",

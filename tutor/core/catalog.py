@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.lesson import Lesson, NotALesson, load_lesson
-from tutor.core.safe_text import clean, unexpected
+from tutor.core.safe_text import clean, one_line, unexpected
 
 def _builtin_dir() -> Path:
     """The curriculum: lessons/ beside the package in a checkout, tutor/lessons inside a wheel."""
@@ -21,6 +21,7 @@ def _builtin_dir() -> Path:
 
 BUILTIN_DIR = _builtin_dir()
 MAX_FILES = 2000
+MAX_ENTRIES = 50_000  # folder entries looked at per folder: `--lessons /` ends quickly with a message
 
 
 class UnknownLesson(TutorError):
@@ -44,7 +45,31 @@ class Entry:
 
     @property
     def error(self) -> str | None:
-        return clean("; ".join(str(e) for e in self.errors)) if self.errors else None
+        return one_line("; ".join(str(e) for e in self.errors), 4000) if self.errors else None
+
+
+def toml_files(folder: Path) -> tuple[list[Path], str | None]:
+    """The *.toml files under `folder` in name order (links to folders are not followed), and a
+    problem if the folder could not be read whole or holds too many files."""
+    found: list[Path] = []
+    pending, seen, problem = [folder], 0, None
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as it:
+                for entry in it:
+                    seen += 1
+                    if seen > MAX_ENTRIES:
+                        return sorted(found)[:MAX_FILES], f"{folder}: stopped looking after {MAX_ENTRIES} entries"
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(Path(entry.path))
+                    elif entry.name.endswith(".toml"):
+                        found.append(Path(entry.path))
+        except OSError as err:
+            problem = problem or f"{current}: cannot read folder: {err.strerror or err}"
+    if len(found) > MAX_FILES:
+        problem = f"{folder}: only the first {MAX_FILES} of {len(found)} lesson files are read"
+    return sorted(found)[:MAX_FILES], problem
 
 
 def lesson_dirs(extra: list[str] | tuple[str, ...] = ()) -> list[Path]:
@@ -67,7 +92,8 @@ def load_file(path: Path, topic_default: str | None = None) -> Entry:
     else:
         return Entry(lesson.id, lesson.topic, path, lesson)
     # folder and file names come from whoever shared the folder: shown, so cleaned
-    return Entry(clean(path.stem), clean(topic_default or path.parent.name), path, None, errors, not_a_lesson)
+    return Entry(one_line(path.stem, 200), one_line(topic_default or path.parent.name, 200), path, None,
+                 errors, not_a_lesson)
 
 
 def _claim_ids(loaded: list[Entry]) -> list[Entry]:
@@ -104,10 +130,12 @@ class Catalog:
             if not folder.is_dir():
                 problems.append(clean(f"{folder}: not a folder of lessons"))
                 continue
-            files = sorted(folder.rglob("*.toml"))[:MAX_FILES]
+            files, problem = toml_files(folder)
+            if problem:
+                problems.append(clean(problem))
             for path in files:
                 topic = path.parent.name if path.parent != folder else folder.name
-                entry = load_file(path, clean(topic))
+                entry = load_file(path, one_line(topic, 200))
                 if entry.not_a_lesson:
                     skipped.append(path)
                 else:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import time
-import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutor.core import toml_write
-from tutor.core.check import LESSON_OWN
+from tutor.core import toml_variant
 from tutor.core.drill_draw import draw_givens, rng_for
 from tutor.core.errors import ExprError, LessonError, LessonErrors, TutorError
-from tutor.core.lesson import Lesson, parse_lesson
+from tutor.core.lesson import Lesson, parse_lesson, read_lesson_text  # bounded, regular files only
 
 
 class DrillError(TutorError):
@@ -37,39 +35,68 @@ def pick_lesson(lessons: list[Lesson], seed: int) -> Lesson:
     return lessons[rng.randrange(len(lessons))]
 
 
-def variant_data(lesson: Lesson, seed: int) -> dict:
-    """The lesson's TOML data with its [given] redrawn for `seed` and [drill] removed."""
-    if lesson.path is None:
-        raise DrillError(f"lesson {lesson.id!r} has no file to draw a variant from")
-    data = tomllib.loads(Path(lesson.path).read_text(encoding="utf-8"))
+MAX_DRAWS = 50  # redraws allowed for one seed before a lesson's [drill] is called unusable
+
+
+def draw_for(lesson: Lesson, seed: int, attempt: int = 0) -> dict:
+    """The givens drawn for `seed`; attempt n > 0 is the n-th redraw (deterministic too)."""
+    rng = rng_for(lesson.id, seed if attempt == 0 else f"{seed}/redraw-{attempt}")
     try:
-        drawn = draw_givens(lesson.drill, rng_for(lesson.id, seed))
+        return draw_givens(lesson.drill, rng)
     except ExprError as err:
         raise DrillError(f"{lesson.path}: [drill]: {err}") from None
-    data["given"] = {**data.get("given", {}), **drawn}
-    data.pop("drill", None)
-    data["id"] = f"{lesson.id}-drill-{seed}"
-    data["title"] = f"{lesson.title} (drill {seed})"
-    data["topic"] = lesson.topic
-    return data
 
 
-def emit_variant(lessons: list[Lesson], seed: int) -> str:
-    """The variant for `seed` as lesson-file text: the same bytes for the same seed on any machine."""
-    lesson = pick_lesson(lessons, seed)
-    data = variant_data(lesson, seed)
+def variant_text(lesson: Lesson, seed: int, attempt: int = 0) -> str:
+    """The author's own file with the givens redrawn, [drill] and own-numbers text removed, re-validated."""
+    if lesson.path is None:
+        raise DrillError(f"lesson {lesson.id!r} has no file to draw a variant from")
     header = f"Drill variant {seed} of {lesson.id!r}: tutor drill {lesson.topic} --seed {seed} --emit"
-    return toml_write.document(data, header)
+    try:
+        text = toml_variant.rewrite(read_lesson_text(lesson.path), draw_for(lesson, seed, attempt),
+                                    id=f"{lesson.id}-drill-{seed}", title=f"{lesson.title} (drill {seed})",
+                                    topic=lesson.topic, header=header)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError) as err:
+        raise DrillError(f"{lesson.path}: cannot write variant {seed}: {err}") from None
+    _parse(text, lesson, seed)  # never hand out a file that does not validate
+    return text
 
 
-def variant(lessons: list[Lesson], seed: int) -> Lesson:
-    """The variant for `seed`, loaded and validated like any lesson file."""
-    lesson = pick_lesson(lessons, seed)
-    text = emit_variant(lessons, seed)
+def _parse(text: str, lesson: Lesson, seed: int) -> Lesson:
     try:
         return parse_lesson(text, Path(lesson.path).with_name(f"{lesson.id}-drill-{seed}.toml"), lesson.topic)
     except LessonErrors as errs:
         raise DrillError(f"variant {seed} of {lesson.id!r} is not a valid lesson: {errs}") from None
+
+
+def accepted(lesson: Lesson, seed: int) -> tuple[str, Lesson, int]:
+    """The first draw for `seed` whose numbers make a fair exercise: (text, lesson, redraws needed).
+
+    A draw is redrawn when a step cannot be computed (a division by a drawn zero), when a step's named
+    mistake gives the right answer or another named mistake's value, or when quoted prose fails.
+    """
+    from tutor.core.variant_check import draw_problems
+
+    reasons = []
+    for attempt in range(MAX_DRAWS):
+        text = variant_text(lesson, seed, attempt)
+        candidate = _parse(text, lesson, seed)
+        problems = draw_problems(candidate)
+        if not problems:
+            return text, candidate, attempt
+        reasons.append(problems[0])
+    raise DrillError(f"{lesson.path}: no fair variant for seed {seed} in {MAX_DRAWS} draws; "
+                     f"the first was refused because {reasons[0]}")
+
+
+def emit_variant(lessons: list[Lesson], seed: int) -> str:
+    """The variant for `seed` as lesson-file text: the same bytes for the same seed on any machine."""
+    return accepted(pick_lesson(lessons, seed), seed)[0]
+
+
+def variant(lessons: list[Lesson], seed: int) -> Lesson:
+    """The variant for `seed`, loaded and validated like any lesson file (evaluates it: imports torch)."""
+    return accepted(pick_lesson(lessons, seed), seed)[1]
 
 
 @dataclass
@@ -115,7 +142,7 @@ class DrillRun:
         label = f"{base}: {step_id}"
         self.misses[label] += 1
         if mistake:
-            self.misses[f"mistake: {mistake.removeprefix(LESSON_OWN + ': ')}"] += 1
+            self.misses[f"mistake: {mistake}"] += 1
 
     @property
     def accuracy(self) -> float | None:

@@ -283,3 +283,13 @@ def _text_context():
         prepend=True,
     )
     return db
+
+
+def plain_text(markdown_latex: str) -> str:
+    r"""Lesson text with no markup left: math as Unicode, no **, backticks, $ or \macros (for labels, exports, CLI)."""
+    text = to_unicode(markdown_latex)
+    text = re.sub(r"\*\*|__|`", "", text)
+    text = re.sub(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])", r"\1", text)  # *emphasis*
+    text = re.sub(r"\\[A-Za-z]+(?:\{[^{}$]*\})*", lambda m: math_to_unicode(m.group(0)), text)  # a macro outside $...$
+    text = text.replace("\\$", "\x00").replace("$", "").replace("\x00", "$")
+    return re.sub(r"\\(?=[^\w\s])", "", text)  # \{ \_ left escaped

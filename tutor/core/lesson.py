@@ -19,18 +19,20 @@ from tutor.core.expr.syntax import (
 from tutor.core.safe_file import (
     MAX_LESSON_BYTES, FileRefused, loads_toml, out_of_range, read_text,
 )
-from tutor.core.safe_text import clean_deep, unexpected
+from tutor.core.safe_text import clean, clean_deep, unexpected
 
 MAX_STEPS = 200
 MAX_GRAPH_LINES = 500
+MAX_MISTAKES = 30  # per step: every wrong answer is compared with each of them
 MAX_TRAIN_STEPS = 5000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")  # at most 80: ids are table columns
 
 TOP_KEYS = {
     "id", "title", "topic", "order", "source", "dtype", "intro", "graph", "given",
-    "steps", "train", "drill", "tolerance",
+    "steps", "train", "drill", "tolerance", "skills",
 }
-STEP_KEYS = {"id", "ask", "prompt", "hints", "explain", "tolerance", "mistakes"}
+STEP_KEYS = {"id", "ask", "prompt", "hints", "explain", "tolerance", "mistakes", "skills"}
+MAX_SKILLS = 10
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Step:
     explain: str = ""
     tolerance: Tolerance | None = None
     mistakes: tuple[Mistake, ...] = ()
+    skills: tuple[str, ...] = ()  # empty: the lesson's skills (see tutor/core/skills.py)
 
     @property
     def kind(self) -> str:
@@ -92,6 +95,7 @@ class Lesson:
     tolerance: Tolerance | None = None
     path: Path | None = None
     graph_text: str = ""
+    skills: tuple[str, ...] = ()  # empty: the topic's skills
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -184,7 +188,7 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
         col.add("id", f"{_short(lesson_id)!r} is not a usable id (at most 80 letters, digits, '-', '_', '.')")
     # titles and topics are one line of a list: a newline in them would break the list's layout
     title = " ".join(_text(col, data, "title", lesson_id, None).split()) or lesson_id
-    topic = " ".join(_text(col, data, "topic", topic_default or path.parent.name or "lessons", None).split())
+    topic = " ".join(clean(_text(col, data, "topic", topic_default or path.parent.name or "lessons", None)).split())
     source = _text(col, data, "source", "", None)
     intro = _text(col, data, "intro", "", None)
     order = data.get("order", 0)
@@ -211,9 +215,11 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
     if len(graph_text.splitlines()) > MAX_GRAPH_LINES:  # refused whole: no "undefined name" after it
         known |= set(re.findall(r"[A-Za-z_]\w*", graph_text))
 
+    _prose(col, None, "intro", intro, known)
     steps = _steps(col, data.get("steps"), known)
     train = _train(col, data.get("train"), known, declared)
     drill = _drill(col, data.get("drill", {}), declared)
+    skills = _skills(col, data.get("skills", []), "skills")
 
     if col.errors:
         raise _errors(col, data)
@@ -221,6 +227,7 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
         id=lesson_id, title=title, topic=topic, steps=tuple(steps), given=given,
         graph=tuple(graph), order=order, source=source, dtype=dtype, intro=intro,
         train=train, drill=drill, tolerance=tolerance, path=path, graph_text=graph_text,
+        skills=skills,
     )
 
 
@@ -423,15 +430,34 @@ def _steps(col: _Collector, raw: Any, known: set[str]) -> list[Step]:
         if not isinstance(hints, list) or not all(isinstance(h, str) for h in hints):
             col.add(where, "'hints' must be a list of strings")
             hints = []
+        _prose(col, where, "prompt", prompt, known)
+        for number, hint in enumerate(hints, start=1):
+            _prose(col, where, f"hint {number}", hint, known)
+        _prose(col, where, "explain", explain, known)
         tolerance = _tolerance(col, table.get("tolerance"), f"{where} tolerance")
         mistakes = _mistakes(col, table.get("mistakes", []), where, known)
-        steps.append(Step(sid, ask, prompt, tuple(hints), explain, tolerance, tuple(mistakes)))
+        skills = _skills(col, table.get("skills", []), f"{where} skills")
+        steps.append(Step(sid, ask, prompt, tuple(hints), explain, tolerance, tuple(mistakes),
+                          skills))
     return steps
+
+
+def _skills(col: _Collector, raw: Any, where: str) -> tuple[str, ...]:
+    """A list of skill names (ids like "chain-rule"); any name a teacher chooses is allowed."""
+    if (not isinstance(raw, list) or len(raw) > MAX_SKILLS
+            or not all(isinstance(s, str) and _ID.match(s) for s in raw)):
+        col.add(where, f"must be a list of at most {MAX_SKILLS} skill names"
+                       " (letters, digits, '-', '_', '.'), e.g. [\"chain-rule\"]")
+        return ()
+    return tuple(dict.fromkeys(raw))
 
 
 def _mistakes(col: _Collector, raw: Any, where: str, known: set[str]) -> list[Mistake]:
     if not isinstance(raw, list) or not all(isinstance(m, dict) for m in raw):
         col.add(where, "'mistakes' must be written [[steps.mistakes]] with 'when' and 'say'")
+        return []
+    if len(raw) > MAX_MISTAKES:
+        col.add(where, f"too many mistakes ({len(raw)}; at most {MAX_MISTAKES} per step)")
         return []
     out = []
     for i, table in enumerate(raw, start=1):
@@ -447,8 +473,17 @@ def _mistakes(col: _Collector, raw: Any, where: str, known: set[str]) -> list[Mi
         if unknown := sorted(expr.names() - known):
             col.add(f"{where} mistake #{i}", f"when uses undefined {', '.join(map(repr, unknown))}")
             continue
+        _prose(col, f"{where} mistake #{i}", "say", say, known)
         out.append(Mistake(expr, say))
     return out
+
+
+def _prose(col: _Collector, where: str | None, part: str, text: str, known: set[str]) -> None:
+    """`{{ expr }}` quotes and `{% own %}` spans in prose are checked when the lesson loads."""
+    from tutor.core.prose import template_problems
+
+    for problem in template_problems(text, known):
+        col.add(where or part, f"{part}: {problem}" if where else problem)
 
 
 def _tolerance(col: _Collector, raw: Any, where: str) -> Tolerance | None:

@@ -114,6 +114,9 @@ class LiveLesson:
         self._expected: dict[str, Expected] = {}
         self._expected_numbers = 0
         self._compiled_asks: dict[str, Compiled] = {}
+        self._candidates: dict[str, Any] = {}
+        self._diagnosis_cache: dict = {}
+        self._slip_scopes: dict[str, Scope] = {}
         self._running: Budget | None = None
         self._scope: Scope | None = None
         self._meta_scope: Scope | None = None
@@ -291,7 +294,7 @@ class LiveLesson:
             return fn(self.scope)
 
     def check(self, step_id: str, text: str):
-        """Parses a typed answer once, checks it, and names a known mistake if one explains it."""
+        """Parses a typed answer once, checks it, and names a mistake if exactly one explains it."""
         from tutor.core.answer import ParsedAnswer
         from tutor.core.check import check_answer, read_answer
         from tutor.core.mistakes import diagnose
@@ -305,7 +308,41 @@ class LiveLesson:
             verdict = check_answer(parsed, expected, step.tolerance or self.lesson.tolerance)
             if verdict.status not in ("wrong", "wrong_shape"):
                 return verdict
-            return diagnose(self, step, parsed, expected, verdict)
+            inputs = self.diagnosis_inputs(step_id)
+            return diagnose(inputs, self.mistake_candidates(step_id), parsed, verdict)
+
+    def diagnosis_inputs(self, step_id: str):
+        """What diagnosis reads about a step: the lesson, the step, its answer, this run's values, a rerun."""
+        from tutor.core.mistakes import Inputs
+
+        step = self.lesson.step(step_id)
+        scope = self._scope or self._meta_scope or self.scope  # a big graph is diagnosed on its shapes
+        return Inputs(self.lesson, step, self.expected(step_id), dict(scope.env), self.evaluate,
+                      self._rerun, step.tolerance or self.lesson.tolerance, self.graph_ops, self._diagnosis_cache)
+
+    def mistake_candidates(self, step_id: str):
+        """The step's mistake candidates, computed once (they depend only on the lesson's numbers)."""
+        from tutor.core.mistakes import candidates
+
+        if step_id not in self._candidates:
+            self._candidates[step_id] = candidates(self.diagnosis_inputs(step_id))
+        return self._candidates[step_id]
+
+    def _rerun(self, slip: str, graph_trees: list | None, ask_tree) -> Any:
+        """A rewritten graph (None keeps a line as written) run from the givens, then a rewritten ask on it.
+
+        The rewritten graph's run depends only on the slip, so it is kept for the lesson's other steps."""
+        from tutor.core.expr import mistake_rewrites
+
+        compiler = mistake_rewrites.compiler()
+        scope = self._slip_scopes.get(slip) if graph_trees is not None else self.scope
+        if scope is None:
+            lines = [(a, fn if tree is None else compiler.compile(tree))
+                     for tree, (a, fn) in zip(graph_trees, self._lines)]
+            meta = self._scope is None and self._meta_scope is not None
+            scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file, meta=meta)
+            self._slip_scopes[slip] = scope
+        return compiler.compile(ask_tree)(scope)
 
     # ---- for the graph view -----------------------------------------------------------
 

@@ -1,164 +1,334 @@
-"""Named mistakes: recomputes, live, what common errors would give, and names the one an answer matches."""
+"""Named mistakes: recomputes, live, what common slips would give; names one only when it alone explains an answer."""
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Literal, Mapping
 
 import torch
 
+from tutor.core import budget
 from tutor.core.answer import ParsedAnswer
-from tutor.core.check import LESSON_OWN, check_answer
+from tutor.core.budget import Budget, BudgetExceeded, Cancelled
+from tutor.core.check import SWAPPED, check_answer
 from tutor.core.errors import TutorError
 from tutor.core.expr import mistake_rewrites as rw
 from tutor.core.values import Expected
 
 MAX_CANDIDATES = 60
+# Diagnosis's cap: past it the candidate list is incomplete, and an incomplete list names nothing.
+MAX_SECONDS = 0.25
+MIN_OPS = 2_000_000        # enough for every built-in lesson's candidates many times over
+MAX_OPS_FACTOR = 8         # ...and never more than this many reruns' worth of a big graph
+MAX_ELEMENTS = 4_000_000
 
-
-def short_label(say: str, limit: int = 60) -> str:
-    """The first sentence of a lesson's message, plain, for summaries and exports."""
-    first = re.split(r"(?<=[.!?])\s", say.strip(), maxsplit=1)[0].rstrip(".")
-    first = re.sub(r"[$*`\\]", "", first)
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+Source = Literal["lesson", "slip", "node"]
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """What an answer would be after a named mistake, and what to say if it matches."""
+    """What an answer would be after one mistake, and what to say if it is the explanation."""
 
-    name: str
-    say: str
-    value: Any  # a tensor, a number, or a tuple for a shape
+    name: str       # the mistake's short plain-text label ("" for a lesson's own: see `label`)
+    say: str        # the advice shown after the verdict
+    value: Any      # a tensor, a number, or a tuple for a shape
+    source: Source  # a lesson's own [[steps.mistakes]], a built-in slip, or another node's value
+    nodes: tuple[str, ...] = ()  # nodes whose value this story is (typing them is the story, not a coincidence)
+
+    @property
+    def label(self) -> str:
+        return self.name or plain_label(self.say)
 
 
-def diagnose(live, step, parsed: ParsedAnswer, expected: Expected, verdict):
-    """The verdict, with `mistake` set (and the fix appended) when a wrong answer matches a known mistake."""
+@dataclass(frozen=True)
+class Inputs:
+    """Everything diagnosis reads: the lesson and step, the expected answer, the run's values and a way to rerun."""
+
+    lesson: Any                                   # tutor.core.lesson.Lesson
+    step: Any                                     # tutor.core.lesson.Step
+    expected: Expected
+    values: Mapping[str, Any]                     # every given and graph node of the run, by name
+    evaluate: Callable[[Any], Any]                # an Expr evaluated on the run
+    rerun: Callable[[str, list | None, ast.AST], Any]  # (slip, rewritten graph lines or None, ask), from the givens
+    tolerance: Any = None
+    graph_ops: int = 0                            # the graph's predicted work, which sizes diagnosis's budget
+    cache: dict = dataclasses.field(default_factory=dict)  # what depends only on the lesson, shared by its steps
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The step's candidates, and whether the list is complete (an incomplete one never names)."""
+
+    items: tuple[Candidate, ...]
+    complete: bool
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Which candidates explain an answer, and the one named (or why none is)."""
+
+    named: Candidate | None
+    explaining: tuple[Candidate, ...]
+    why_unnamed: Literal["", "none", "ambiguous", "coincidence", "rounding", "incomplete"]
+
+
+def plain_label(say: str, limit: int = 60) -> str:
+    """A lesson mistake's label: the first sentence of its message, as plain text."""
+    from tutor.core.latex import to_unicode
+
+    text = to_unicode(say.strip())
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
+    first = re.sub(r"[$*`\\]", "", first).strip()
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+
+def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
+    """The verdict, with `mistake` set and the advice appended when exactly one mistake explains the answer."""
     if verdict.status not in ("wrong", "wrong_shape"):
         return verdict
-    tolerance = step.tolerance or live.lesson.tolerance
-    for cand in candidates(live, step):
-        guess = _as_expected(cand.value, expected)
-        if guess is None or _same(guess, expected):
-            continue
-        if check_answer(parsed, guess, tolerance).status == "correct":
-            return dataclasses.replace(verdict, mistake=cand.name, message=f"{verdict.message} {cand.say}")
-    return verdict
+    finding = explain(inputs, cands, parsed)
+    if finding.named is None:
+        return verdict
+    # "Rows and columns are swapped." says no more than a named layout or transpose slip does
+    message = finding.named.say if verdict.message == SWAPPED else f"{verdict.message} {finding.named.say}"
+    return dataclasses.replace(verdict, mistake=finding.named.label, message=message)
 
 
-def candidates(live, step) -> list[Candidate]:
-    """Every named mistake for this step, in the order they are tried (computed once per step)."""
-    cache = live.__dict__.setdefault("_mistake_cache", {})
-    if step.id not in cache:
-        found: list[Candidate] = []
-        # most specific first: a sign flip is a likelier story than "that is the value of b"
-        for source in (_lesson_mistakes, _rewritten, _other_quantities, _generic, _node_values):
-            for cand in source(live, step):
-                if len(found) < MAX_CANDIDATES:
-                    found.append(cand)
-        cache[step.id] = found
-    return cache[step.id]
+def explain(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer) -> Finding:
+    """Which candidates give this answer; names one only if it alone does and nothing else accounts for it."""
+    explaining = tuple(c for c in cands.items if _gives(parsed, c.value, inputs))
+    stories = _stories(explaining)
+    if not stories:
+        return Finding(None, explaining, "none")
+    if len(stories) > 1:
+        return Finding(None, explaining, "ambiguous")
+    if not cands.complete:
+        return Finding(None, explaining, "incomplete")
+    if _is_another_node(parsed, inputs, set(stories[0].nodes)):
+        return Finding(None, explaining, "coincidence")
+    if _plain_rounding(parsed, inputs.expected):
+        return Finding(None, explaining, "rounding")
+    return Finding(stories[0], explaining, "")
 
 
-def _lesson_mistakes(live, step):
-    for m in step.mistakes:
-        value = _safely(lambda: live.evaluate(m.when))
+def candidates(inputs: Inputs) -> Candidates:
+    """Every mistake that can happen in this step, with the value it gives (those equal to the answer dropped).
+
+    Runs on its own capped share of the current budget: a wrong answer never costs more than
+    MAX_OPS_FACTOR reruns of the graph; past the cap the list is incomplete and names nothing.
+    """
+    found: list[Candidate] = []
+    meter = _Capped(budget.current(), inputs.graph_ops)
+    try:
+        with budget.running(meter):
+            # a lesson's own mistakes first: the teacher's words win when they tell the same story
+            for source in (_lesson_mistakes, _rewritten, _other_quantities, _generic, _node_inputs):
+                for cand in source(inputs):
+                    if len(found) >= MAX_CANDIDATES:
+                        return Candidates(tuple(found), False)
+                    guess = _safely(lambda: _as_expected(cand.value, inputs.expected))
+                    if guess is not None and not _same(guess, inputs.expected):
+                        found.append(cand)
+    except BudgetExceeded:
+        return Candidates(tuple(found), False)
+    return Candidates(tuple(found), True)
+
+
+class _Capped(Budget):
+    """Diagnosis's share of an evaluation's budget: its own limits, and the outer one's (and its cancel)."""
+
+    def __init__(self, outer: Budget, graph_ops: int):
+        super().__init__(max_elements=MAX_ELEMENTS, max_ops=MIN_OPS + MAX_OPS_FACTOR * max(0, graph_ops),
+                         seconds=MAX_SECONDS)
+        self.outer = outer
+
+    def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
+        super().charge(ops, elements, what)
+        self.outer.charge(ops, elements, what)
+
+    def check(self) -> None:
+        self.outer.check()
+        super().check()
+
+
+# ---- deciding -------------------------------------------------------------------------------
+
+def _gives(parsed: ParsedAnswer, value: Any, inputs: Inputs) -> bool:
+    guess = _as_expected(value, inputs.expected)
+    # a coarse answer ("0.2" for 0.197) still tells which value the learner computed
+    return guess is not None and check_answer(parsed, guess, inputs.tolerance).status in ("correct", "imprecise")
+
+
+def _stories(explaining: tuple[Candidate, ...]) -> list[Candidate]:
+    """Distinct explanations. A lesson's own mistake and one built-in slip giving the same answer are one story,
+    told in the lesson's words; two different ones are two."""
+    own = list({c.say: c for c in explaining if c.source == "lesson"}.values())
+    built_in = list({c.name: c for c in explaining if c.source != "lesson"}.values())
+    if len(own) == 1 and len(built_in) <= 1 and all(c.source == "slip" for c in built_in):
+        return own
+    return own + built_in
+
+
+def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> bool:
+    asked = inputs.step.ask.tree.id if isinstance(inputs.step.ask.tree, ast.Name) else None
+    if inputs.expected.kind != "value":
+        return False
+    for name, value in inputs.values.items():
+        if name != asked and name not in story and isinstance(value, torch.Tensor) and value.is_floating_point() \
+                and _gives(parsed, value, inputs):
+            return True
+    return False
+
+
+def _plain_rounding(parsed: ParsedAnswer, expected: Expected) -> bool:
+    """Every typed element within one unit of its last typed place of the answer: a rounding, not a story."""
+    if expected.kind != "value" or not parsed.literal_digits:
+        return False
+    want = torch.tensor(expected.value, dtype=torch.float64).reshape(-1).tolist()
+    if len(want) != len(parsed.values):
+        return False
+    for a, digits, x in zip(parsed.values, parsed.literal_digits, want):
+        if digits is None or abs(a - x) >= digits.unit or _whole(x):
+            return False
+    return True
+
+
+def _whole(x: float) -> bool:
+    return abs(x - round(x)) <= 1e-6 * max(1.0, abs(x))
+
+
+# ---- sources of candidates -----------------------------------------------------------------
+
+def _lesson_mistakes(inputs: Inputs):
+    for m in inputs.step.mistakes:
+        value = _safely(lambda: inputs.evaluate(m.when))
         if value is not None:
-            yield Candidate(f"{LESSON_OWN}: {short_label(m.say)}", m.say, value)
+            named = (m.when.tree.id,) if isinstance(m.when.tree, ast.Name) else ()
+            yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
 
 
-def _rewritten(live, step):
-    """Mistakes made by computing something else: the same graph and ask, rewritten and rerun."""
+def _rewritten(inputs: Inputs):
+    """Mistakes made by computing something else: the same graph and ask, rewritten and rerun from the givens."""
+    lesson, ask = inputs.lesson, inputs.step.ask.tree
     for rewrite in rw.REWRITES:
-        graph = [(a, rewrite.apply(a.expr.tree, live.lesson, a.target)) for a in live.lesson.graph]
-        ask = rewrite.apply(step.ask.tree, live.lesson, None)
-        if all(t is None for _, t in graph) and ask is None:
+        if not rewrite.applies(lesson, ask):
+            continue
+        graph = _rewritten_graph(inputs, rewrite)
+        new_ask = rewrite.apply(ask, lesson, None)
+        if graph is None and new_ask is None:
             continue  # the mistake cannot happen in this step
-        value = _safely(lambda: _rerun(live, graph, ask or step.ask.tree))
+        value = _safely(lambda: inputs.rerun(rewrite.name, graph, new_ask or ask))
         if value is not None:
-            yield Candidate(rewrite.name, rewrite.say, value)
+            yield Candidate(rewrite.name, rewrite.say, value, "slip")
 
 
-def _rerun(live, graph, ask_tree):
-    """The rewritten graph run from the original givens, then the (rewritten) ask on it."""
-    from tutor.core.live import run_graph
+def _rewritten_graph(inputs: Inputs, rewrite) -> list | None:
+    """The graph's lines after the rewrite (None where unchanged), or None if no line changes; the same for
+    every step of a lesson, so kept in the run's cache."""
+    key = ("graph", rewrite.name)
+    if key not in inputs.cache:
+        trees = [rewrite.apply(a.expr.tree, inputs.lesson, a.target) for a in inputs.lesson.graph]
+        inputs.cache[key] = None if all(t is None for t in trees) else trees
+    return inputs.cache[key]
 
-    compiler = rw.compiler()
-    lines = [(a, compiler.compile(tree) if tree is not None else fn) for (a, tree), (_, fn) in zip(graph, live.lines)]
-    scope = run_graph(lines, live.givens, live.dtype, lesson=live)
-    return compiler.compile(ask_tree)(scope)
 
-
-def _other_quantities(live, step):
+def _other_quantities(inputs: Inputs):
     """Another quantity of the same graph: ∂y/∂w for ∂L/∂w, p for p − y, logits for probabilities."""
-    tree = step.ask.tree
-    env = live.scope.env
-    if _is_call(tree, "grad") and all(isinstance(a, ast.Name) for a in tree.args):
+    tree, env, lesson = inputs.step.ask.tree, inputs.values, inputs.lesson
+    if _is_call(tree, "grad") and len(tree.args) == 2 and all(isinstance(a, ast.Name) for a in tree.args):
         f, x = (a.id for a in tree.args)
-        for z, _target in rw.cross_entropy_inputs(live.lesson):
+        if f not in env or x not in env:
+            return
+        for z, _target in rw.cross_entropy_inputs(lesson):
             if z == x:
                 yield Candidate("softmax probabilities instead of p − y",
                                 f"Those are the softmax probabilities p = softmax({z}); the gradient of "
                                 f"cross-entropy with respect to the logits is p − y.",
-                                _safely(lambda: torch.softmax(env[z], dim=-1)))
-        for other in _scalar_nodes(live):
+                                _safely(lambda: torch.softmax(env[z], dim=-1)), "slip",
+                                tuple(p for p, _ in rw.softmaxes(lesson, z)))
+        for other in _scalar_nodes(lesson, env):
             if other != f:
                 yield Candidate(f"∂{other}/∂{x} instead of ∂{f}/∂{x}",
-                                f"That is ∂{other}/∂{x}; this step asks for ∂{f}/∂{x}.", _safely(lambda o=other: _grad(env[o], env[x])))
-        for other, value in env.items():
-            if other != x and isinstance(value, torch.Tensor) and value.shape == env[x].shape:
+                                f"That is ∂{other}/∂{x}; this step asks for ∂{f}/∂{x}.",
+                                _safely(lambda o=other: _grad(env[o], env[x])), "slip")
+        # with respect to another node or parameter of the same shape; never a target or data
+        learnable = set(lesson.graph_names) | set(lesson.train.params if lesson.train else ())
+        for other in sorted(learnable):
+            value = env.get(other)
+            if other not in (x, f) and isinstance(value, torch.Tensor) and value.shape == env[x].shape:
                 yield Candidate(f"∂{f}/∂{other} instead of ∂{f}/∂{x}",
                                 f"That is ∂{f}/∂{other}; the step asks for ∂{f}/∂{x}.",
-                                _safely(lambda o=other: _grad(env[f], env[o])))
-    for z, prob in rw.softmax_of(live.lesson, tree):
+                                _safely(lambda o=other: _grad(env[f], env[o])), "slip")
+    for z, _prob in rw.softmax_of(lesson, tree):
         yield Candidate("logits instead of probabilities",
-                        f"Those are the logits {z}; apply softmax to turn them into probabilities.", env.get(z))
+                        f"Those are the logits {z}; apply softmax to turn them into probabilities.", env.get(z), "slip",
+                        (z,))
 
 
-def _node_values(live, step):
-    """The value of another node of the graph, given where this step asks for something else."""
-    tree, env = step.ask.tree, live.scope.env
-    if step.kind == "value":
-        asked = tree.id if isinstance(tree, ast.Name) else None
-        for name, value in env.items():
-            if name != asked and isinstance(value, torch.Tensor):
-                yield Candidate(f"the value of {name}", f"That is the value of {name}, not what this step asks.",
-                                value)
+def _node_inputs(inputs: Inputs):
+    """The input of the asked node's own line (h = relu(z) answered with z): the last operation left out."""
+    tree = inputs.step.ask.tree
+    if inputs.step.kind != "value" or not isinstance(tree, ast.Name):
+        return
+    lines = [a for a in inputs.lesson.graph if a.target == tree.id and a.op == "="]
+    if not lines:
+        return
+    used = {n.id for n in ast.walk(lines[-1].expr.tree) if isinstance(n, ast.Name)}
+    for name in sorted(used & set(inputs.lesson.graph_names)):
+        value = inputs.values.get(name)
+        if name != tree.id and isinstance(value, torch.Tensor):
+            yield Candidate(f"the value of {name}", f"That is the value of {name}; this step asks for {tree.id}.",
+                            value, "node", (name,))
 
 
-def _generic(live, step):
-    expected = live.expected(step.id)
+def _generic(inputs: Inputs):
+    expected, ask = inputs.expected, inputs.step.ask.tree
     if expected.kind == "shape":
         dims = tuple(expected.value)
         if len(dims) == 2 and dims[0] != dims[1]:
-            if _contains(step.ask.tree, "jacobian"):
+            if _contains(ask, "jacobian"):
                 yield Candidate("Jacobian in the other layout",
                                 "That is the denominator layout (columns follow f). This lesson uses numerator "
-                                "layout: one row per entry of f, one column per entry of x.", dims[::-1])
-            yield Candidate("transposed shape", "The dimensions are swapped: rows first, then columns.", dims[::-1])
+                                "layout: one row per entry of f, one column per entry of x.", dims[::-1], "slip")
+            else:
+                yield Candidate("transposed shape", "Rows come first, then columns.", dims[::-1], "slip")
+        if len(dims) >= 3:
+            yield Candidate("batch dimension left out", "The batch dimension N comes first in PyTorch's layout.",
+                            dims[1:], "slip")
         return
-    value = torch.tensor(expected.value, dtype=torch.float64) if expected.kind == "value" else None
-    if value is None:
+    if expected.kind != "value":
         return
+    value = torch.tensor(expected.value, dtype=torch.float64)
     if value.dim() == 2 and value.shape[0] > 1 and value.shape[1] > 1:
-        if _contains(step.ask.tree, "jacobian"):
+        if _contains(ask, "jacobian"):
             yield Candidate("Jacobian in the other layout",
                             "That is the denominator layout (its transpose). This lesson uses numerator layout: "
-                            "one row per entry of f, one column per entry of x.", value.T)
-        yield Candidate("transposed matrix", "That is the transpose of the answer: check rows against columns.",
-                        value.T)
-    yield Candidate("sign flipped", "The sign is flipped: check each minus sign along the chain.", -value)
+                            "one row per entry of f, one column per entry of x.", value.T, "slip")
+            if torch.equal(value, torch.diag(torch.diagonal(value))):
+                yield Candidate("the diagonal only",
+                                "The Jacobian of an elementwise function is a full square matrix: the derivatives "
+                                "on the diagonal, zeros elsewhere.", torch.diagonal(value), "slip")
+        else:
+            yield Candidate("transposed matrix", "That is the transpose of the answer: check rows against columns.",
+                            value.T, "slip")
+    yield Candidate("sign flipped", "The sign is flipped: check each minus sign along the chain.", -value, "slip")
 
 
 # ---- helpers ---------------------------------------------------------------------------
 
 def _safely(compute: Callable[[], Any]) -> Any:
+    """The value, or None when the slip cannot be computed here; running out of budget or a cancel is raised."""
     try:
         return compute()
-    except (TutorError, RuntimeError, ValueError, TypeError, IndexError, KeyError, ZeroDivisionError):
+    except (BudgetExceeded, Cancelled):
+        raise
+    except (TutorError, RuntimeError, ValueError, TypeError, IndexError, KeyError, ZeroDivisionError,
+            OverflowError, NotImplementedError):
         return None
 
 
@@ -169,9 +339,8 @@ def _grad(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
     return g
 
 
-def _scalar_nodes(live) -> list[str]:
-    return [n for n in live.lesson.graph_names
-            if isinstance(live.scope.env.get(n), torch.Tensor) and live.scope.env[n].numel() == 1]
+def _scalar_nodes(lesson, env) -> list[str]:
+    return [n for n in lesson.graph_names if isinstance(env.get(n), torch.Tensor) and env[n].numel() == 1]
 
 
 def _is_call(tree: ast.AST, name: str) -> bool:
@@ -186,18 +355,19 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
     if value is None:
         return None
     if like.kind == "shape":
-        dims = list(value) if isinstance(value, tuple) else None
+        dims = [int(d) for d in value] if isinstance(value, tuple) else None
         return Expected("shape", dims, (len(dims),)) if dims is not None else None
     if isinstance(value, torch.Tensor):
         t = value.detach().double()
-        if not torch.isfinite(t).all():
+        if t.numel() > 10_000 or not torch.isfinite(t).all():
             return None
         if like.kind == "integer":
-            return Expected("integer", int(round(t.item())), ()) if t.numel() == 1 else None
+            whole = t.numel() == 1 and _whole(t.item())
+            return Expected("integer", int(round(t.item())), ()) if whole else None
         return Expected("value", t.tolist() if t.dim() else float(t.item()), tuple(t.shape))
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         if like.kind == "integer":
-            return Expected("integer", int(round(value)), ())
+            return Expected("integer", int(round(value)), ()) if _whole(value) else None
         return Expected("value", float(value), ())
     return None
 
@@ -205,8 +375,11 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
 def _same(a: Expected, b: Expected) -> bool:
     if a.kind == "shape" or b.kind == "shape":
         return list(a.value) == list(b.value)
-    ta, tb = torch.tensor(a.value, dtype=torch.float64), torch.tensor(b.value, dtype=torch.float64)
-    if ta.numel() != tb.numel():
-        return False
-    return bool(torch.allclose(ta.reshape(-1), tb.reshape(-1), rtol=1e-6, atol=1e-9))
+    fa, fb = _flat(a.value), _flat(b.value)
+    return len(fa) == len(fb) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(fa, fb))
 
+
+def _flat(value: Any) -> list[float]:
+    if isinstance(value, (list, tuple)):
+        return [v for item in value for v in _flat(item)]
+    return [float(value)]

@@ -29,6 +29,7 @@ class Attempt:
     verdict: str
     message: str
     mistake: str | None
+    skills: str | None
     seconds: float | None
     drill_seed: int | None
     session_id: str
@@ -90,19 +91,48 @@ def status_from_counts(solved: int, revealed: int, touched: int, total_steps: in
     return "in progress" if touched else "not started"
 
 
+# Portable SQL (SQLite and PostgreSQL): no summing of booleans.
+_CORRECT = "SUM(CASE WHEN verdict = 'correct' THEN 1 ELSE 0 END)"
+
+
 class ProgressReports:
     """Read-only views over the store's tables; ProgressStore supplies `_query`."""
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         raise NotImplementedError
 
+    def pending_writes(self) -> list[tuple[str, dict]]:
+        return []
+
     def attempts(self) -> list[Attempt]:
         rows = self._query(f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM attempts ORDER BY id")
         return [Attempt(*row) for row in rows]
 
+    def skill_rows(self) -> list[tuple]:
+        """(at, verdict, skills, mistake) of every attempt that names skills, for reviews."""
+        rows = self._query("SELECT at, verdict, skills, mistake FROM attempts"
+                           " WHERE skills IS NOT NULL")
+        return rows + [(v["at"], v["verdict"], v["skills"], v["mistake"])
+                       for kind, v in self.pending_writes() if kind == "attempts" and v["skills"]]
+
     def step_states(self, lesson_id: str) -> dict[str, str]:
-        """Per step: 'solved', 'revealed' or 'attempted'; steps never touched are absent."""
-        return {step: state for (_, step), state in self._states(lesson_id).items()}
+        """Per step: 'solved', 'revealed' or 'attempted'; steps never touched are absent.
+
+        Writes still waiting for the database count too, so the screen agrees with the learner.
+        """
+        states = {step: state for (_, step), state in self._states(lesson_id).items()}
+        for kind, values in self.pending_writes():
+            if values.get("lesson_id") != lesson_id or kind == "position":
+                continue
+            step, now = values["step_id"], states.get(values["step_id"])
+            if kind == "reveals" and now != "solved":
+                states[step] = "revealed"
+            elif kind == "attempts" and values.get("drill_seed") is None:
+                if values["verdict"] == "correct" and now != "revealed":
+                    states[step] = "solved"
+                elif now is None:
+                    states[step] = "attempted"
+        return states
 
     def _states(self, lesson_id: str | None = None) -> dict[tuple[str, str], str]:
         where, params = ("AND lesson_id = ?", (lesson_id,)) if lesson_id is not None else ("", ())
@@ -111,7 +141,7 @@ class ProgressReports:
             f" FROM attempts WHERE drill_seed IS NULL {where} GROUP BY lesson_id, step_id",
             params)}
         first_reveal = {(lesson, step): at for lesson, step, at in self._query(
-            f"SELECT lesson_id, step_id, MIN(at) FROM reveals WHERE 1 {where}"
+            f"SELECT lesson_id, step_id, MIN(at) FROM reveals WHERE TRUE {where}"
             " GROUP BY lesson_id, step_id", params)}
         states = {}
         for key in first_correct.keys() | first_reveal.keys():
@@ -127,7 +157,7 @@ class ProgressReports:
         for (lesson, _), state in self._states().items():
             counts.setdefault(lesson, {"solved": 0, "revealed": 0, "attempted": 0})[state] += 1
         activity = {lesson: (attempts, correct, last) for lesson, attempts, correct, last in
-                    self._query("SELECT lesson_id, COUNT(*), SUM(verdict = 'correct'), MAX(at)"
+                    self._query(f"SELECT lesson_id, COUNT(*), {_CORRECT}, MAX(at)"
                                 " FROM attempts WHERE drill_seed IS NULL GROUP BY lesson_id")}
         for lesson, last_reveal in self._query(
                 "SELECT lesson_id, MAX(at) FROM reveals GROUP BY lesson_id"):
@@ -146,8 +176,9 @@ class ProgressReports:
     def topic_mastery(self) -> dict[str, Mastery]:
         """Accuracy per topic over every attempt, drills included (attempts need a topic)."""
         rows = self._query(
-            "SELECT topic, COUNT(*), SUM(verdict = 'correct'), SUM(drill_seed IS NOT NULL),"
-            " SUM(drill_seed IS NOT NULL AND verdict = 'correct')"
+            f"SELECT topic, COUNT(*), {_CORRECT},"
+            " SUM(CASE WHEN drill_seed IS NOT NULL THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN drill_seed IS NOT NULL AND verdict = 'correct' THEN 1 ELSE 0 END)"
             " FROM attempts WHERE topic IS NOT NULL GROUP BY topic ORDER BY topic")
         return {row[0]: Mastery(*row) for row in rows}
 
@@ -189,7 +220,10 @@ def _row(cells: list[str]) -> str:
 
 
 def _local_time(at: str | None) -> str:
-    return datetime.fromisoformat(at).astimezone().strftime("%Y-%m-%d %H:%M") if at else "-"
+    try:
+        return datetime.fromisoformat(at).astimezone().strftime("%Y-%m-%d %H:%M") if at else "-"
+    except (TypeError, ValueError):  # a copied-in row with a broken time: show it is unknown
+        return "?"
 
 
 def _percent(ratio: float | None) -> str:

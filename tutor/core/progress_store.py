@@ -1,188 +1,150 @@
-"""The per-user progress store: every answered step goes to SQLite the moment it is checked."""
+"""The progress store: every answer is queued, written by a writer thread and retried until saved."""
 
 from __future__ import annotations
 
-import errno
+import json
 import os
 import sqlite3
 import threading
 import time
 import uuid
+from collections import deque
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
-import platformdirs
+from tutor.core.progress_report import ProgressReports
+from tutor.core.progress_sqlite import (  # noqa: F401  (re-exported for callers and tests)
+    BUSY_TIMEOUT_SECONDS, FILE_NAME, MIGRATIONS, SCHEMA_VERSION, Corrupt, SqliteBackend,
+    Unusable, default_path,
+)
 
-from tutor.core.progress_report import ATTEMPT_COLUMNS, ProgressReports
-
-FILE_NAME = "progress.sqlite3"
-BUSY_TIMEOUT_SECONDS = 5.0
 VERDICTS = ("correct", "wrong", "wrong_shape", "imprecise", "unparsed", "missing")
 STEP_KINDS = ("value", "shape", "integer")
-
-# MIGRATIONS[n] takes a database from PRAGMA user_version n to n + 1; append, never edit.
-MIGRATIONS: list[tuple[str, ...]] = [
-    (
-        """CREATE TABLE attempts (
-            id INTEGER PRIMARY KEY, at TEXT NOT NULL, lesson_id TEXT NOT NULL,
-            topic TEXT, step_id TEXT NOT NULL, step_kind TEXT, answer TEXT NOT NULL,
-            verdict TEXT NOT NULL, message TEXT NOT NULL, mistake TEXT, seconds REAL,
-            drill_seed INTEGER, session_id TEXT NOT NULL)""",
-        "CREATE INDEX attempts_by_step ON attempts (lesson_id, step_id)",
-        """CREATE TABLE reveals (
-            id INTEGER PRIMARY KEY, lesson_id TEXT NOT NULL, step_id TEXT NOT NULL,
-            at TEXT NOT NULL)""",
-        """CREATE TABLE position (
-            only_row INTEGER PRIMARY KEY CHECK (only_row = 1), lesson_id TEXT NOT NULL,
-            step_id TEXT NOT NULL, at TEXT NOT NULL)""",
-    ),
-]
-SCHEMA_VERSION = len(MIGRATIONS)
+SAVE_WAIT_SECONDS = 0.25   # a record_* call waits this long for its write (usually a few ms)
+EXIT_WAIT_SECONDS = 3.0    # closing waits this long for waiting writes before keeping them aside
+RETRY_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
+INT64 = range(-2**63, 2**63)
+DATABASE_ENV = "TUTOR_DATABASE_URL"
 
 
-class _Corrupt(Exception):
-    """The file is not a healthy SQLite database."""
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-class _Unusable(Exception):
-    """The database cannot be used for a reason that moving it aside would not fix."""
+@dataclass
+class Write:
+    """One change for the database, with what to tell the learner if it is never saved."""
+
+    kind: str            # "attempts", "reveals" or "position"
+    values: dict
+    label: str
+    kept_in: Path | None = None   # the file it was kept in after an earlier exit
+    done: threading.Event = field(default_factory=threading.Event)
 
 
-def default_path() -> Path:
-    """Where this user's progress lives: TUTOR_DATA_DIR if set, else the platform data dir."""
-    folder = os.environ.get("TUTOR_DATA_DIR") or platformdirs.user_data_dir("tutor")
-    return Path(folder) / FILE_NAME
-
-
-def _now() -> str:
-    # Microseconds so that a reveal and the answer right after it still order correctly.
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _connect(target: str) -> sqlite3.Connection:
-    # Autocommit: each INSERT is its own transaction, committed before the call returns.
-    # check_same_thread=False because the app records from worker threads; a lock serialises.
-    db = sqlite3.connect(
-        target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-    )
-    try:
-        if _switch_to_wal(db) not in ("wal", "memory"):
-            raise _Unusable("this file system cannot hold SQLite's write-ahead log")
-        db.execute("PRAGMA synchronous=FULL")  # survive a power cut, not only a killed terminal
-        if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise _Corrupt("quick_check failed")
-        _migrate(db)
-    except sqlite3.DatabaseError as error:
-        db.close()
-        if error.sqlite_errorname in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
-            raise _Corrupt(str(error)) from error
-        raise
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
-def _switch_to_wal(db: sqlite3.Connection) -> str:
-    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-    while True:
-        try:
-            return db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        except sqlite3.OperationalError as error:
-            # While another login is switching a new file to WAL, SQLite answers "locked"
-            # at once instead of waiting out busy_timeout, so wait here.
-            busy = error.sqlite_errorname.startswith("SQLITE_BUSY")
-            if not busy or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    # IMMEDIATE so that two first-time logins cannot both create the tables.
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise _Unusable("it was written by a newer version of tutor")
-        for statements in MIGRATIONS[version:]:
-            for statement in statements:
-                db.execute(statement)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-
-
-def _move_aside(path: Path) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-    counter = 1
-    while aside.exists():
-        counter += 1
-        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
-    path.rename(aside)
-    # A stale write-ahead log would be replayed into the fresh database, so it goes along.
-    for suffix in ("-wal", "-shm"):
-        sidecar = path.with_name(path.name + suffix)
-        if sidecar.exists():
-            sidecar.rename(aside.with_name(aside.name + suffix))
-    return aside
-
-
-def _open_file(path: Path) -> tuple[sqlite3.Connection, str | None]:
-    """The database at path, a damaged one replaced; raises OSError, sqlite3.Error or _Unusable."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not os.access(path.parent, os.W_OK):  # SQLite would only say "unable to open"
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path.parent))
-    try:
-        return _connect(str(path)), None
-    except _Corrupt:
-        aside = _move_aside(path)
-    notice = f"Your progress file was damaged; it was moved to {aside} and a fresh one started."
-    return _connect(str(path)), notice
+def _printable(text: str, limit: int = 40) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ProgressStore(ProgressReports):
-    """One user's attempts, reveals and place in the curriculum."""
+    """One learner's attempts, reveals and place in the curriculum, in SQLite or a class database."""
 
-    def __init__(self, db: sqlite3.Connection, path: Path | None, warning: str | None):
-        self._db = db
-        self._lock = threading.Lock()
-        self._unsaved: list[tuple[str, tuple]] = []  # writes that failed, retried on the next
+    def __init__(self, backend, warning: str | None = None, *, keep_dir: Path | None = None,
+                 clock: Callable[[], datetime] = utc_now):
+        self._backend = backend
         self._open_warning = warning
-        self.path = path
-        self.warning = warning
+        self._keep_dir = keep_dir
+        self._clock = clock
+        self._pending: deque[Write] = deque()
+        self._cond = threading.Condition()
+        self._problem: str | None = None
+        self._lost: list[tuple[Write, str]] = []
+        self._stopping = False
+        self._in_memory_answers = 0
+        self.path: Path | None = backend.path
+        self.where: str = backend.where
         self.session_id = uuid.uuid4().hex
+        self.on_warning: Callable[[str | None], None] | None = None  # called from the writer
+        if keep_dir is not None:
+            self._load_kept(keep_dir)
+        self._writer = threading.Thread(target=self._write_loop, name="progress-writer", daemon=True)
+        self._writer.start()
+
+    # ---- opening and closing ----------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | None = None) -> ProgressStore:
-        """Open (or create) the store; a user's problem becomes `warning`, never an exception."""
+    def open(cls, path: Path | None = None, *, database: str | None = None,
+             clock: Callable[[], datetime] = utc_now) -> ProgressStore:
+        """Open (or create) the store; a user's problem becomes `warning`, never an exception.
+
+        `database` (or TUTOR_DATABASE_URL) names a PostgreSQL class database; otherwise the
+        learner's own SQLite file at `path` (default: the user data dir) is used.
+        """
+        url = database if database is not None else (
+            None if path is not None else os.environ.get(DATABASE_ENV))
+        if url:
+            from tutor.core.progress_postgres import open_class_store
+
+            return open_class_store(cls, url, clock)
         path = Path(path) if path is not None else default_path()
         try:
             if path.is_dir():
                 path = path / FILE_NAME
-            db, notice = _open_file(path)
-            return cls(db, path, notice)
-        except (OSError, sqlite3.Error, _Corrupt, _Unusable) as error:
+            backend, notice = SqliteBackend.open(path)
+            return cls(backend, notice, keep_dir=path.with_name(path.name + ".unsaved"),
+                       clock=clock)
+        except (OSError, sqlite3.Error, Corrupt, Unusable) as error:
             reason = getattr(error, "strerror", None) or str(error)
             warning = f"Progress is not being saved: cannot use {path}: {reason}"
-            return cls(_connect(":memory:"), None, warning)
+            return cls(SqliteBackend.in_memory(), warning, clock=clock)
 
     @property
     def persistent(self) -> bool:
-        return self.path is not None
+        return self.where != "memory"
 
-    def close(self) -> None:
-        with self._lock:
-            self._save_unsaved()
-            self._db.close()
+    def flush(self, timeout: float | None = None) -> bool:
+        """Waits until every write so far is saved; False if some are still waiting."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._pending:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def close(self, wait: float = EXIT_WAIT_SECONDS) -> list[str]:
+        """Saves what is waiting (up to `wait` seconds) and closes; returns what to tell the learner.
+
+        An empty list means everything is saved. Writes still waiting are kept in a file next
+        to the database and saved the next time tutor starts; any that could not even be kept
+        are named one by one.
+        """
+        with self._cond:
+            if self._stopping:
+                return []
+            self._stopping = True
+            self._stop_by = time.monotonic() + wait
+            self._cond.notify_all()
+        self._writer.join(wait + 1.0)
+        with self._cond:
+            left = list(self._pending)
+            self._pending.clear()
+        notices = self._keep_or_name(left)
+        if not self._writer.is_alive():
+            self._backend.close()  # else the writer is stuck inside a call; the process ends anyway
+        return notices
 
     def __enter__(self) -> ProgressStore:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # ---- recording ----------------------------------------------------------------------
 
     def record_attempt(
         self,
@@ -195,57 +157,188 @@ class ProgressStore(ProgressReports):
         topic: str | None = None,
         step_kind: str | None = None,
         mistake: str | None = None,
+        skills: tuple[str, ...] | list[str] = (),
         seconds: float | None = None,
         drill_seed: int | None = None,
-    ) -> None:
+    ) -> bool:
+        """Queues the attempt; True if it was saved before returning (normally within ms)."""
         verdict = getattr(verdict, "value", verdict)  # a Verdict enum is as good as its text
         step_kind = getattr(step_kind, "value", step_kind)
         if verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {verdict!r}; expected one of {VERDICTS}")
         if step_kind is not None and step_kind not in STEP_KINDS:
             raise ValueError(f"unknown step kind {step_kind!r}; expected one of {STEP_KINDS}")
+        for name, text in (("lesson_id", lesson_id), ("step_id", step_id), ("answer", answer),
+                           ("message", message)):
+            if not isinstance(text, str):
+                raise ValueError(f"{name} must be text, not {type(text).__name__}")
         # float()/int() so that numpy numbers from a check are stored, not refused.
         seconds = None if seconds is None else float(seconds)
         drill_seed = None if drill_seed is None else int(drill_seed)
-        row = (_now(), lesson_id, topic, step_id, step_kind, answer, verdict, message,
-               mistake, seconds, drill_seed, self.session_id)
-        columns = ", ".join(ATTEMPT_COLUMNS[1:])  # every column but the id
-        self._write(f"INSERT INTO attempts ({columns}) VALUES ({', '.join('?' * len(row))})", row)
+        if drill_seed is not None and drill_seed not in INT64:
+            raise ValueError(f"drill seed {drill_seed} is out of range")
+        values = {
+            "at": self._stamp(), "lesson_id": lesson_id, "topic": topic, "step_id": step_id,
+            "step_kind": step_kind, "answer": answer, "verdict": verdict, "message": message,
+            "mistake": mistake, "skills": " ".join(skills) or None, "seconds": seconds,
+            "drill_seed": drill_seed, "session_id": self.session_id, "write_id": uuid.uuid4().hex,
+        }
+        if not self.persistent:
+            self._in_memory_answers += 1
+        label = f"{lesson_id} › {step_id}: {_printable(answer)} ({verdict})"
+        return self._queue(Write("attempts", values, label))
 
-    def record_reveal(self, lesson_id: str, step_id: str) -> None:
-        self._write("INSERT INTO reveals (lesson_id, step_id, at) VALUES (?, ?, ?)",
-                    (lesson_id, step_id, _now()))
+    def record_reveal(self, lesson_id: str, step_id: str) -> bool:
+        values = {"lesson_id": lesson_id, "step_id": step_id, "at": self._stamp(),
+                  "write_id": uuid.uuid4().hex}
+        return self._queue(Write("reveals", values, f"{lesson_id} › {step_id}: revealed"))
 
-    def set_position(self, lesson_id: str, step_id: str) -> None:
-        self._write("INSERT INTO position (only_row, lesson_id, step_id, at) VALUES (1, ?, ?, ?)"
-                    " ON CONFLICT (only_row) DO UPDATE SET lesson_id = excluded.lesson_id,"
-                    " step_id = excluded.step_id, at = excluded.at",
-                    (lesson_id, step_id, _now()))
+    def set_position(self, lesson_id: str, step_id: str) -> bool:
+        values = {"lesson_id": lesson_id, "step_id": step_id, "at": self._stamp()}
+        return self._queue(Write("position", values, f"your place ({lesson_id} › {step_id})"))
 
     def last_position(self) -> tuple[str, str] | None:
         rows = self._query("SELECT lesson_id, step_id FROM position")
         return (rows[0][0], rows[0][1]) if rows else None
 
-    def _write(self, sql: str, params: tuple) -> None:
-        with self._lock:
-            self._unsaved.append((sql, params))
-            self._save_unsaved()
+    def now(self) -> datetime:
+        return self._clock()
 
-    def _save_unsaved(self) -> None:
-        # A long-held lock or a full disk must not end the lesson: keep the write, retry later.
+    def _stamp(self) -> str:
+        # Microseconds so that a reveal and the answer right after it still order correctly.
+        return self._clock().astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+    def _queue(self, write: Write) -> bool:
+        with self._cond:
+            if self._stopping:
+                self._lost.append((write, "tutor was closing"))
+                return False
+            self._pending.append(write)
+            self._cond.notify_all()
+        return write.done.wait(SAVE_WAIT_SECONDS)
+
+    # ---- the writer thread --------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        failures = 0
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopping:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                write = self._pending[0]
+            try:
+                self._backend.save(write.kind, write.values)
+            except self._backend.Transient as error:
+                failures += 1
+                self._set_problem(self._backend.describe(error))
+                with self._cond:
+                    if self._stopping and time.monotonic() >= self._stop_by:
+                        return
+                    pause = RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1]
+                    if self._stopping:
+                        pause = min(pause, max(0.0, self._stop_by - time.monotonic()))
+                    self._cond.wait(pause)
+                continue
+            except Exception as error:  # noqa: BLE001 - a write refused for good must not stop the rest
+                self._lost.append((write, str(error) or type(error).__name__))
+            failures = 0
+            with self._cond:
+                self._pending.popleft()
+                write.done.set()
+                if write.kept_in is not None and not any(w.kept_in == write.kept_in
+                                                         for w in self._pending):
+                    write.kept_in.unlink(missing_ok=True)
+                empty = not self._pending
+                self._cond.notify_all()
+            if empty:
+                self._set_problem(None)
+
+    def _set_problem(self, problem: str | None) -> None:
+        changed = problem != self._problem
+        self._problem = problem
+        if changed and self.on_warning is not None:
+            try:
+                self.on_warning(self.warning)
+            except Exception:  # noqa: BLE001 - a closed app must not stop the writer
+                pass
+
+    @property
+    def warning(self) -> str | None:
+        problem = self._problem
+        if problem is None:
+            return self._open_warning
+        waiting = len(self._pending)
+        return (f"Progress could not be saved just now ({problem}); {waiting} unsaved"
+                f" change{'s' if waiting != 1 else ''} waiting, retried every few seconds.")
+
+    @warning.setter
+    def warning(self, text: str | None) -> None:
+        self._open_warning = text
+
+    # ---- keeping what could not be saved ------------------------------------------------
+
+    def _keep_or_name(self, left: list[Write]) -> list[str]:
+        notices: list[str] = []
+        fresh = [w for w in left if w.kept_in is None]  # already-kept ones are still in their file
+        if fresh and self._keep_dir is not None:
+            try:
+                self._keep_dir.mkdir(parents=True, exist_ok=True)
+                kept = self._keep_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}.jsonl"
+                with open(kept, "x", encoding="utf-8") as out:
+                    for write in fresh:
+                        out.write(json.dumps({"kind": write.kind, "values": write.values,
+                                              "label": write.label}) + "\n")
+                    out.flush()
+                    os.fsync(out.fileno())
+            except OSError as error:
+                self._lost += [(w, f"could not keep it either: {error.strerror or error}")
+                               for w in fresh]
+            else:
+                reason = f" ({self._problem})" if self._problem else ""
+                notices.append(f"{len(fresh)} change{'s' if len(fresh) != 1 else ''} could not be"
+                               f" saved to {self.where}{reason}; kept in {kept} and saved the next"
+                               " time tutor starts.")
+        elif fresh:
+            self._lost += [(w, self._problem or "the database could not be reached") for w in fresh]
+        answers_lost = [(w, why) for w, why in self._lost if w.kind != "position"]
+        if answers_lost:
+            notices.append("Not saved:")
+            notices += [f"  {w.label} — {why}" for w, why in answers_lost]
+        if not self.persistent and self._in_memory_answers:
+            notices.append(f"Progress was not saved: the {self._in_memory_answers} answer(s) of this"
+                           " session were kept in memory only.")
+        return notices
+
+    def _load_kept(self, folder: Path) -> None:
+        """Queues the writes an earlier exit could not save (each file deleted once all are in)."""
         try:
-            while self._unsaved:
-                self._db.execute(*self._unsaved[0])
-                self._unsaved.pop(0)
-        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
-            self._unsaved.pop(0)  # a bad call would fail forever and block every later answer
-            raise
-        except sqlite3.Error as error:
-            self.warning = (f"Progress could not be saved just now ({error});"
-                            f" {len(self._unsaved)} unsaved change(s) will be retried.")
+            files = sorted(folder.glob("*.jsonl"))
+        except OSError:
             return
-        self.warning = self._open_warning
+        for kept in files:
+            try:
+                lines = kept.read_text(encoding="utf-8").splitlines()
+                writes = [json.loads(line) for line in lines if line.strip()]
+                self._pending += [Write(w["kind"], dict(w["values"]), str(w["label"]), kept)
+                                  for w in writes if w.get("kind") in ("attempts", "reveals", "position")]
+            except (OSError, ValueError, TypeError, KeyError, AttributeError):
+                continue  # left in place for a person to look at; never blocks starting
+
+    # ---- reading ------------------------------------------------------------------------
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        try:
+            rows = self._backend.query(sql, params)
+        except self._backend.Transient as error:  # shown as a warning; what is on screen stays
+            self._set_problem(self._backend.describe(error))
+            return []
+        if self._problem is not None and not self._pending:
+            self._set_problem(None)  # reachable again and nothing waiting
+        return rows
+
+    def pending_writes(self) -> list[tuple[str, dict]]:
+        """Writes not in the database yet (kind, values), oldest first."""
+        with self._cond:
+            return [(w.kind, dict(w.values)) for w in self._pending]

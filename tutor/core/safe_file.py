@@ -54,7 +54,7 @@ def read_text(path: str | Path, cap: int) -> str:
     if size > cap:
         raise FileRefused(f"file too large (more than {cap // 1024} KB)")
     try:
-        return b"".join(chunks).decode("utf-8")
+        return b"".join(chunks).decode("utf-8").removeprefix("\ufeff")  # a BOM, as some editors save
     except UnicodeDecodeError:
         raise FileRefused("not UTF-8 text") from None
 

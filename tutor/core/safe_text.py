@@ -17,12 +17,16 @@ _SEQUENCE = re.compile(
 # isolates that make a terminal show text in another order than it is read.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CSV_ACTIVE = ("=", "+", "-", "@", "\t", "\r")
+# a file name that is not UTF-8 arrives with lone surrogates, which a strict UTF-8 terminal refuses
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean(text: str) -> str:
     """`text` without escape sequences or control characters (newlines and tabs are kept)."""
     if not isinstance(text, str):
         return text
+    if _SURROGATE.search(text) is not None:
+        text = _SURROGATE.sub("\ufffd", text)
     if _CONTROL.search(text) is None:
         return text
     return _CONTROL.sub("", _SEQUENCE.sub("", text))

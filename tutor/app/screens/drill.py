@@ -141,6 +141,7 @@ def summary_text(run: DrillRun, topic: str) -> Text:
             text.append(f"  {count:>3} × {label}\n")
     elif run.attempts:
         text.append("Nothing went wrong. ✓\n")
-    text.append(f"\nReplay this run: tutor drill {topic} --seed {run.seed}\n", "dim")
-    text.append(f"Print a variant:  tutor drill {topic} --seed {run.current_seed} --emit\n", "dim")
+    if getattr(run, "replayable", True):  # a review run follows what is due, not a topic
+        text.append(f"\nReplay this run: tutor drill {topic} --seed {run.seed}\n", "dim")
+        text.append(f"Print a variant:  tutor drill {topic} --seed {run.current_seed} --emit\n", "dim")
     return text

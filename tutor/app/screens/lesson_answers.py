@@ -14,6 +14,7 @@ from tutor.app.widgets.feedback import (
 )
 from tutor.core.answer import parse_answer
 from tutor.core.errors import AnswerParseError
+from tutor.core.skills import skills_for
 
 
 class AnswerFlow:
@@ -74,7 +75,7 @@ class AnswerFlow:
             self.save_progress(lambda store: store.record_attempt(
                 lesson.id, step.id, message.text, verdict.status, verdict.message,
                 topic=lesson.topic, step_kind=step.kind, mistake=verdict.mistake,
-                seconds=message.seconds, drill_seed=drill_seed,
+                skills=skills_for(lesson, step), seconds=message.seconds, drill_seed=drill_seed,
             ))
             self.states = {**self.states, **_after_attempt(self.states.get(step.id), step.id,
                                                             verdict.status)}

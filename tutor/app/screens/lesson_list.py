@@ -6,14 +6,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, OptionList, Static
 
-from tutor.app.commands import CONTINUE, DRILL, HELP, OPEN, PALETTE, QUIT, bindings
+from tutor.app.commands import CONTINUE, DRILL, HELP, OPEN, PALETTE, QUIT, REVIEW, bindings
 from tutor.app.screens.base import TutorScreen
 from tutor.app.widgets.lesson_list import CONTINUE_ID, LessonList, broken_reason
 from tutor.core.training import has_plot
 
 
+TITLE = "tutor · the math under deep learning, by hand"
+
+
 class LessonListScreen(TutorScreen):
-    TUTOR_COMMANDS = (OPEN, CONTINUE, DRILL, HELP, PALETTE, QUIT)
+    TUTOR_COMMANDS = (OPEN, CONTINUE, DRILL, REVIEW, HELP, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
     HELP_TITLE = "lesson list"
     MIN_SIZE = (50, 12)
@@ -27,7 +30,7 @@ class LessonListScreen(TutorScreen):
             self.refresh_lessons()
 
     def compose_body(self) -> ComposeResult:
-        yield Static("tutor · the math under deep learning, by hand", id="title-bar")
+        yield Static(TITLE, id="title-bar")
         yield Static(id="warning", markup=False)
         yield LessonList(id="lessons")
         yield Static(id="detail", markup=False)
@@ -55,6 +58,15 @@ class LessonListScreen(TutorScreen):
         lessons.highlight_id(keep)
         self.show_warning()
         self.show_status()
+        self.show_reviews()
+
+    def show_reviews(self) -> None:
+        due = len(self.app.reviews_due())
+        words = f" · {due} review{'s' if due != 1 else ''} due (F4)" if due else ""
+        self.query_one("#title-bar", Static).update(TITLE + words)
+
+    def action_review(self) -> None:
+        self.app.start_review()
 
     def show_warning(self) -> None:
         warning = self.app.store.warning

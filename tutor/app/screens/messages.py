@@ -70,3 +70,11 @@ class TrainDone(Message):
         self.base_lr = base_lr      # the lesson's own rate, found by the first run
         self.update_ids = update_ids or []
         self.first = first          # the first run, which also found the learner's own update
+
+
+class StoreWarning(Message):
+    """The progress store's writer met a problem saving (or got past it: warning is then None)."""
+
+    def __init__(self, warning: str | None):
+        super().__init__()
+        self.warning = warning

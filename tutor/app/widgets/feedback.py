@@ -12,7 +12,6 @@ from tutor.core.answer import parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.latex import to_unicode
 from tutor.core.matrix_text import shape_text
-from tutor.core.check import LESSON_OWN
 from tutor.core.training import has_plot
 
 NEXT = "Enter or F7: next step."
@@ -46,10 +45,9 @@ def verdict_view(verdict, text: str, kind: str, explain: str, last: bool) -> Tex
         out.append(to_unicode(verdict.message))
         _own_answer(out, text, kind, verdict, verdict.wrong, "off")
     if verdict.mistake:
-        # the core names the mistake; its advice is already part of the message
-        lesson_own = verdict.mistake.startswith(LESSON_OWN)
+        # the core names the mistake (a plain-text label); its advice is already part of the message
         out.append("\nKnown mistake: ", "bold")
-        out.append("one this lesson warns about." if lesson_own else f"{verdict.mistake}.")
+        out.append(f"{verdict.mistake}.")
     out.append("\nF2: a hint · F3: reveal the answer.", "dim")
     return out
 

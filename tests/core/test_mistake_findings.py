@@ -1,0 +1,105 @@
+"""Issue 8's misfiring named mistakes, each on the built-in lesson where it was found.
+
+A mistake is named only when exactly one candidate explains the answer and the answer is not also
+another node's value or a plain rounding; the numbers in the comments are worked by hand.
+"""
+
+import pytest
+
+from tutor.core.catalog import Catalog
+from tutor.core.live import LiveLesson
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def live(catalog):
+    cache = {}
+
+    def get(lesson_id):
+        if lesson_id not in cache:
+            cache[lesson_id] = LiveLesson(catalog.lesson(lesson_id))
+        return cache[lesson_id]
+
+    return get
+
+
+def verdict(live, lesson_id, step, typed):
+    return live(lesson_id).check(step, typed)
+
+
+@pytest.mark.parametrize("lesson_id, step, typed", [
+    ("conv1d-maxpool-backprop", "forward", "1"),          # f = max(2, 1) = 2: no loss in this lesson
+    ("conv2d-stride-padding", "conv_s3p1", "1 0; 0 1"),   # a convolution: no loss, no ½ to forget
+])
+def test_no_half_factor_on_a_lesson_without_a_loss(live, lesson_id, step, typed):
+    v = verdict(live, lesson_id, step, typed)
+    assert v.status == "wrong"
+    assert v.mistake is None
+    assert "½" not in v.message
+
+
+def test_max_pool_gradient_sent_to_the_loser_is_not_a_flipped_kernel(live):
+    # c = [2*1 + 1*0, 1*1 + 2*0] = [2, 1]; the max is c1, so df/dc = [1, 0]; [0, 1] routes it to c2
+    v = verdict(live, "conv1d-maxpool-backprop", "df_dc", "0 1")
+    assert v.status == "wrong"
+    assert v.mistake == "gradient sent to an entry that lost the max"
+    assert "flip" not in v.message
+
+
+def test_the_relu_diagonal_is_not_called_the_value_of_b(live):
+    # z = W x + b = [-1, 2]; the ReLU Jacobian is diag(0, 1). "0 1" is its diagonal and also b:
+    # two stories, so neither is named
+    v = verdict(live, "jacobian-linear-relu", "J_h_z", "0 1")
+    assert v.status == "wrong_shape"
+    assert v.mistake is None
+    assert "value of b" not in v.message
+
+
+def test_26_operations_per_output_is_not_called_macs(live):
+    # 3*3*3 = 27 products and 26 additions: 26 is the additions alone, not a MAC count (27)
+    v = verdict(live, "conv-layer-cost", "ops_per_output", "26")
+    assert v.status == "wrong"
+    assert v.mistake is None
+    assert "MAC" not in v.message
+
+
+def test_a_sign_slip_on_dl_do_is_not_called_dl_dt(live):
+    v = verdict(live, "relu-mlp-backprop", "dL_do", "6")
+    assert v.status == "wrong"
+    assert v.mistake == "sign flipped"
+    assert "∂L/∂t" not in v.message
+
+
+def test_length_three_is_not_called_dilation_ignored_when_rounding_up_gives_three(live):
+    # n=7, p=1, d=2, k=3, s=3: floor((7 + 2 - 4 - 1)/3) + 1 = 2; rounding up gives 3, and so does d = 1
+    v = verdict(live, "conv1d-dilation", "length", "3")
+    assert v.status == "wrong"
+    assert v.mistake is None
+    assert "ilation" not in v.message
+
+
+def test_an_unflipped_kernel_in_the_backward_pass_is_never_told_it_flipped(tmp_path):
+    # y = conv1d(x, k) with k = [1, 2]; L = sum(y * g) with g = [1, 10]. dL/dx is the full convolution
+    # of g with the flipped kernel: [1*1, 1*2 + 10*1, 10*2] = [1, 12, 20]. Sliding k as written gives
+    # [2*1, 1*1 + 2*10, 1*10] = [2, 21, 10].
+    from tutor.core.lesson import parse_lesson
+
+    text = ('title = "t"\ngraph = """\ny = conv1d(x, k)\nL = sum(y * g)\n"""\n[given]\n'
+            'x = [1, 2, 3]\nk = [1, 2]\ng = [1, 10]\n[[steps]]\nid = "dx"\nask = "grad(L, x)"\n')
+    v = LiveLesson(parse_lesson(text, "t.toml")).check("dx", "2 21 10")
+    assert v.mistake == "kernel not flipped in the backward pass"
+    assert "You flipped" not in v.message
+
+
+def test_a_lessons_own_mistake_is_labelled_in_plain_text_without_a_prefix():
+    from tutor.core.lesson import parse_lesson
+
+    text = ('title = "t"\ngraph = """\nL = (y - t) ** 2\n"""\n[given]\ny = 3\nt = 1\n'
+            '[[steps]]\nid = "d"\nask = "grad(L, y)"\n[[steps.mistakes]]\nwhen = "grad(L, t)"\n'
+            "say = 'That is $\\partial\\mathcal{L}/\\partial t$. Differentiate with respect to $y$.'\n")
+    v = LiveLesson(parse_lesson(text, "t.toml")).check("d", "-4")  # dL/dy = 2(3 - 1) = 4; dL/dt = -4
+    assert v.mistake == "That is ∂ℒ/∂t"
