@@ -172,7 +172,11 @@ class LessonScreen(AnswerFlow, TutorScreen):
         self.post_message(LiveBuilt(given_values))
 
     def on_unmount(self) -> None:
-        # quitting, going back or opening another lesson: stop whatever is being computed now
+        # going back or opening another lesson: stop whatever is being computed now
+        self.stop_evaluations()
+
+    def stop_evaluations(self) -> None:
+        """Cancels this lesson's running evaluation; the app calls it when quitting."""
         self.handle.cancel()
 
     def on_live_built(self, message: LiveBuilt) -> None:
@@ -314,7 +318,9 @@ class LessonScreen(AnswerFlow, TutorScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "train":
-            return self.lesson.train is not None
+            from tutor.core.training import has_plot  # no torch: it reads the lesson's asks
+
+            return has_plot(self.lesson)
         if action == "prev_step":
             return True if self.index > 0 else None
         return True
@@ -336,8 +342,14 @@ class LessonScreen(AnswerFlow, TutorScreen):
     def action_train(self) -> None:
         from tutor.app.screens.train import TrainScreen
 
-        # the learner's latest answer to each step, from earlier sessions too, for their own update
-        answers = {a.step_id: a.answer for a in self.app.store.attempts()
-                   if a.lesson_id == self.lesson.id and a.verdict != "wrong_shape"}
-        answers.update({sid: s.answer for sid, s in self.sessions.items() if s.answer.strip()})
-        self.app.push_screen(TrainScreen(self.lesson, answers))
+        store, lesson_id = self.app.store, self.lesson.id
+        typed_now = {sid: s.answer for sid, s in self.sessions.items() if s.answer.strip()}
+
+        def own_answers() -> dict[str, str]:
+            # the learner's latest answer to each step, from earlier sessions too (read by the
+            # plot's worker, never on the UI thread), this visit's typing last
+            answers = {a.step_id: a.answer for a in store.attempts()
+                       if a.lesson_id == lesson_id and a.verdict != "wrong_shape" and a.drill_seed is None}
+            return {**answers, **typed_now}
+
+        self.app.push_screen(TrainScreen(self.lesson, self.handle, own_answers))

@@ -12,6 +12,7 @@ from tutor.core.answer import parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.latex import plain_text
 from tutor.core.matrix_text import shape_text
+from tutor.core.training import has_plot
 
 NEXT = "Enter or F7: next step."
 
@@ -120,7 +121,7 @@ def finish_view(lesson, states: dict[str, str], next_title: str | None, last: bo
     elif last:
         text.append("\nThat was the last lesson.")
     text.append(("\nEsc or Enter" if not next_title else "\nEsc") + ": the lesson list."
-                + (" F5: the training plot." if lesson.train else ""), "dim")
+                + (" F5: the training plot." if has_plot(lesson) else ""), "dim")
     return text
 
 
