@@ -28,6 +28,10 @@ BUDGETS = {  # key: (limit, "<=")
     "first_wrong_check_p99_ms": 50.0,  # the first wrong answer of a step computes its mistake candidates
     "rss_over_baseline": 1.25,
     "train_500_steps_and_plot_ms": 500.0,
+    "real_layers_solve_ms": 1000.0,
+    "real_layers_rss_mb": 300.0,
+    "check_and_save_sqlite_p50_ms": 50.0,
+    "check_and_save_postgres_p50_ms": 50.0,
 }
 START_LESSON = "sine-neuron"
 TRAIN_LESSON = "three-layer-softmax"  # the biggest graph
@@ -96,7 +100,43 @@ async def probe_train_and_rss() -> dict:
     return {"train_ms": elapsed_ms, "status": text, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
-PROBES = {"import_torch": probe_import_torch, "baseline_rss": probe_baseline_rss,
+REAL_LAYERS = '''
+graph = """
+y = conv2d(x, w, stride=4)
+v = conv2d(a, k, padding=1)
+"""
+[given]
+x = "zeros(1, 3, 227, 227)"
+w = "zeros(96, 3, 11, 11)"
+a = "zeros(1, 64, 224, 224)"
+k = "zeros(64, 64, 3, 3)"
+''' + "".join(f'[[steps]]\nid = "s{i}"\nask = "{ask}"\n' for i, ask in enumerate(
+    ["shape(y)", "numel(w)", "flops(y)", "bytes(y)", "shape(v)", "numel(k)", "flops(v)", "bytes(v)"]))
+
+
+def probe_real_layers() -> dict:
+    """AlexNet conv1 and a VGG-16 3x3 layer at full size: shape, weights, FLOPs, bytes (torch warm)."""
+    from tutor.core.lesson import load_lesson, parse_lesson
+    from tutor.core.live import solve
+
+    solve(parse_lesson('[given]\nx = [1, 2]\n[[steps]]\nid = "s"\nask = "conv1d(x, x)"\n'))  # loads torch's meta shapes
+    started = time.perf_counter()
+    results, errors = solve(parse_lesson(REAL_LAYERS))
+    solve_ms = (time.perf_counter() - started) * 1000
+    assert not errors, errors
+    # VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's size at fork
+    rss_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    mazur = load_lesson(ROOT / "lessons" / "backprop" / "mazur-2-2-2-network.toml")
+    from tutor.core.expr.syntax import parse_expr
+    from tutor.core.live import LiveLesson
+
+    started = time.perf_counter()
+    LiveLesson(mazur).evaluate(parse_expr("sgd(E_total, 0.5, steps=10000)"))
+    return {"solve_ms": solve_ms, "rss_kb": rss_kb,
+            "mazur_s": time.perf_counter() - started}
+
+
+PROBES = {"real_layers": probe_real_layers, "import_torch": probe_import_torch, "baseline_rss": probe_baseline_rss,
           "first_verdict": probe_first_verdict, "train_and_rss": probe_train_and_rss}
 
 
@@ -191,6 +231,47 @@ def measure_validate_and_drills() -> dict:
             "lesson_problems": len(problems), "drill_variants_per_s": per_s}
 
 
+def _check_and_save(open_store, rounds: int = 40) -> float:
+    """Median ms from a typed answer to its attempt committed to the database."""
+    from tutor.core.catalog import Catalog
+    from tutor.core.live import LiveLesson
+    from tutor.core.skills import skills_for
+
+    lesson = Catalog.load().lesson(START_LESSON)
+    live, step = LiveLesson(lesson), lesson.steps[0]
+    text = answer_text(live.expected(step.id))
+    live.check(step.id, text)  # warm
+    times = []
+    with open_store() as store:
+        for _ in range(rounds):
+            t = time.perf_counter()
+            verdict = live.check(step.id, text)
+            store.record_attempt(lesson.id, step.id, text, verdict.status, verdict.message,
+                                 topic=lesson.topic, step_kind=step.kind,
+                                 skills=skills_for(lesson, step))
+            assert store.flush(timeout=30)  # committed, not only queued
+            times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def measure_check_and_save() -> dict:
+    """The same check and save with the learner's SQLite file and with a class on PostgreSQL."""
+    from tutor.core.progress import ProgressStore
+
+    with tempfile.TemporaryDirectory() as folder:
+        results = {"check_and_save_sqlite_p50_ms": _check_and_save(lambda: ProgressStore.open(Path(folder)))}
+    from tests.class_db.pg_server import STUDENTS, throwaway_server, why_not
+
+    reason = why_not()
+    if reason:
+        print(f"PostgreSQL check-and-save not measured: {reason}", file=sys.stderr)
+        return results
+    with throwaway_server() as server:
+        url = server.url(STUDENTS[0])
+        results["check_and_save_postgres_p50_ms"] = _check_and_save(lambda: ProgressStore.open(database=url))
+    return results
+
+
 # ---- the report -------------------------------------------------------------------------
 
 def measure() -> dict:
@@ -211,8 +292,13 @@ def measure() -> dict:
         "baseline_rss_mb": baseline / 1024,
         "rss_over_baseline": max(t["rss_kb"] for t in trains) / baseline,
     }
+    real = [run_probe("real_layers") for _ in range(REPEATS)]
+    results["real_layers_solve_ms"] = statistics.median(r["solve_ms"] for r in real)
+    results["real_layers_rss_mb"] = max(r["rss_kb"] for r in real) / 1024
+    results["mazur_10000_sgd_steps_s"] = statistics.median(r["mazur_s"] for r in real)
     results.update(measure_checks())
     results.update(measure_validate_and_drills())
+    results.update(measure_check_and_save())
     return results
 
 

@@ -274,3 +274,15 @@ def test_a_step_with_thousands_of_named_mistakes_is_refused_at_load():
     mistakes = "".join(f'[[steps.mistakes]]\nwhen = "y + {i}"\nsay = "no"\n' for i in range(1, 1000))
     (msg,) = errors_of(LESSON.format(id="m") + mistakes)
     assert msg == "bad.toml: step 'y': too many mistakes (999; at most 30 per step)"
+
+
+def test_a_drill_variant_of_a_lesson_with_escape_codes_is_a_valid_clean_lesson(tmp_path):
+    from tutor.core.drill import emit_variant, variant
+    from tutor.core.lesson import load_lesson
+
+    path = tmp_path / "esc.toml"
+    path.write_text(LESSON.format(id="esc").replace('prompt = "Compute $y$."', 'prompt = "\\u001b[2JCompute $y$."')
+                    + '[drill]\nw = "randint(1, 3)"\n')
+    lesson = load_lesson(path)
+    assert "\x1b" not in emit_variant([lesson], 5)
+    assert variant([lesson], 5).steps[0].prompt == "Compute $y$."
