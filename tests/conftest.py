@@ -8,4 +8,5 @@ def isolated_user_data(tmp_path_factory, monkeypatch):
     data = tmp_path_factory.mktemp("tutor-data")
     monkeypatch.setenv("TUTOR_DATA_DIR", str(data))
     monkeypatch.setenv("TUTOR_LESSONS", "")
+    monkeypatch.delenv("TUTOR_DATABASE_URL", raising=False)  # a developer's class stays untouched
     return data

@@ -179,14 +179,15 @@ def cmd_solve(args, extra) -> int:
         return EXIT_BAD_INPUT
     from tutor.cli_report import print_solution, solution_json, solve_steps
 
-    results, errors = solve_steps(lesson)
+    prose: dict = {}
+    results, errors = solve_steps(lesson, prose)
     if errors:
         _print_errors(LessonErrors(errors))
         return EXIT_BAD_INPUT
     if args.json:
-        print(json.dumps(solution_json(lesson, results)))
+        print(json.dumps(solution_json(lesson, results, prose)))
     else:
-        print_solution(lesson, results)
+        print_solution(lesson, results, prose)
     return EXIT_OK
 
 

@@ -76,6 +76,9 @@ class Finding:
     why_unnamed: Literal["", "none", "ambiguous", "coincidence", "rounding", "incomplete"]
 
 
+SHORT = 40  # a label longer than this is cut at its first colon, semicolon or dash
+
+
 def plain_label(say: str, limit: int = 60) -> str:
     """A lesson mistake's label: the first sentence of its message, as plain text."""
     from tutor.core.latex import to_unicode
@@ -83,6 +86,9 @@ def plain_label(say: str, limit: int = 60) -> str:
     text = to_unicode(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
     first = re.sub(r"[$*`\\]", "", first).strip()
+    if len(first) > SHORT:  # "Transposed: in numerator layout ..." is named by what precedes the colon
+        head = re.split(r"[:;]\s| — ", first, maxsplit=1)[0].strip()
+        first = head or first
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
@@ -217,11 +223,17 @@ def _whole(x: float) -> bool:
 # ---- sources of candidates -----------------------------------------------------------------
 
 def _lesson_mistakes(inputs: Inputs):
+    from tutor.core.prose import expr_evaluator, has_template, placeholder, render
+
     for m in inputs.step.mistakes:
         value = _safely(lambda: inputs.evaluate(m.when))
         if value is not None:
             named = (m.when.tree.id,) if isinstance(m.when.tree, ast.Name) else ()
-            yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
+            if has_template(m.say):  # the message quotes this run's numbers; one label for every variant
+                yield Candidate(plain_label(placeholder(m.say)), render(m.say, expr_evaluator(inputs.evaluate)),
+                                value, "lesson", named)
+            else:
+                yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
 
 
 def _rewritten(inputs: Inputs):

@@ -61,6 +61,7 @@ class ProgressStore(ProgressReports):
         self._pending: deque[Write] = deque()
         self._cond = threading.Condition()
         self._problem: str | None = None
+        self._refused: str | None = None  # what the database last refused for good, and why
         self._lost: list[tuple[Write, str]] = []
         self._stopping = False
         self._in_memory_answers = 0
@@ -188,9 +189,10 @@ class ProgressStore(ProgressReports):
         label = f"{lesson_id} › {step_id}: {_printable(answer)} ({verdict})"
         return self._queue(Write("attempts", values, label))
 
-    def record_reveal(self, lesson_id: str, step_id: str) -> bool:
+    def record_reveal(self, lesson_id: str, step_id: str, *,
+                      skills: tuple[str, ...] | list[str] = ()) -> bool:
         values = {"lesson_id": lesson_id, "step_id": step_id, "at": self._stamp(),
-                  "write_id": uuid.uuid4().hex}
+                  "write_id": uuid.uuid4().hex, "skills": " ".join(skills) or None}
         return self._queue(Write("reveals", values, f"{lesson_id} › {step_id}: revealed"))
 
     def set_position(self, lesson_id: str, step_id: str) -> bool:
@@ -242,7 +244,11 @@ class ProgressStore(ProgressReports):
                     self._cond.wait(pause)
                 continue
             except Exception as error:  # noqa: BLE001 - a write refused for good must not stop the rest
-                self._lost.append((write, str(error) or type(error).__name__))
+                reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                self._lost.append((write, reason))
+                self._refused = (f"The database refused to save a change ({reason});"
+                                 " it is named when you quit.")
+                self._set_problem(self._problem, force=True)
             failures = 0
             with self._cond:
                 self._pending.popleft()
@@ -255,8 +261,8 @@ class ProgressStore(ProgressReports):
             if empty:
                 self._set_problem(None)
 
-    def _set_problem(self, problem: str | None) -> None:
-        changed = problem != self._problem
+    def _set_problem(self, problem: str | None, force: bool = False) -> None:
+        changed = force or problem != self._problem
         self._problem = problem
         if changed and self.on_warning is not None:
             try:
@@ -267,6 +273,8 @@ class ProgressStore(ProgressReports):
     @property
     def warning(self) -> str | None:
         problem = self._problem
+        if problem is None and self._refused is not None:
+            return self._refused
         if problem is None:
             return self._open_warning
         waiting = len(self._pending)
@@ -333,6 +341,11 @@ class ProgressStore(ProgressReports):
             rows = self._backend.query(sql, params)
         except self._backend.Transient as error:  # shown as a warning; what is on screen stays
             self._set_problem(self._backend.describe(error))
+            return []
+        except self._backend.Error as error:  # e.g. a role that may not read a table
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            self._refused = f"The database refused to show your progress ({reason})."
+            self._set_problem(self._problem, force=True)
             return []
         if self._problem is not None and not self._pending:
             self._set_problem(None)  # reachable again and nothing waiting

@@ -68,7 +68,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
         with VerticalScroll(id="body"):
             # the numbers first: every step needs them, the intro is read once
             yield Static(givens_text(self.lesson, {}, self._givens_width()), id="givens")
-            yield Static(intro_text(self.lesson), id="intro")
+            yield Static(intro_text(self.lesson, self.handle.text), id="intro")
             yield StepList(id="steps")
         with Vertical(id="step-panel"):
             yield Static(id="prompt")
@@ -155,6 +155,12 @@ class LessonScreen(AnswerFlow, TutorScreen):
             return  # the learner has left
         given_values = {}
         if self.handle.live is not None:
+            try:
+                from tutor.core.prose import render_lesson
+
+                self.handle.prose = self.handle.call(lambda live: render_lesson(self.lesson, live))
+            except Exception:  # noqa: BLE001 - quoted values stay '…'; the lesson still works
+                pass
             expression_givens = [k for k, v in self.lesson.given.items() if hasattr(v, "text")]
             if expression_givens:
                 try:
@@ -171,6 +177,11 @@ class LessonScreen(AnswerFlow, TutorScreen):
     def on_live_built(self, message: LiveBuilt) -> None:
         self.query_one("#givens", Static).update(
             givens_text(self.lesson, message.given_values, self._givens_width()))
+        if self.handle.prose:  # quoted values are computed now: show them
+            self.query_one("#intro", Static).update(intro_text(self.lesson, self.handle.text))
+            self.query_one("#prompt", Static).update(self._prompt_text())
+            self._show_hints()
+            self._show_steps()
         self.show_status()
         if self.handle.error:
             self._show_feedback(error_view(self.handle.error))
@@ -206,11 +217,11 @@ class LessonScreen(AnswerFlow, TutorScreen):
     def _prompt_text(self) -> Text:
         n, total = self.index + 1, len(self.lesson.steps)
         text = Text.assemble((f"Step {n}/{total} · {self.step.id}", "bold"), "  ")
-        text.append(to_unicode(self.step.prompt))
+        text.append(to_unicode(self.handle.text(self.step.prompt)))
         return text
 
     def _show_steps(self) -> None:
-        self.query_one(StepList).show(self.lesson.steps, self.states, self.index)
+        self.query_one(StepList).show(self.lesson.steps, self.states, self.index, self.handle.text)
         self.show_status()
 
     def _show_hints(self) -> None:
@@ -218,7 +229,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
         widget = self.query_one("#hints", Static)
         widget.display = shown > 0
         widget.update(Text("\n".join(
-            f"Hint {k + 1}/{len(hints)}: {to_unicode(h)}" for k, h in enumerate(hints[:shown])
+            f"Hint {k + 1}/{len(hints)}: {to_unicode(self.handle.text(h))}" for k, h in enumerate(hints[:shown])
         ), "italic"))
 
     def _show_feedback(self, text: Text | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Footer, OptionList, Static
 
@@ -59,10 +59,12 @@ class LessonListScreen(TutorScreen):
         self.show_status()
         self.show_reviews()
 
+    @work(thread=True, group="reviews", exclusive=True, exit_on_error=False)
     def show_reviews(self) -> None:
+        # replaying every answer through FSRS (and importing it) must not delay the first paint
         due = len(self.app.reviews_due())
         words = f" · {due} review{'s' if due != 1 else ''} due (F4)" if due else ""
-        self.query_one("#title-bar", Static).update(TITLE + words)
+        self.app.call_from_thread(self.query_one("#title-bar", Static).update, TITLE + words)
 
     def action_review(self) -> None:
         self.app.start_review()
