@@ -232,3 +232,16 @@ def test_killing_a_students_terminal_loses_no_saved_answer(pg):
     reported += child.stdout.read().split()
     saved = {answer for _, answer in _answers(pg, "alice")}
     assert set(reported) <= saved
+
+
+def test_class_init_from_the_command_line_adds_a_student_who_can_then_save(pg, capsys, monkeypatch):
+    for _ in range(2):  # running it again changes nothing and breaks nothing
+        assert main(["class", "init", "--database", pg.url(ADMIN), "--student", "dave"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("Class database postgresql://tutor_admin@/tutor_class") and "dave is a student" in out
+    with _store(pg, "dave") as store:
+        store.record_attempt("l", "s", "1", "correct")
+    assert _answers(pg, "dave") == [("dave", "1")]
+    monkeypatch.setenv("TUTOR_DATABASE_URL", "")
+    assert main(["class", "init"]) == 2
+    assert "needs the database" in capsys.readouterr().err

@@ -137,3 +137,20 @@ def test_same_padding_with_a_huge_dilation_answers_at_once():
                                                  ["same_padding(x, w, dilation=1000000000)"])))
     assert errors == [] and results["s0"].value == 1_000_000_000
     assert time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize("draw", ["randint(0, 9, 100000000)", "choice([randint(0, 9, (100, 100)), 1], (100, 100))"])
+def test_drill_draws_keep_their_size_limit(draw):
+    from tutor.core.drill_draw import draw_givens, rng_for
+
+    lesson = parse_lesson(f'[given]\nx = 1\n[drill]\nx = "{draw}"\n[[steps]]\nid = "x"\nask = "x"\n')
+    start = time.monotonic()
+    with pytest.raises(ExprError, match="at most"):
+        draw_givens(lesson.drill, rng_for("t", 1))
+    assert time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize("ask", ["eye(100000000, 0)", "reshape(zeros(0), 100000000, 0)"])
+def test_empty_tensors_with_huge_axes_are_refused_not_listed(ask):
+    message = _one_line_error(_lesson("x = 1", [ask]))
+    assert "limit" in message or "hold more" in message

@@ -125,11 +125,11 @@ def test_pooling_stride_taken_as_the_kernel_size_when_it_alone_explains():
 
 
 def test_an_answer_that_is_a_plain_rounding_names_nothing():
-    # sqrt(4.5) = 2.1213; "3" is what the lesson's mistake gives, but it is also 2.1213 rounded up
-    extra = '[[steps.mistakes]]\nwhen = "x - 1.5"\nsay = "You subtracted instead of taking the root."\n'
-    live = lesson("", "x = 4.5", {"r": "sqrt(x)"}, extra)
-    assert named(live, "r", "3")[0] is None
-    assert named(live, "r", "3.0")[0] == "You subtracted instead of taking the root"
+    # 0.3 rounded to units is 0: also what the lesson's mistake gives, but "0" says no more than a rounding
+    extra = '[[steps.mistakes]]\nwhen = "x - 0.3"\nsay = "You subtracted the offset twice."\n'
+    live = lesson("y = x", "x = 0.3", {"y": "y"}, extra)
+    assert named(live, "y", "0")[0] is None
+    assert named(live, "y", "0.0")[0] == "You subtracted the offset twice"
 
 
 def test_a_candidate_list_cut_short_by_the_budget_names_nothing(monkeypatch):

@@ -138,28 +138,20 @@ def test_lesson_mistake_labels_are_plain_text(check):
     assert label and "mathbf" not in label and "\\" not in label and "$" not in label
 
 
-@pytest.mark.xfail(reason="issue 8 lists this slip; the diagnosis does not name it yet")
-def test_padding_on_one_side_only_gets_a_name(check):
-    # n = 8, k = 3, padding 1 on one side only: 8 + 1 - 3 + 1 = 7
-    assert check("d2l-padding-stride-shapes", "same", "7x7").mistake is not None
+def test_padding_on_one_side_only_is_not_named_where_the_plus_one_gives_the_same_size(check):
+    # n = 8, k = 3, padding 1 on one side only: 8 + 1 - 3 + 1 = 7; leaving out the +1 also gives 8 + 2 - 3 = 7
+    assert check("d2l-padding-stride-shapes", "same", "7x7").mistake is None
 
 
-@pytest.mark.xfail(reason="misleading name: 576 = 9 x 64 forgets the input channels of a weight count; "
-                          "the tutor says 'batch dimension left out' (there is no batch in a weight count)")
 def test_a_weight_count_slip_is_not_called_a_forgotten_batch(check):
     assert check("vgg16-conv3x3-costs", "weights", "576").mistake != "batch dimension left out"
 
 
-@pytest.mark.xfail(reason="the diagnosis's share of the budget is sized by the graph's work, but this lesson's "
-                          "work is in its asks (a real-size conv): the candidate list is cut short and the "
-                          "lesson's own mistake is not named")
 def test_a_real_size_lesson_still_names_its_own_mistake(check):
     verdict = check("first-conv-layer-costs", "out_bytes", "290400")
     assert verdict.mistake and "That is the number of values" in verdict.message
 
 
-@pytest.mark.xfail(reason="'0.9' is taken for a rounding of 0.8004 (within one unit of the one decimal "
-                          "typed), so the lesson's own mistake (the weights after one step) is not named")
 def test_the_weights_after_one_step_where_two_were_asked_are_named(check):
     verdict = check("adam-steps", "adam2", "1.9 0.9")
     assert verdict.mistake and "That is the weights after one step" in verdict.message

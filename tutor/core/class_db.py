@@ -175,7 +175,7 @@ def class_rows(conn, now: datetime | None = None) -> list[ClassRow]:
 
 # student, lesson, solved, answers, reveals, due, mistakes: 79 columns with gaps.
 _COLUMNS = (("student", 10, "<"), ("lesson", 22, "<"), ("solved", 6, ">"), ("answers", 7, ">"),
-            ("reveals", 7, ">"), ("due", 3, ">"), ("mistakes made most", 17, "<"))
+            ("reveals", 7, ">"), ("due", 3, ">"), ("mistakes made most", 18, "<"))
 
 
 def _cell(text: str, width: int, align: str) -> str:
