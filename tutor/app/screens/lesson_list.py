@@ -65,7 +65,10 @@ class LessonListScreen(TutorScreen):
         # replaying every answer through FSRS (and importing it) must not delay the first paint
         due = len(self.app.reviews_due())
         words = f" · {due} review{'s' if due != 1 else ''} due (F4)" if due else ""
-        self.app.call_from_thread(self.query_one("#title-bar", Static).update, TITLE + words)
+        self.app.call_from_thread(self._show_title, TITLE + words)
+
+    def _show_title(self, text: str) -> None:
+        self.query_one("#title-bar", Static).update(text)
 
     def action_review(self) -> None:
         self.app.start_review()
