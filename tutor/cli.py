@@ -126,7 +126,7 @@ def _print_errors(errs: LessonErrors) -> None:
 def cmd_app(args, extra) -> int:
     from tutor.app import run_app
 
-    return run_app(extra_dirs=extra, mouse=not getattr(args, "no_mouse", False))
+    return run_app(extra_dirs=extra, mouse=not getattr(args, "no_mouse", False), exit_process=True)
 
 
 def cmd_open(args, extra) -> int:
@@ -143,7 +143,8 @@ def cmd_open(args, extra) -> int:
         return EXIT_BAD_INPUT
     from tutor.app import run_app
 
-    return run_app(lesson_ref=args.lesson, extra_dirs=extra, mouse=not getattr(args, "no_mouse", False))
+    return run_app(lesson_ref=args.lesson, extra_dirs=extra, mouse=not getattr(args, "no_mouse", False),
+                   exit_process=True)
 
 
 def cmd_lessons(args, extra) -> int:
@@ -297,7 +298,7 @@ def cmd_drill(args, extra) -> int:
     from tutor.app import run_app
 
     return run_app(extra_dirs=extra, drill_topic=args.topic, drill_seed=args.seed,
-                   mouse=not getattr(args, "no_mouse", False))
+                   mouse=not getattr(args, "no_mouse", False), exit_process=True)
 
 
 def cmd_progress(args, extra) -> int:

@@ -79,6 +79,15 @@ class TutorApp(App[int]):
             self.push_screen(_list_screen()())
         self.call_after_refresh(self._painted)
 
+    def exit(self, *args, **kwargs) -> None:
+        # Quitting never waits for a check: every screen's running evaluation is cancelled first,
+        # so the workers waiting on them return at once (the work itself is in daemon threads).
+        for screen in self.screen_stack:
+            stop = getattr(screen, "stop_evaluations", None)
+            if callable(stop):
+                stop()
+        super().exit(*args, **kwargs)
+
     def on_unmount(self) -> None:
         self.store.on_warning = None
         if self._owns_store:
