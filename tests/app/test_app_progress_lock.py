@@ -36,6 +36,10 @@ async def test_an_answer_given_under_another_logins_lock_is_in_the_database_afte
             other.stdin.close()  # the other login finishes its write
             other.wait(timeout=10)
             assert app.store.flush(timeout=10)
+            await settle(pilot)
+            told = [n.message for n in app._notifications]
+            assert len([t for t in told if "database is locked" in t]) == 1  # once, not per answer
+            assert told[-1] == "Progress is being saved again; nothing was lost."
         assert app.exit_notices == []
     finally:
         if other.poll() is None:

@@ -40,3 +40,19 @@ async def test_nothing_due_says_so_and_stays_on_the_list():
         await settle(pilot)
         assert [n.message for n in app._notifications] == ["Nothing is due for review."]
         assert "Start:" in screen_text(app)  # still the lesson list
+
+
+async def test_tutor_review_opens_the_app_straight_on_the_run_of_what_is_due():
+    from tutor.app.app import TutorApp
+    from tutor.core.catalog import Catalog
+
+    app = TutorApp(Catalog.load(), review_skills=["softmax-ce-gradient"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "drill › review" in await wait_for_text(pilot, "drill › review")
+        assert "softmax-ce-gradient" in {s for step in app.screen.lesson.steps
+                                         for s in (step.skills or app.screen.lesson.skills)}
+        await pilot.press("escape")
+        await settle(pilot)
+        summary = screen_text(app)
+        assert "Drill: review" in summary and "tutor drill review" not in summary

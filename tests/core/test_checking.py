@@ -102,7 +102,7 @@ def test_a_flat_list_stands_for_a_vector_however_it_is_held(typed, expected):
 def test_wrong_shape_names_both_shapes():
     verdict = check_answer("1 2 3; 4 5 6", value([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], (3, 2)))
     assert verdict.status == "wrong_shape"
-    assert verdict.message == "You gave a 2×3 matrix; the answer is a 3×2 matrix (yours looks transposed)."
+    assert verdict.message == "You gave a 2×3 matrix; the answer is a 3×2 matrix."
     assert (verdict.answer_shape, verdict.expected_shape) == ((2, 3), (3, 2))
 
 
@@ -152,9 +152,11 @@ def test_shape_equivalences(typed, dims, verdict):
 
 
 @pytest.mark.parametrize("typed, message", [
-    ("24x4", "You gave 24×4, which looks transposed."),
-    ("4x25", "You gave 4×25; dimension 2 is off."),
-    ("4x24x1x2", "You gave 4×24×1×2, but the answer has 2 dimensions."),
+    ("24x4", "Rows and columns are swapped."),
+    ("4x25", "The number of columns is off."),
+    ("5x24", "The number of rows is off."),
+    ("5x25", "Both the number of rows and the number of columns are off."),
+    ("4x24x1x2", "The answer has two sizes, rows × columns; yours has 4 sizes."),
 ])
 def test_wrong_shape_answers_say_what_is_off_without_giving_it_away(typed, message):
     verdict = check_answer(typed, Expected("shape", [4, 24], (2,)))
@@ -214,3 +216,64 @@ def test_messages_never_reveal_the_expected_numbers(expected_values, data):
     text = " ".join(f"{x:.2f}" for x in typed)
     message = check_answer(text, value(expected_values, (len(expected_values),))).message
     assert not re.search(r"\d\.\d", message)  # counts and positions only, never a decimal value
+
+
+# ---- the amended contract (2026-11-28) ------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, expected, verdict", [
+    ("3", 2.1213, "wrong"),         # not a rounding of 2.1213: wrong, never "right as far as it goes"
+    ("2", 2.1213, "imprecise"),     # 2.1213 correctly rounded to units: asks for more digits
+    ("0.07", 0.0725, "imprecise"),
+    ("0.08", 0.0725, "wrong"),      # within one unit, but not the correct rounding, and one figure
+    ("-1", -0.197, "wrong"),
+    ("0", 0.3, "wrong"),            # no significant figure at all
+])
+def test_too_coarse_only_for_a_correct_rounding(typed, expected, verdict):
+    assert status(typed, value(expected)) == verdict
+
+
+@pytest.mark.parametrize("typed, verdict", [
+    ("1.57+6, 3.14+3", "correct"),    # held to the hundredths its numbers were typed to
+    ("7.57 6.14", "correct"),
+    ("1.5+6, 3.1+3", "correct"),      # tenths: 7.6 and 6.1 are within a tenth
+    ("1.57+6, 3.15+3", "correct"),    # 6.15 carries a rounding: within one hundredth
+    ("1.57+6, 3.13+3", "wrong"),      # 6.13 is two hundredths off
+    ("pi/2 + 6, pi + 3", "wrong"),    # typed exactly, so held to 1e-6: pi + 3 is not 6.1416
+])
+def test_an_expression_is_held_to_its_finest_decimal_place(typed, verdict):
+    assert status(typed, value([7.5708, 6.1416], (2,))) == verdict
+
+
+def test_an_exact_expression_is_held_to_one_in_a_million():
+    assert status("pi/2 + 6", value(7.570796326794897)) == "correct"
+    assert status("73/100", value(0.7311)) == "wrong"
+
+
+@pytest.mark.parametrize("typed", ["2; 0; 1", "[[2], [0], [1]]"])
+def test_a_column_typed_for_a_row_is_a_wrong_shape_naming_both(typed):
+    verdict = check_answer(typed, value([[2.0, 0.0, 1.0]], (1, 3)))
+    assert verdict.status == "wrong_shape"
+    assert verdict.message == "You gave a 3×1 column; the answer is a 1×3 row."
+
+
+@pytest.mark.parametrize("typed", ["2 0 1", "[2, 0, 1]", "[[2, 0, 1]]", "2, 0, 1"])
+def test_a_flat_list_or_a_row_is_right_for_a_row(typed):
+    assert status(typed, value([[2.0, 0.0, 1.0]], (1, 3))) == "correct"
+
+
+def test_thousands_commas_are_named():
+    verdict = check_answer("13,893,632", Expected("integer", 13893632, ()))
+    assert verdict.status == "wrong_shape"
+    assert verdict.message == ("The commas were read as separators between 3 numbers; "
+                               "type the number without commas: 13893632.")
+    assert status("13893632", Expected("integer", 13893632, ())) == "correct"
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("5x1", [5, 3]), ("24x4", [4, 24]), ("4x24x1", [4, 24]), ("1x2x5", [1, 3, 4]),
+])
+def test_shape_messages_say_rows_and_columns_and_never_repeat_the_answer(typed, expected):
+    message = check_answer(typed, Expected("shape", expected, (len(expected),))).message
+    assert "dimension 1" not in message and "You gave" not in message
+    assert "ransposed" not in message
+    assert message.count(".") == 1

@@ -15,7 +15,7 @@ from tutor.core.catalog import BUILTIN_DIR, Catalog
 from tutor.core.live import LiveLesson
 
 SEED_TOPICS = {"autograd", "convolution", "jacobians", "mlp", "layer-costs"}
-COURSE_TOPICS = {"backprop", "classifiers", "cnn-layers"}  # lessons from public course material
+COURSE_TOPICS = {"backprop", "classifiers", "cnn-layers", "optimizers", "modern-layers", "real-networks"}  # public course material
 TOPICS = SEED_TOPICS | COURSE_TOPICS
 
 

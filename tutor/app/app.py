@@ -86,8 +86,11 @@ class TutorApp(App[int]):
             self.exit_notices = self.store.close()
 
     def on_store_warning(self, message: StoreWarning) -> None:
+        # once when saving starts failing, once when it works again: not after every answer
         if message.warning:
             self.notify(message.warning, severity="warning", timeout=30)
+        elif self.store.persistent:
+            self.notify("Progress is being saved again; nothing was lost.", timeout=8)
         for screen in self.screen_stack:
             if hasattr(screen, "show_warning"):
                 screen.show_warning()

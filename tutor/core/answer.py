@@ -35,7 +35,8 @@ class ParsedAnswer:
     kind: str                                   # "value" | "shape"
     values: tuple[float, ...]
     shape: tuple[int, ...]                      # () scalar, (n,) list, (r, c) matrix, deeper for nesting
-    literal_digits: tuple[Digits | None, ...]   # None where the element was computed (exact)
+    literal_digits: tuple[Digits | None, ...]   # None where the element is exact (pi, sqrt(2), 3/4)
+    text: str = ""                              # what was typed
 
 
 def parse_answer(text: str, kind: str = "value") -> ParsedAnswer:
@@ -51,7 +52,7 @@ def parse_answer(text: str, kind: str = "value") -> ParsedAnswer:
     except RecursionError:  # MAX_DEPTH should prevent it; never let it escape as a crash
         raise AnswerParseError("too deeply nested", 0) from None
     values, shape, digits = _flatten(node)
-    return ParsedAnswer("value", tuple(values), shape, tuple(digits))
+    return ParsedAnswer("value", tuple(values), shape, tuple(digits), text)
 
 
 def describe(parsed: ParsedAnswer) -> str:
@@ -446,7 +447,18 @@ def _combine(op: _Token, left, right) -> _Num:
     except ValueError:
         message = "a negative number to a fractional power is not a real number"
         raise AnswerParseError(message, op.pos) from None
-    return _Num(_finite(result, op.pos), None, op.pos)
+    result = _finite(result, op.pos)
+    return _Num(result, _sum_digits(op.text, left.digits, right.digits, result), op.pos)
+
+
+def _sum_digits(op: str, a: Digits | None, b: Digits | None, result: float) -> Digits | None:
+    """A sum or difference of typed decimals ("1.57 + 6") is as precise as its finest decimal place;
+    anything with an exact part (pi, 3/4) or a product is exact."""
+    if op not in ("+", "-") or a is None or b is None:
+        return None
+    decimals = max(a.decimals, b.decimals)
+    figures = math.floor(math.log10(abs(result))) + decimals + 1 if result else 0
+    return Digits(decimals, max(0, figures))
 
 
 def _apply(function: str, x: float, pos: int) -> float:
@@ -523,7 +535,7 @@ _PAIRS = {"(": ")", "[": "]"}
 
 def _parse_shape(text: str) -> ParsedAnswer:
     if text.strip().lower() == "scalar":
-        return ParsedAnswer("shape", (), (0,), ())
+        return ParsedAnswer("shape", (), (0,), (), text)
     dims: list[int] = []
     i, n = 0, len(text)
     opening: tuple[str, int] | None = None
@@ -575,4 +587,4 @@ def _parse_shape(text: str) -> ParsedAnswer:
         )
     if separator is not None and separator[0] != ",":  # "(4,)" and "4," are tuples; "4x" is unfinished
         raise AnswerParseError(f"expected a size after '{separator[0]}'", separator[1] + 1)
-    return ParsedAnswer("shape", tuple(dims), (len(dims),), (None,) * len(dims))
+    return ParsedAnswer("shape", tuple(dims), (len(dims),), (None,) * len(dims), text)

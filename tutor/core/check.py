@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +81,7 @@ def _check(parsed: ParsedAnswer, expected: Expected, tolerance: Tolerance | None
         return _check_shape(parsed, expected)
     want, shape = _flatten_expected(expected)
     if not _shapes_match(parsed.shape, shape):
-        return Verdict("wrong_shape", _shape_message(parsed.shape, shape),
+        return Verdict("wrong_shape", _shape_message(parsed, shape),
                        answer_shape=parsed.shape, expected_shape=shape)
     judged = [
         _judge_integer(a, x) if expected.kind == "integer" else _judge_value(a, d, x, tolerance)
@@ -153,25 +154,46 @@ def _vector_like(shape: tuple[int, ...]) -> bool:
 
 
 def _shapes_match(answer: tuple[int, ...], expected: tuple[int, ...]) -> bool:
-    # A flat list stands for a vector however the lesson holds it: (n,), (n, 1) or (1, n).
+    # A flat list stands for a vector however the lesson holds it: (n,), (n, 1) or (1, n); but a column
+    # typed explicitly ("2; 0; 1") is not a row.
     if answer == expected:
         return True
+    if _is_column(answer) and _is_row(expected):
+        return False
     return _vector_like(answer) and _vector_like(expected) and math.prod(answer) == math.prod(expected)
 
 
-def _shape_phrase(shape: tuple[int, ...]) -> str:
+def _is_column(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 2 and shape[1] == 1 and shape[0] > 1
+
+
+def _is_row(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 2 and shape[0] == 1 and shape[1] > 1
+
+
+def _shape_phrase(shape: tuple[int, ...], oriented: bool = False) -> str:
     if math.prod(shape) == 1:
         return "a single number"
+    if oriented and _is_column(shape):
+        return f"a {format_shape(shape)} column"
+    if oriented and _is_row(shape):
+        return f"a {format_shape(shape)} row"
     if _vector_like(shape):
         return f"a vector of {math.prod(shape)}"
     return f"a {format_shape(shape)} {'matrix' if len(shape) == 2 else 'array'}"
 
 
-def _shape_message(answer: tuple[int, ...], expected: tuple[int, ...]) -> str:
-    message = f"You gave {_shape_phrase(answer)}; the answer is {_shape_phrase(expected)}"
-    if len(answer) == len(expected) == 2 and answer == expected[::-1]:
-        return message + " (yours looks transposed)."
-    return message + "."
+_THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(,\d{3})+\s*")
+
+
+def _shape_message(parsed: ParsedAnswer, expected: tuple[int, ...]) -> str:
+    answer = parsed.shape
+    if math.prod(expected) == 1 and _THOUSANDS.fullmatch(parsed.text):
+        digits = re.sub(r"[,\s]", "", parsed.text)
+        return (f"The commas were read as separators between {math.prod(answer)} numbers; "
+                f"type the number without commas: {digits}.")
+    oriented = _is_column(answer) and _is_row(expected)
+    return f"You gave {_shape_phrase(answer, oriented)}; the answer is {_shape_phrase(expected, oriented)}."
 
 
 def _canonical_dims(dims: tuple[int, ...]) -> tuple[int, ...]:
@@ -183,23 +205,42 @@ def _canonical_dims(dims: tuple[int, ...]) -> tuple[int, ...]:
     return dims
 
 
+SWAPPED = "Rows and columns are swapped."
+
+
 def _check_shape(parsed: ParsedAnswer, expected: Expected) -> Verdict:
     got = tuple(int(d) for d in parsed.values)
     want = tuple(int(d) for d in expected.value)
     shapes = dict(answer_shape=parsed.shape, expected_shape=tuple(expected.shape))
     if _canonical_dims(got) == _canonical_dims(want):
         return Verdict("correct", "Correct.", **shapes)
-    # The dims are the answer here, so the message says what is off without naming them.
-    you_gave = f"You gave {shape_text(got)}"
+    # The dims are the answer here, so the message says what is off without naming them; nor does it
+    # repeat what was typed (the learner sees that).
     if len(got) != len(want):
-        count = f"{len(want)} dimension{'s' if len(want) != 1 else ''}"
-        return Verdict("wrong", f"{you_gave}, but the answer has {count}.", **shapes)
+        return Verdict("wrong", _size_count_message(len(got), len(want)), **shapes)
     off = tuple((k,) for k in range(len(want)) if got[k] != want[k])
     if len(want) == 2 and got == want[::-1]:
-        return Verdict("wrong", f"{you_gave}, which looks transposed.", wrong=off, **shapes)
-    numbers = ", ".join(str(k + 1) for (k,) in off)
-    which = f"dimension {numbers} is" if len(off) == 1 else f"dimensions {numbers} are"
-    return Verdict("wrong", f"{you_gave}; {which} off.", wrong=off, **shapes)
+        return Verdict("wrong", SWAPPED, wrong=off, **shapes)
+    return Verdict("wrong", _sizes_off_message([k for (k,) in off], len(want)), wrong=off, **shapes)
+
+
+def _size_count_message(got: int, want: int) -> str:
+    what = {0: "a scalar: ()", 1: "one size, like (n,)", 2: "two sizes, rows × columns"}.get(want, f"{want} sizes")
+    return f"The answer has {what}; yours has {got} size{'s' if got != 1 else ''}."
+
+
+_ORDINALS = ["1st", "2nd", "3rd"]
+
+
+def _sizes_off_message(off: list[int], count: int) -> str:
+    if count == 2:
+        return {(0,): "The number of rows is off.", (1,): "The number of columns is off."}.get(
+            tuple(off), "Both the number of rows and the number of columns are off.")
+    if count == 1:
+        return "The size is off."
+    names = [_ORDINALS[k] if k < 3 else f"{k + 1}th" for k in off]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"The {listed} size{'s are' if len(names) > 1 else ' is'} off (counting from the left)."
 
 
 # ---- messages -----------------------------------------------------------------------------

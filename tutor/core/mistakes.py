@@ -14,7 +14,7 @@ import torch
 from tutor.core import budget
 from tutor.core.answer import ParsedAnswer
 from tutor.core.budget import Budget, BudgetExceeded, Cancelled
-from tutor.core.check import check_answer
+from tutor.core.check import SWAPPED, check_answer
 from tutor.core.errors import TutorError
 from tutor.core.expr import mistake_rewrites as rw
 from tutor.core.values import Expected
@@ -94,8 +94,9 @@ def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
     finding = explain(inputs, cands, parsed)
     if finding.named is None:
         return verdict
-    return dataclasses.replace(verdict, mistake=finding.named.label,
-                               message=f"{verdict.message} {finding.named.say}")
+    # "Rows and columns are swapped." says no more than a named layout or transpose slip does
+    message = finding.named.say if verdict.message == SWAPPED else f"{verdict.message} {finding.named.say}"
+    return dataclasses.replace(verdict, mistake=finding.named.label, message=message)
 
 
 def explain(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer) -> Finding:
@@ -251,7 +252,8 @@ def _other_quantities(inputs: Inputs):
                                 _safely(lambda: torch.softmax(env[z], dim=-1)), "slip",
                                 tuple(p for p, _ in rw.softmaxes(lesson, z)))
         for other in _scalar_nodes(lesson, env):
-            if other != f:
+            # f = sigmoid(other): ∂other/∂x is the forgotten activation derivative, a slip of its own
+            if other != f and not _activation_of(lesson, f, other):
                 yield Candidate(f"∂{other}/∂{x} instead of ∂{f}/∂{x}",
                                 f"That is ∂{other}/∂{x}; this step asks for ∂{f}/∂{x}.",
                                 _safely(lambda o=other: _grad(env[o], env[x])), "slip")
@@ -336,6 +338,14 @@ def _grad(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
         return None
     (g,) = torch.autograd.grad(f.reshape(()), x, retain_graph=True, allow_unused=True)
     return g
+
+
+def _activation_of(lesson, f: str, z: str) -> bool:
+    lines = [a for a in lesson.graph if a.target == f and a.op == "="]
+    tree = lines[-1].expr.tree if lines else None
+    return bool(isinstance(tree, ast.Call)
+                and isinstance(tree.func, ast.Name) and tree.func.id in rw.ACTIVATIONS
+                and tree.args and isinstance(tree.args[0], ast.Name) and tree.args[0].id == z)
 
 
 def _scalar_nodes(lesson, env) -> list[str]:

@@ -125,7 +125,8 @@ class LessonScreen(AnswerFlow, TutorScreen):
             states = self.current_states()
         except Exception:  # noqa: BLE001 - keep the states already on screen
             states = None
-        self.post_message(Recorded(states, problem or store.warning))
+        # the store's own save problems reach the learner from its writer (App.on_store_warning)
+        self.post_message(Recorded(states, problem))
 
     def on_recorded(self, message: Recorded) -> None:
         if message.states is not None:

@@ -413,6 +413,48 @@ def _numel_per_sample(node, lesson, target):
     return None
 
 
+def _correction(to: int):
+    """var/std with the other correction: the biased (divide by n) or unbiased (divide by n − 1) estimate."""
+    def edit(node, lesson, target):
+        if _fname(node) not in ("var", "std"):
+            return None
+        k = _kw(node, "correction")
+        now = k.value if k is not None else ast.Constant(1)
+        if not _is_zero_or_one(now, 1 - to):
+            return None
+        node.keywords = [kw for kw in node.keywords if kw.arg != "correction"] + [
+            ast.keyword("correction", ast.Constant(to))]
+        return node
+
+    return edit
+
+
+def _layer_weights_without_bias(lesson) -> set[str]:
+    """Weights of conv and linear calls that have no bias argument."""
+    found = set()
+    for a in lesson.graph:
+        for n in ast.walk(a.expr.tree):
+            name = _fname(n)
+            if name in CONVS | {"linear"} and len(n.args) >= 2 and isinstance(n.args[1], ast.Name):
+                if len(n.args) < 3 and _kw(n, "bias") is None:
+                    found.add(n.args[1].id)
+    return found
+
+
+def _bias_counted(node, lesson, target):
+    if target is None and _fname(node) == "numel" and len(node.args) == 1 and isinstance(node.args[0], ast.Name) \
+            and node.args[0].id in _layer_weights_without_bias(lesson):
+        node.func = ast.Name("_numel_with_bias", ast.Load())
+        return node
+    return None
+
+
+def _overlapping(node: ast.Call) -> bool:
+    stride = _positional(node, 2, "stride")
+    kernel = node.args[1] if len(node.args) > 1 else None
+    return stride is not None and not _same_node(stride, kernel)
+
+
 MAX_POOLS = {"max_pool1d", "max_pool2d"}
 _NAMED_ACTIVATION = {"sigmoid": ("σ′", "σ′(z) = σ(z)(1 − σ(z))"), "tanh": ("tanh′", "tanh′(z) = 1 − tanh²(z)"),
                      "relu": ("ReLU′", "ReLU′(z): 1 where z > 0, else 0"), "sin": ("sin′", "sin′(z) = cos(z)"),
@@ -469,6 +511,9 @@ REWRITES: list[Rewrite] = [
     Rewrite("gradient sent to an entry that lost the max",
             "A max passes the gradient only to the entry that won (the largest in its window).",
             _renamed(MAX_POOLS, "_min_route_"), applies=_derivative),
+    Rewrite("overlapping windows not accumulated",
+            "Where pooling windows overlap, an entry that wins several windows collects the gradient of each: "
+            "add them up.", _renamed(MAX_POOLS, "_not_accumulated_", _overlapping), applies=_derivative),
     Rewrite("dilation ignored", "Dilation d spreads the kernel taps d apart (d − 1 zeros between them).",
             lambda n, l, t: _dilation(n, l, t, None)),
     Rewrite("dilation misread (off by one)",
@@ -491,6 +536,11 @@ REWRITES: list[Rewrite] = [
     Rewrite("mean instead of sum", "The loss sums, it does not average.", _swap_reduction("sum", "mean")),
     Rewrite("biases left out of the count", "Biases are learnable parameters too: count them with the weights.",
             _biases_left_out),
+    Rewrite("bias counted", "This layer has no bias: count the weights only.", _bias_counted),
+    Rewrite("biased variance (divided by n)",
+            "This variance is the unbiased one, PyTorch's default: divide by n − 1, not n.", _correction(0)),
+    Rewrite("unbiased variance (divided by n − 1)",
+            "This variance is the biased one (correction=0): divide by n, not n − 1.", _correction(1)),
     Rewrite("batch dimension left out", "The count covers the whole batch: every sample has its own outputs.",
             _numel_per_sample),
     Rewrite("multiply-accumulates instead of FLOPs",

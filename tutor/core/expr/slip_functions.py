@@ -127,6 +127,47 @@ def _max_to(name: str, kind: str):
     return run
 
 
+class _OverwritingMaxPool(torch.autograd.Function):
+    """Max-pooling whose backward writes each window's gradient instead of adding it: overlapping windows
+    that share a winner give it one window's gradient, not the sum."""
+
+    @staticmethod
+    def forward(ctx, t, kernel, stride, padding, spatial):
+        fn = F.max_pool2d if spatial == 2 else F.max_pool1d
+        out, index = fn(t, kernel, stride, padding, return_indices=True)
+        ctx.save_for_backward(index)
+        ctx.input_shape, ctx.spatial = t.shape, spatial
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        shape, spatial = ctx.input_shape, ctx.spatial
+        lead = shape[: len(shape) - spatial]
+        flat = torch.zeros(tuple(lead) + (math.prod(shape[len(shape) - spatial:]),), dtype=grad.dtype)
+        flat.scatter_(-1, index.flatten(-spatial), grad.flatten(-spatial))
+        return flat.reshape(shape), None, None, None, None
+
+
+def _not_accumulated(name: str):
+    def run(s: Scope, x: Value, kernel: Value, stride: Value = None, padding: Value = 0) -> torch.Tensor:
+        spatial = 2 if name.endswith("2d") else 1
+        t = tensor(s, x)
+        squeeze = t.dim() == spatial
+        t = t.reshape((1,) + tuple(t.shape)) if squeeze else t
+        k = _pads(kernel, spatial)
+        st = k if stride is None else _pads(stride, spatial)
+        out = _OverwritingMaxPool.apply(t, k, st, _pads(padding, spatial), spatial)
+        return out[0] if squeeze else out
+
+    return run
+
+
+def _numel_with_bias(s: Scope, w: Value) -> int:
+    t = tensor(s, w)
+    return int(t.numel() + (t.shape[0] if t.dim() else 1))
+
+
 def _softmax_other_axis(s: Scope, x: Value, dim: Value = -1) -> torch.Tensor:
     t = tensor(s, x)
     if t.dim() != 2:
@@ -167,4 +208,6 @@ SLIP_FUNCTIONS = {
     **{f"_min_route_{p}": plain(_max_to(p, "min"), 2, 4) for p in ("max_pool1d", "max_pool2d")},
     "_softmax_other_axis": plain(_softmax_other_axis, 1, 2),
     "_numel_without_batch": plain(_numel_without_batch),
+    "_numel_with_bias": plain(_numel_with_bias),
+    **{f"_not_accumulated_{p}": plain(_not_accumulated(p), 2, 4) for p in ("max_pool1d", "max_pool2d")},
 }
