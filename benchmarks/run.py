@@ -28,6 +28,8 @@ BUDGETS = {  # key: (limit, "<=")
     "first_wrong_check_p99_ms": 50.0,  # the first wrong answer of a step computes its mistake candidates
     "rss_over_baseline": 1.25,
     "train_500_steps_and_plot_ms": 500.0,
+    "real_layers_solve_ms": 1000.0,
+    "real_layers_rss_mb": 300.0,
     "check_and_save_sqlite_p50_ms": 50.0,
     "check_and_save_postgres_p50_ms": 50.0,
 }
@@ -98,7 +100,43 @@ async def probe_train_and_rss() -> dict:
     return {"train_ms": elapsed_ms, "status": text, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
-PROBES = {"import_torch": probe_import_torch, "baseline_rss": probe_baseline_rss,
+REAL_LAYERS = '''
+graph = """
+y = conv2d(x, w, stride=4)
+v = conv2d(a, k, padding=1)
+"""
+[given]
+x = "zeros(1, 3, 227, 227)"
+w = "zeros(96, 3, 11, 11)"
+a = "zeros(1, 64, 224, 224)"
+k = "zeros(64, 64, 3, 3)"
+''' + "".join(f'[[steps]]\nid = "s{i}"\nask = "{ask}"\n' for i, ask in enumerate(
+    ["shape(y)", "numel(w)", "flops(y)", "bytes(y)", "shape(v)", "numel(k)", "flops(v)", "bytes(v)"]))
+
+
+def probe_real_layers() -> dict:
+    """AlexNet conv1 and a VGG-16 3x3 layer at full size: shape, weights, FLOPs, bytes (torch warm)."""
+    from tutor.core.lesson import load_lesson, parse_lesson
+    from tutor.core.live import solve
+
+    solve(parse_lesson('[given]\nx = [1, 2]\n[[steps]]\nid = "s"\nask = "conv1d(x, x)"\n'))  # loads torch's meta shapes
+    started = time.perf_counter()
+    results, errors = solve(parse_lesson(REAL_LAYERS))
+    solve_ms = (time.perf_counter() - started) * 1000
+    assert not errors, errors
+    # VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's size at fork
+    rss_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    mazur = load_lesson(ROOT / "lessons" / "backprop" / "mazur-2-2-2-network.toml")
+    from tutor.core.expr.syntax import parse_expr
+    from tutor.core.live import LiveLesson
+
+    started = time.perf_counter()
+    LiveLesson(mazur).evaluate(parse_expr("sgd(E_total, 0.5, steps=10000)"))
+    return {"solve_ms": solve_ms, "rss_kb": rss_kb,
+            "mazur_s": time.perf_counter() - started}
+
+
+PROBES = {"real_layers": probe_real_layers, "import_torch": probe_import_torch, "baseline_rss": probe_baseline_rss,
           "first_verdict": probe_first_verdict, "train_and_rss": probe_train_and_rss}
 
 
@@ -254,6 +292,10 @@ def measure() -> dict:
         "baseline_rss_mb": baseline / 1024,
         "rss_over_baseline": max(t["rss_kb"] for t in trains) / baseline,
     }
+    real = [run_probe("real_layers") for _ in range(REPEATS)]
+    results["real_layers_solve_ms"] = statistics.median(r["solve_ms"] for r in real)
+    results["real_layers_rss_mb"] = max(r["rss_kb"] for r in real) / 1024
+    results["mazur_10000_sgd_steps_s"] = statistics.median(r["mazur_s"] for r in real)
     results.update(measure_checks())
     results.update(measure_validate_and_drills())
     results.update(measure_check_and_save())

@@ -126,7 +126,7 @@ def _print_errors(errs: LessonErrors) -> None:
 def cmd_app(args, extra) -> int:
     from tutor.app import run_app
 
-    return run_app(extra_dirs=extra, mouse=not getattr(args, "no_mouse", False))
+    return run_app(extra_dirs=extra, mouse=not getattr(args, "no_mouse", False), exit_process=True)
 
 
 def cmd_open(args, extra) -> int:
@@ -143,7 +143,8 @@ def cmd_open(args, extra) -> int:
         return EXIT_BAD_INPUT
     from tutor.app import run_app
 
-    return run_app(lesson_ref=args.lesson, extra_dirs=extra, mouse=not getattr(args, "no_mouse", False))
+    return run_app(lesson_ref=args.lesson, extra_dirs=extra, mouse=not getattr(args, "no_mouse", False),
+                   exit_process=True)
 
 
 def cmd_lessons(args, extra) -> int:
@@ -179,14 +180,15 @@ def cmd_solve(args, extra) -> int:
         return EXIT_BAD_INPUT
     from tutor.cli_report import print_solution, solution_json, solve_steps
 
-    results, errors = solve_steps(lesson)
+    prose: dict = {}
+    results, errors = solve_steps(lesson, prose)
     if errors:
         _print_errors(LessonErrors(errors))
         return EXIT_BAD_INPUT
     if args.json:
-        print(json.dumps(solution_json(lesson, results)))
+        print(json.dumps(solution_json(lesson, results, prose)))
     else:
-        print_solution(lesson, results)
+        print_solution(lesson, results, prose)
     return EXIT_OK
 
 
@@ -296,7 +298,7 @@ def cmd_drill(args, extra) -> int:
     from tutor.app import run_app
 
     return run_app(extra_dirs=extra, drill_topic=args.topic, drill_seed=args.seed,
-                   mouse=not getattr(args, "no_mouse", False))
+                   mouse=not getattr(args, "no_mouse", False), exit_process=True)
 
 
 def cmd_progress(args, extra) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tutor.core.errors import LessonError, LessonErrors, TutorError
+from tutor.core.latex import plain_text
 from tutor.core.lesson import Lesson
 from tutor.core.safe_file import MAX_ANSWERS_BYTES, FileRefused, loads_toml, read_text
 from tutor.core.safe_text import clean, csv_cell, one_line, unexpected
@@ -85,25 +86,26 @@ def _rounded(value: Any) -> Any:
     return [_rounded(v) for v in value] if isinstance(value, list) else format_number(value)
 
 
-def _prose(text: str) -> str:
-    """Lesson prose for a plain terminal: LaTeX as Unicode, Markdown emphasis and code marks dropped."""
-    from tutor.core.latex import to_unicode
+def _prose(text: str, prose: dict | None = None) -> str:
+    """Lesson prose for a plain terminal or JSON: quoted values filled in, no LaTeX or Markdown marks left."""
+    from tutor.core.latex import plain_text
+    from tutor.core.prose import placeholder
 
-    return to_unicode(text).replace("**", "").replace("`", "")
+    return clean(plain_text((prose or {}).get(text) or placeholder(text)))
 
 
-def print_solution(lesson: Lesson, results: dict) -> None:
+def print_solution(lesson: Lesson, results: dict, prose: dict | None = None) -> None:
     print(f"{lesson.title}  [{lesson.id}]")
     for step in lesson.steps:
         exp = results[step.id]
-        print(f"\n{step.id}: {_prose(step.prompt).strip()}")
+        print(f"\n{step.id}: {_prose(step.prompt, prose).strip()}")
         print(f"  ask:      {step.ask.text}")
         print(f"  expected: {format_expected(exp.value, exp.kind)}")
 
 
-def solution_json(lesson: Lesson, results: dict) -> dict:
+def solution_json(lesson: Lesson, results: dict, prose: dict | None = None) -> dict:
     return {"lesson": lesson.id, "steps": [
-        {"id": s.id, "prompt": s.prompt, "expected": results[s.id].value, "kind": results[s.id].kind}
+        {"id": s.id, "prompt": _prose(s.prompt, prose).strip(), "expected": results[s.id].value, "kind": results[s.id].kind}
         for s in lesson.steps]}
 
 
@@ -130,8 +132,11 @@ def _step_error(lesson: Lesson, step_id: str, err: BaseException) -> LessonError
     return LessonError(str(lesson.path or lesson.id), f"step {step_id!r}", unexpected(err))
 
 
-def solve_steps(lesson: Lesson) -> tuple[dict, list[LessonError]]:
-    """Every step's expected value; a step that fails says so with file and step, and the rest still solve."""
+def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[LessonError]]:
+    """Every step's expected value; a step that fails says so with file and step, and the rest still solve.
+
+    `prose`, when given, is filled with the lesson's templated prose rendered with its numbers.
+    """
     from tutor.core.live import LiveLesson
 
     try:
@@ -142,6 +147,13 @@ def solve_steps(lesson: Lesson) -> tuple[dict, list[LessonError]]:
         return {}, [LessonError(str(lesson.path or lesson.id), "[given]", unexpected(err))]
     results: dict = {}
     errors: list[LessonError] = []
+    if prose is not None:
+        from tutor.core.prose import render_lesson
+
+        try:
+            prose.update(render_lesson(lesson, live))
+        except CONTAINED:  # quoted values then show as '…'; the solution itself still prints
+            pass
     for step in lesson.steps:
         try:
             results[step.id] = live.expected(step.id)
@@ -180,9 +192,9 @@ def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
                 steps.append({"id": step.id, "verdict": "unparsed",
                               "message": one_line(f"this answer could not be checked: {reason}")})
                 continue
-        entry = {"id": step.id, "verdict": verdict.status, "message": clean(verdict.message)}
+        entry = {"id": step.id, "verdict": verdict.status, "message": clean(plain_text(verdict.message))}
         if verdict.mistake:
-            entry["mistake"] = clean(verdict.mistake)
+            entry["mistake"] = clean(plain_text(verdict.mistake))
         steps.append(entry)
     correct = sum(1 for s in steps if s["verdict"] == "correct")
     return {"lesson": lesson.id, "correct": correct, "total": len(steps), "steps": steps}

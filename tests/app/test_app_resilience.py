@@ -287,7 +287,8 @@ async def test_the_training_view_says_too_small_and_replots_when_the_terminal_gr
         await pilot.press("f5")
         await settle(pilot)
         assert isinstance(app.screen, TrainScreen)
-        assert f"lr {train.lr:g} · {train.steps} steps · loss 9 →" in screen_text(app)
+        rate = app.screen.base_lr  # the update step's α (the plot starts there)
+        assert f"lr {rate:g} · {train.steps} steps · loss 9 →" in screen_text(app)
 
         await resize(pilot, SMALL)
         assert_too_small(app, TrainScreen.MIN_SIZE, SMALL)
@@ -296,8 +297,8 @@ async def test_the_training_view_says_too_small_and_replots_when_the_terminal_gr
 
         text = await resize(pilot, NORMAL)
         assert_fits(app)
-        assert f"lr {2 * train.lr:g} · {train.steps} steps · loss 9 →" in text
-        assert f"Loss over {train.steps} SGD steps, lr {2 * train.lr:g}" in text  # the plot's title
+        assert f"lr {2 * rate:g} · {train.steps} steps · loss 9 →" in text
+        assert f"Loss over {train.steps} SGD steps, lr {2 * rate:g}" in text  # the plot's title
         assert "Training failed" not in text
         help_text = await visit_help(pilot, "training plot")
         for keys, title in [("F2 or [", "lr÷2"), ("F3 or ]", "lr×2"), ("F6 or -", "Steps−"),
@@ -384,13 +385,14 @@ async def visit_training(pilot, lesson: LessonScreen, *, replot: bool) -> None:
     assert isinstance(app.screen, TrainScreen)
     text = screen_text(app)
     assert "Training failed" not in text
-    assert f"lr {train.lr:g} · {train.steps} steps · loss" in text
+    rate = app.screen.base_lr  # the update step's α, else the [train] rate
+    assert f"lr {rate:g} · {train.steps} steps · loss" in text
     if replot:
         await pilot.press("f3")  # lr × 2
         await drain(pilot)
         text = screen_text(app)
         assert "Training failed" not in text
-        assert f"lr {2 * train.lr:g} · {train.steps} steps · loss" in text
+        assert f"lr {2 * rate:g} · {train.steps} steps · loss" in text
     await pilot.press("escape")
     assert app.screen is lesson
     assert isinstance(app.focused, AnswerInput)

@@ -146,6 +146,10 @@ def test_three_learners_at_once_each_see_their_own_and_the_teacher_sees_all(pg, 
         assert main(["progress", "--export", "json"]) == 0
         mine = json.loads(capsys.readouterr().out)
         assert len(mine) == 5 and {a["answer"].split("-")[0] for a in mine} == {student}
+    assert main(["progress"]) == 0
+    assert f"Progress is saved in the class database:\n  {pg.url('carol')}" in capsys.readouterr().out
+    assert main(["review", "--json"]) == 0
+    assert [m["skill"] for m in json.loads(capsys.readouterr().out)["upcoming"]] == ["conv-output-size"]
 
 
 def test_a_student_cannot_run_the_class_report_on_others(pg, monkeypatch, capsys):
@@ -178,3 +182,66 @@ def test_without_postgresql_binaries_the_class_tests_say_why_they_are_skipped(mo
     monkeypatch.setattr(pg_server.shutil, "which", lambda name: None)
     monkeypatch.setattr(pg_server.glob, "glob", lambda pattern: [])
     assert pg_server.why_not() == "no PostgreSQL binaries (initdb, pg_ctl) on this machine"
+
+
+def test_a_teacher_running_the_app_is_told_their_answers_are_not_saved(pg, capsys):
+    with ProgressStore.open(database=pg.url(TEACHER)) as store:
+        assert "the role teacher may not save answers" in store.warning
+        assert "tutor class init --student teacher" in store.warning
+        store.record_attempt("l", "s", "1", "correct")
+        assert _wait_for_refusal(store)
+        notices = store.close()
+    assert notices[0] == "Not saved:" and "l › s: 1 (correct)" in notices[1]
+    assert "permission denied" in notices[1]
+
+
+def _wait_for_refusal(store) -> bool:
+    return _wait_for(lambda: "refused to save a change (permission denied" in (store.warning or ""), 10)
+
+
+# Prints each answer only once the store says it is saved in the class database.
+WRITE_FOREVER = """
+import sys
+from tutor.core.progress_store import ProgressStore
+store = ProgressStore.open(database=sys.argv[1])
+assert store.warning is None, store.warning
+n = 0
+while True:
+    store.record_attempt("crash", "step", str(n), "wrong")
+    assert store.flush(timeout=30)
+    print(n, flush=True)
+    n += 1
+"""
+
+
+def test_killing_a_students_terminal_loses_no_saved_answer(pg):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    child = subprocess.Popen([sys.executable, "-c", WRITE_FOREVER, pg.url("alice")],
+                             cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        reported = [child.stdout.readline().strip() for _ in range(60)]
+        assert all(reported), child.stderr.read()
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    reported += child.stdout.read().split()
+    saved = {answer for _, answer in _answers(pg, "alice")}
+    assert set(reported) <= saved
+
+
+def test_class_init_from_the_command_line_adds_a_student_who_can_then_save(pg, capsys, monkeypatch):
+    for _ in range(2):  # running it again changes nothing and breaks nothing
+        assert main(["class", "init", "--database", pg.url(ADMIN), "--student", "dave"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("Class database postgresql://tutor_admin@/tutor_class") and "dave is a student" in out
+    with _store(pg, "dave") as store:
+        store.record_attempt("l", "s", "1", "correct")
+    assert _answers(pg, "dave") == [("dave", "1")]
+    monkeypatch.setenv("TUTOR_DATABASE_URL", "")
+    assert main(["class", "init"]) == 2
+    assert "needs the database" in capsys.readouterr().err

@@ -31,8 +31,21 @@ def _one_line_error(text: str) -> str:
     return message
 
 
+def _reset_peak() -> None:
+    """Linux resets the peak resident size (VmHWM) when 5 is written to clear_refs."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def test_charge_refuses_before_crossing_and_says_what():
@@ -99,6 +112,7 @@ def test_live_lesson_cancel_stops_a_long_training_run():
     pytest.param('x = "ones(4000000)"', [f"x * {i}" for i in range(40)], "", "", id="dozens-of-big-answers"),
 ])
 def test_hostile_work_gets_one_line_within_15_seconds_and_1_gb(given, asks, graph, train):
+    _reset_peak()
     message = _one_line_error(_lesson(given, asks, graph, train))
     assert any(word in message for word in ("limit", "may take", "may make", "seconds", "hold more", "at most"))
     assert _peak_mb() < 1024
@@ -123,3 +137,20 @@ def test_same_padding_with_a_huge_dilation_answers_at_once():
                                                  ["same_padding(x, w, dilation=1000000000)"])))
     assert errors == [] and results["s0"].value == 1_000_000_000
     assert time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize("draw", ["randint(0, 9, 100000000)", "choice([randint(0, 9, (100, 100)), 1], (100, 100))"])
+def test_drill_draws_keep_their_size_limit(draw):
+    from tutor.core.drill_draw import draw_givens, rng_for
+
+    lesson = parse_lesson(f'[given]\nx = 1\n[drill]\nx = "{draw}"\n[[steps]]\nid = "x"\nask = "x"\n')
+    start = time.monotonic()
+    with pytest.raises(ExprError, match="at most"):
+        draw_givens(lesson.drill, rng_for("t", 1))
+    assert time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize("ask", ["eye(100000000, 0)", "reshape(zeros(0), 100000000, 0)"])
+def test_empty_tensors_with_huge_axes_are_refused_not_listed(ask):
+    message = _one_line_error(_lesson("x = 1", [ask]))
+    assert "limit" in message or "hold more" in message

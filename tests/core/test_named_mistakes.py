@@ -122,3 +122,22 @@ def test_pooling_stride_taken_as_the_kernel_size_when_it_alone_explains():
     grid = lesson("", "x = [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]",
                   {"pool": "max_pool2d(x, 2, stride=1)"})
     assert named(grid, "pool", "5 7; 13 15")[0] == "pooling stride taken as the kernel size"
+
+
+def test_an_answer_that_is_a_plain_rounding_names_nothing():
+    # 0.3 rounded to units is 0: also what the lesson's mistake gives, but "0" says no more than a rounding
+    extra = '[[steps.mistakes]]\nwhen = "x - 0.3"\nsay = "You subtracted the offset twice."\n'
+    live = lesson("y = x", "x = 0.3", {"y": "y"}, extra)
+    assert named(live, "y", "0")[0] is None
+    assert named(live, "y", "0.0")[0] == "You subtracted the offset twice"
+
+
+def test_a_candidate_list_cut_short_by_the_budget_names_nothing(monkeypatch):
+    from tutor.core import mistakes
+
+    monkeypatch.setattr(mistakes, "MIN_OPS", 0)
+    monkeypatch.setattr(mistakes, "MAX_OPS_FACTOR", 0)
+    live = lesson("y = sin(w @ x) - b\nL = (y_hat - y) ** 2",
+                  'x = [2, 1]\nw = ["pi/2", "pi"]\nb = 1\ny_hat = 2', {"dL_dw": "grad(L, w)"})
+    assert not live.mistake_candidates("dL_dw").complete
+    assert named(live, "dL_dw", "12 6")[0] is None

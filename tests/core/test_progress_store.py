@@ -310,3 +310,23 @@ def test_the_progress_modules_import_no_ui_or_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def test_a_kept_file_holding_anything_but_our_own_writes_is_not_run(data_dir):
+    ProgressStore.open().close()
+    kept = data_dir / "progress.sqlite3.unsaved"
+    kept.mkdir()
+    good = {"kind": "reveals", "label": "l › s: revealed",
+            "values": {"lesson_id": "l", "step_id": "s", "at": "2026-11-28T09:00:00+00:00",
+                       "write_id": "w1", "skills": None}}
+    hostile = [
+        {"kind": "attempts", "label": "x", "values": {"answer) VALUES (1); DROP TABLE attempts; --": 1}},
+        {"kind": "sqlite_master", "label": "x", "values": {"name": "x"}},
+        {"kind": "reveals", "label": "x", "values": {"lesson_id": ["not", "text"]}},
+        "just a string",
+    ]
+    (kept / "old.jsonl").write_text("\n".join(json.dumps(w) for w in [good, *hostile]) + "\nnot json\n")
+    with ProgressStore.open() as store:
+        assert store.flush(timeout=10)
+        assert store.step_states("l") == {"s": "revealed"}
+        assert store.attempts() == []

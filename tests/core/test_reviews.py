@@ -154,3 +154,32 @@ def test_the_review_run_puts_the_most_overdue_skills_lessons_first():
 def test_tutor_review_with_nothing_due_says_so_without_opening_the_app(capsys):
     assert main(["review"]) == 0
     assert capsys.readouterr().out.startswith("Nothing to review yet")
+
+
+def test_revealing_an_answer_counts_as_not_recalling_its_skills(tmp_path):
+    clock = FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc))
+    with ProgressStore.open(tmp_path, clock=clock) as store:
+        _answer(store, "l", "solved", ["softmax"])
+        store.record_reveal("l", "peeked", skills=["cross-entropy"])
+        remembered = {m.skill: m for m in memories(store)}
+    assert remembered["cross-entropy"].misses == 1
+    assert remembered["cross-entropy"].due < remembered["softmax"].due
+
+
+def test_a_database_from_before_skills_is_brought_up_to_date(tmp_path):
+    import sqlite3
+
+    from tutor.core.progress_sqlite import MIGRATIONS
+
+    old = sqlite3.connect(tmp_path / "progress.sqlite3")
+    for statement in MIGRATIONS[0]:
+        old.execute(statement)
+    old.execute("PRAGMA user_version = 1")
+    old.execute("INSERT INTO attempts (at, lesson_id, step_id, answer, verdict, message, session_id)"
+                " VALUES ('2026-11-01T09:00:00+00:00', 'l', 's', '1', 'correct', '', 'x')")
+    old.commit()
+    old.close()
+    with ProgressStore.open(tmp_path) as store:
+        assert store.warning is None and [a.answer for a in store.attempts()] == ["1"]
+        store.record_reveal("l", "t", skills=["softmax"])
+        assert [m.skill for m in memories(store)] == ["softmax"]

@@ -261,20 +261,31 @@ def test_tanh_rnn_steps(live):
 
 def test_momentum_steps(live):
     momentum = live("momentum-steps")
-    # gradient of |w|^2/2 is w; v1 = g1: w1 = 0.9 w0; v2 = 0.9 w0 + 0.9 w0: w2 = 0.9 w0 - 0.18 w0 = 0.72 w0.
-    assert prints_as(solved(momentum, "w1"), "3.6", "-1.8")
-    assert prints_as(solved(momentum, "w2"), "2.88", "-1.44")
-    assert prints_as(solved(momentum, "plain2"), "3.24", "-1.62")
+    # gradient of |w|^2/2 is w; lr 0.25, mu 0.9: v1 = w0, w1 = 0.75 w0; v2 = 0.9 w0 + 0.75 w0 = 1.65 w0,
+    # w2 = 0.75 w0 - 0.4125 w0 = 0.3375 w0; two plain steps give 0.75^2 w0.
+    assert prints_as(solved(momentum, "w1"), "3", "-1.5")
+    assert prints_as(solved(momentum, "w2"), "1.35", "-0.675")
+    assert prints_as(solved(momentum, "plain2"), "2.25", "-1.125")
+
+
+def _adam(w: float, c: float, lr: float, steps: int, b1=0.9, b2=0.999, eps=1e-8) -> float:
+    """Kingma & Ba's Algorithm 1 on the loss c w^2 / 2, in plain Python."""
+    m = v = 0.0
+    for t in range(1, steps + 1):
+        g = c * w
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        w -= lr * (m / (1 - b1 ** t)) / (math.sqrt(v / (1 - b2 ** t)) + eps)
+    return w
 
 
 def test_adam_first_step_has_the_size_of_the_learning_rate(live):
     adam = live("adam-steps")
-    # Kingma & Ba, section 2.1: the first step has magnitude alpha, whatever the gradient's scale.
-    assert prints_as(solved(adam, "adam1"), "0.900000", "0.900000")
-    assert prints_as(solved(adam, "sgd1"), "-9", "0.999")
-    # hand-worked second step (same in both coordinates): m = 18/0.19, v = 18.09/0.001999 (for c = 100)
-    step = 0.1 * (18 / 0.19) / (math.sqrt(18.09 / 0.001999) + 1e-8)
-    assert prints_as(solved(adam, "adam2"), f"{0.9 - step:.6f}", f"{0.9 - step:.6f}")
+    # Kingma & Ba, section 2.1: the first step has magnitude alpha, whatever the gradient's scale:
+    # w = [2, 1] with gradients 200 and 0.01 both move by 0.1.
+    assert prints_as(solved(adam, "adam1"), "1.900000", "0.900000")
+    assert prints_as(solved(adam, "sgd1"), "-18", "0.999")
+    second = [_adam(2, 100, 0.1, 2), _adam(1, 0.01, 0.1, 2)]
+    assert prints_as(solved(adam, "adam2"), *(f"{v:.9f}" for v in second))
 
 
 def test_weight_decay_step(live):

@@ -36,6 +36,15 @@ NAMED_BY_THE_TUTOR = [
     ("d2l-cross-correlation", "Y", "5 11; 23 29", "true convolution (flipped kernel)"),
     ("d2l-cross-correlation", "Y", "19 37; 25 43", "transposed matrix"),
     ("d2l-padding-stride-shapes", "same", "6x6", "padding ignored"),
+    ("cs231n-sigmoid-neuron", "dw", "0.2 0.39 -0.2", "sign flipped"),          # rounded entries, sign flipped
+    ("mazur-2-2-2-network", "dE_dw5", "0.164334081", "forgotten ½"),           # derivative of an error with ½
+    ("d2l-padding-stride-shapes", "stride2", "5x5", "output size rounded up"),  # ceil instead of floor
+    ("momentum-steps", "w1", "0 0", "update without the learning rate"),
+    ("momentum-steps", "w2", "3 -1.5", "one SGD step instead of several"),
+    ("binary-cross-entropy", "dL_dz", "0.125 -0.1", "sign flipped"),
+    ("tanh-rnn-step", "h1", "1.09861 -0.693147", "the value of a1"),            # tanh forgotten
+    ("first-conv-layer-costs", "out_shape", "1x96x54x54", "the +1 left out of the output size"),
+    ("first-conv-layer-costs", "weight_bytes", "34848", "elements instead of bytes"),
 ]
 
 
@@ -67,6 +76,29 @@ NAMED_BY_THE_LESSON = [
     ("d2l-cross-correlation", "maxpool", "2 3; 5 6", "That is average pooling"),
     ("d2l-cross-correlation", "avgpool", "4 5; 7 8", "That is max pooling"),
     ("d2l-padding-stride-shapes", "stride2", "8x8", "That ignores the stride"),
+    ("momentum-steps", "w2", "2.25 -1.125", "That is two plain SGD steps"),
+    ("momentum-steps", "w2", "2.1 -1.05", "The new velocity also takes the new gradient"),
+    ("adam-steps", "adam1", "-18 0.999", "That is a plain SGD step"),
+    ("adam-steps", "m1", "200 0.01", "before the correction"),
+    ("weight-decay", "w1", "1.5 0", "weight decay adds"),
+    ("batch-norm-forward", "sigma2", "1.33333 5.33333", "That divides by $m - 1$"),
+    ("batch-norm-forward", "Y", "-1 -1; 1 1; -1 1; 1 -1", "the layer still scales by"),
+    ("tanh-rnn-step", "a1", "1.09861 0.693147", "That picks a column"),
+    ("tanh-rnn-step", "h2", "0.6 0", "The previous state is missing"),
+    ("tanh-rnn-step", "dh2_dh1", "-0.652575 0.711578", "Use the transpose"),
+    ("dot-product-attention", "weights_pref", "0.825444 0.174556", "Divide the scores by"),
+    ("binary-cross-entropy", "L", "0.510826", "the loss is the mean"),
+    ("binary-cross-entropy", "dL_dz", "-0.25 0.2", "That is the gradient of the sum"),
+    ("d2l-transposed-convolution", "Y", "0 3 2; 6 14 6; 2 3 0", "slides the kernel as written"),
+    ("d2l-cross-entropy-batch", "batch", "2.99573", "the default reduction is the mean"),
+    ("d2l-cross-entropy-batch", "dL_dlogits", "-0.9 0.3 0.6; 0.3 0.2 -0.5", "That is the gradient of the sum"),
+    ("first-conv-layer-costs", "out_shape", "1x96x217x217", "That ignores the stride"),
+    ("first-conv-layer-costs", "weights", "11616", "Each filter spans every input channel"),
+    ("first-conv-layer-costs", "flops", "105415200", "That counts multiply-adds"),
+    ("first-conv-layer-costs", "params", "34848", "add one bias per filter"),
+    ("vgg16-conv3x3-costs", "out_shape", "1x64x222x222", "That leaves out the padding"),
+    ("vgg16-conv3x3-costs", "flops", "1849688064", "That counts multiply-adds"),
+    ("vgg16-conv3x3-costs", "out_bytes", "3211264", "That is the number of values"),
 ]
 
 
@@ -77,43 +109,44 @@ def test_a_slip_the_lesson_warns_about_gets_the_lessons_fix(check, lesson_id, st
     assert verdict.mistake and fix in verdict.message
 
 
-# ---- found while trying the lessons as a student; not fixed yet ------------------------------------
+# ---- found while trying the lessons as a student (fixed since; kept so they stay fixed) -----------
 
-@pytest.mark.xfail(reason="names a coincidence: -4 is z, df/dq, df/dx and df/dy at once; "
-                          "the slip was typing z as df/dz (the multiply gate's inputs swapped)")
 def test_an_answer_equal_to_several_nodes_is_not_named(check):
+    # -4 is z, df/dq, df/dx and df/dy at once; the likely slip is z typed as df/dz (inputs swapped)
     assert check("cs231n-add-multiply-circuit", "df_dz", "-4").mistake is None
 
 
-@pytest.mark.xfail(reason="names a coincidence: 3 is both q and df/dz")
 def test_an_answer_equal_to_a_node_and_a_gradient_is_not_named(check):
+    # 3 is both q and df/dz
     assert check("cs231n-add-multiply-circuit", "df_dq", "3").mistake is None
 
 
-@pytest.mark.xfail(reason="'-1' and '1' for -0.197 and 0.197 are not roundings of them, yet the message "
-                          "says only entry 2 is off")
 def test_whole_numbers_that_are_not_roundings_count_as_off(check):
+    # '-1' and '1' for -0.197 and 0.197 are not roundings of them
     verdict = check("cs231n-sigmoid-neuron", "dw", "-1 -2 1")
     assert verdict.status == "wrong"
     assert "All 3 entries are off" in verdict.message
 
 
-@pytest.mark.xfail(reason="a lesson mistake's label leaks LaTeX: 'Add the bias w_2: it is the last entry "
-                          "of mathbf{w}'")
 def test_lesson_mistake_labels_are_plain_text(check):
     label = check("cs231n-sigmoid-neuron", "dot", "4").mistake
     assert label and "mathbf" not in label and "\\" not in label and "$" not in label
 
 
-NOT_NAMED_YET = [
-    ("cs231n-sigmoid-neuron", "dw", "0.2 0.39 -0.2", "sign flipped"),           # rounded entries, sign flipped
-    ("mazur-2-2-2-network", "dE_dw5", "0.164334081", "the ½ forgotten"),        # derivative of an error with ½
-    ("d2l-padding-stride-shapes", "same", "7x7", "padding on one side only"),
-    ("d2l-padding-stride-shapes", "stride2", "5x5", "rounded up instead of down"),
-]
+def test_padding_on_one_side_only_is_not_named_where_the_plus_one_gives_the_same_size(check):
+    # n = 8, k = 3, padding 1 on one side only: 8 + 1 - 3 + 1 = 7; leaving out the +1 also gives 8 + 2 - 3 = 7
+    assert check("d2l-padding-stride-shapes", "same", "7x7").mistake is None
 
 
-@pytest.mark.xfail(reason="issue 8 lists these slips; the diagnosis does not name them yet")
-@pytest.mark.parametrize("lesson_id, step_id, text, slip", NOT_NAMED_YET)
-def test_slips_issue_8_lists_get_a_name(check, lesson_id, step_id, text, slip):
-    assert check(lesson_id, step_id, text).mistake is not None
+def test_a_weight_count_slip_is_not_called_a_forgotten_batch(check):
+    assert check("vgg16-conv3x3-costs", "weights", "576").mistake != "batch dimension left out"
+
+
+def test_a_real_size_lesson_still_names_its_own_mistake(check):
+    verdict = check("first-conv-layer-costs", "out_bytes", "290400")
+    assert verdict.mistake and "That is the number of values" in verdict.message
+
+
+def test_the_weights_after_one_step_where_two_were_asked_are_named(check):
+    verdict = check("adam-steps", "adam2", "1.9 0.9")
+    assert verdict.mistake and "That is the weights after one step" in verdict.message

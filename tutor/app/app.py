@@ -79,6 +79,15 @@ class TutorApp(App[int]):
             self.push_screen(_list_screen()())
         self.call_after_refresh(self._painted)
 
+    def exit(self, *args, **kwargs) -> None:
+        # Quitting never waits for a check: every screen's running evaluation is cancelled first,
+        # so the workers waiting on them return at once (the work itself is in daemon threads).
+        for screen in self.screen_stack:
+            stop = getattr(screen, "stop_evaluations", None)
+            if callable(stop):
+                stop()
+        super().exit(*args, **kwargs)
+
     def on_unmount(self) -> None:
         self.store.on_warning = None
         if self._owns_store:
@@ -118,7 +127,8 @@ class TutorApp(App[int]):
 
     def _refresh_status(self) -> None:
         for screen in self.screen_stack:
-            if hasattr(screen, "show_status"):
+            # a drill screen drawn in a worker may be on the stack before it has composed
+            if hasattr(screen, "show_status") and screen.is_mounted:
                 screen.show_status()
 
     def status_text(self) -> str:
@@ -201,7 +211,6 @@ class TutorApp(App[int]):
         """An endless run of fresh variants of a topic; without a seed one is drawn (and shown)."""
         import random
 
-        from tutor.app.screens.drill import DrillScreen
         from tutor.core.drill import DrillError, DrillRun, resolve_topic
 
         try:
@@ -212,7 +221,38 @@ class TutorApp(App[int]):
                 self.push_screen(_list_screen()())
             return
         seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
-        self._show_over_list(DrillScreen(DrillRun(lessons, seed), topic))
+        self.show_drill(DrillRun(lessons, seed), topic)
+
+    def show_drill(self, run, topic: str, replace: bool = False) -> None:
+        """Draws the run's current variant in a worker (drawing evaluates it), then shows it."""
+        if not self.screen_stack[1:]:
+            self.notify("Drawing fresh numbers…", timeout=2)
+        self._draw_drill(run, topic, replace)
+
+    @work(thread=True, group="drill", exclusive=True, exit_on_error=False)
+    def _draw_drill(self, run, topic: str, replace: bool) -> None:
+        from tutor.app.screens.drill import DrillScreen
+        from tutor.core.errors import TutorError
+
+        try:
+            run.current()
+        except TutorError as error:
+            self.call_from_thread(self._drill_failed, str(error))
+            return
+
+        def show() -> None:
+            screen = DrillScreen(run, topic)
+            if replace:
+                self.switch_screen(screen)
+            else:
+                self._show_over_list(screen)
+
+        self.call_from_thread(show)
+
+    def _drill_failed(self, why: str) -> None:
+        self.notify(why, severity="error")
+        if not self.screen_stack[1:]:
+            self.push_screen(_list_screen()())
 
     def reviews_due(self) -> list[str]:
         """The skills due for review now, most overdue first (none if progress cannot be read)."""
@@ -227,7 +267,6 @@ class TutorApp(App[int]):
         """A run of fresh variants of the lessons that exercise the due skills, most overdue first."""
         import random
 
-        from tutor.app.screens.drill import DrillScreen
         from tutor.core.review import review_run
         from tutor.core.skills import title
 
@@ -241,7 +280,7 @@ class TutorApp(App[int]):
             if not self.screen_stack[1:]:
                 self.push_screen(_list_screen()())
             return
-        self._show_over_list(DrillScreen(run, "review"))
+        self.show_drill(run, "review")
 
     def next_entry(self, entry: Entry) -> Entry | None:
         """The lesson after this one in the catalog's order (topic by topic), if any."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from tutor.core.answer import Digits, ParsedAnswer, format_shape, parse_answer, shape_text
+from tutor.core.answer import Digits, ParsedAnswer, format_shape, parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.values import Expected
 
@@ -24,11 +24,14 @@ MAX_LISTED = 6           # entries named in one message; more would not be read
 OK, WRONG, IMPRECISE = "ok", "wrong", "imprecise"
 
 
+Status = Literal["correct", "wrong", "wrong_shape", "imprecise", "unparsed", "missing"]
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of one answer, with what a student needs to fix it (never the expected numbers)."""
 
-    status: str          # "correct" | "wrong" | "wrong_shape" | "imprecise" | "unparsed" | "missing"
+    status: Status
     message: str
     wrong: tuple[tuple[int, ...], ...] = ()        # indices into the expected value's shape
     imprecise: tuple[tuple[int, ...], ...] = ()

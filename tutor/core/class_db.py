@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS reveals (
     student text NOT NULL DEFAULT current_user,
     lesson_id text NOT NULL, step_id text NOT NULL, at text NOT NULL, write_id text NOT NULL,
     UNIQUE (student, write_id));
+ALTER TABLE reveals ADD COLUMN IF NOT EXISTS skills text;
 CREATE TABLE IF NOT EXISTS position (
     student text PRIMARY KEY DEFAULT current_user,
     lesson_id text NOT NULL, step_id text NOT NULL, at text NOT NULL);
@@ -137,6 +138,8 @@ def class_rows(conn, now: datetime | None = None) -> list[ClassRow]:
                             " drill_seed FROM attempts ORDER BY at").fetchall()
     reveals = conn.execute("SELECT student, lesson_id, step_id, MIN(at) FROM reveals"
                            " GROUP BY student, lesson_id, step_id").fetchall()
+    revealed_skills = conn.execute("SELECT student, at, skills FROM reveals"
+                                   " WHERE skills IS NOT NULL").fetchall()
     first_reveal = {(s, l, st): at for s, l, st, at in reveals}
     first_right: dict[tuple, str] = {}
     answers: Counter = Counter()
@@ -152,6 +155,8 @@ def class_rows(conn, now: datetime | None = None) -> list[ClassRow]:
         skill_rows[student].append((at, verdict, skills, mistake))
         if verdict == "correct" and seed is None:
             first_right.setdefault((student, lesson, step), at)
+    for student, at, skills in revealed_skills:
+        skill_rows[student].append((at, "revealed", skills, None))
     solved: Counter = Counter()
     for (student, lesson, step), at in first_right.items():
         revealed = first_reveal.get((student, lesson, step))
@@ -170,7 +175,7 @@ def class_rows(conn, now: datetime | None = None) -> list[ClassRow]:
 
 # student, lesson, solved, answers, reveals, due, mistakes: 79 columns with gaps.
 _COLUMNS = (("student", 10, "<"), ("lesson", 22, "<"), ("solved", 6, ">"), ("answers", 7, ">"),
-            ("reveals", 7, ">"), ("due", 3, ">"), ("mistakes made most", 17, "<"))
+            ("reveals", 7, ">"), ("due", 3, ">"), ("mistakes made most", 18, "<"))
 
 
 def _cell(text: str, width: int, align: str) -> str:

@@ -9,12 +9,21 @@ from pathlib import Path
 
 from tutor.core import toml_variant
 from tutor.core.drill_draw import draw_givens, rng_for
-from tutor.core.errors import ExprError, LessonError, LessonErrors, TutorError
+from tutor.core.errors import ExprError, LessonErrors, TutorError
+from tutor.core.latex import plain_text
 from tutor.core.lesson import Lesson, parse_lesson, read_lesson_text  # bounded, regular files only
 
 
 class DrillError(TutorError):
     """No drillable lessons for that topic, or a [drill] section that cannot draw."""
+
+
+class UnfairDrill(DrillError):
+    """Every draw allowed for a seed was unfair; `problems` are the first draw's (where, reason)."""
+
+    def __init__(self, message: str, problems: list[tuple[str | None, str]]):
+        super().__init__(message)
+        self.problems = problems
 
 
 def resolve_topic(catalog, topic: str) -> list[Lesson]:
@@ -36,6 +45,8 @@ def pick_lesson(lessons: list[Lesson], seed: int) -> Lesson:
 
 
 MAX_DRAWS = 50  # redraws allowed for one seed before a lesson's [drill] is called unusable
+# Small draw spaces repeat the same numbers under many seeds: judge each set of numbers once per process.
+_JUDGED: dict[tuple, list] = {}
 
 
 def draw_for(lesson: Lesson, seed: int, attempt: int = 0) -> dict:
@@ -75,18 +86,36 @@ def accepted(lesson: Lesson, seed: int) -> tuple[str, Lesson, int]:
     A draw is redrawn when a step cannot be computed (a division by a drawn zero), when a step's named
     mistake gives the right answer or another named mistake's value, or when quoted prose fails.
     """
-    from tutor.core.variant_check import draw_problems
+    from tutor.core.variant_check import lesson_problems
 
-    reasons = []
+    first: list[tuple[str | None, str]] = []
+    source = _source_key(lesson)
     for attempt in range(MAX_DRAWS):
         text = variant_text(lesson, seed, attempt)
         candidate = _parse(text, lesson, seed)
-        problems = draw_problems(candidate)
+        key = (source, repr(sorted(candidate.given.items(), key=lambda kv: kv[0])))
+        problems = _JUDGED.get(key)
+        if problems is None:
+            problems = lesson_problems(candidate)
+            if len(_JUDGED) >= 4096:
+                _JUDGED.clear()
+            _JUDGED[key] = problems
         if not problems:
             return text, candidate, attempt
-        reasons.append(problems[0])
-    raise DrillError(f"{lesson.path}: no fair variant for seed {seed} in {MAX_DRAWS} draws; "
-                     f"the first was refused because {reasons[0]}")
+        first = first or problems
+    where, reason = first[0]
+    raise UnfairDrill(f"{lesson.path}: no fair variant for seed {seed} in {MAX_DRAWS} draws; the first was "
+                      f"refused because {where + ': ' if where else ''}{reason}", first)
+
+
+def _source_key(lesson: Lesson) -> tuple:
+    import hashlib
+
+    try:
+        digest = hashlib.sha256(read_lesson_text(lesson.path).encode()).hexdigest()
+    except (OSError, TutorError, LessonErrors):
+        digest = ""
+    return (str(lesson.path), lesson.id, digest)
 
 
 def emit_variant(lessons: list[Lesson], seed: int) -> str:
@@ -113,18 +142,31 @@ class DrillRun:
     item_seconds: list[float] = field(default_factory=list)
     misses: Counter = field(default_factory=Counter)
     _item_started: float = field(default_factory=time.monotonic)
+    _drawn: dict = field(default_factory=dict)
 
     @property
     def current_seed(self) -> int:
         return self.seed + self.index
 
     def current(self) -> Lesson:
+        """The variant for the current seed (drawing it evaluates the lesson: call it off the UI thread once)."""
+        seed = self.current_seed
+        if seed not in self._drawn:
+            self._drawn = {seed: self.draw()}
+        return self._drawn[seed]
+
+    def draw(self) -> Lesson:
+        """Draws the current seed's variant (a run over other lessons overrides this)."""
         return variant(self.lessons, self.current_seed)
 
-    def next_item(self) -> Lesson:
+    def advance(self) -> None:
+        """On to the next seed, without drawing it yet."""
         self.item_seconds.append(time.monotonic() - self._item_started)
         self.index += 1
         self._item_started = time.monotonic()
+
+    def next_item(self) -> Lesson:
+        self.advance()
         return self.current()
 
     def record(self, lesson: Lesson, step_id: str, status: str, mistake: str | None = None) -> None:
@@ -142,7 +184,7 @@ class DrillRun:
         label = f"{base}: {step_id}"
         self.misses[label] += 1
         if mistake:
-            self.misses[f"mistake: {mistake}"] += 1
+            self.misses[f"mistake: {plain_text(mistake)}"] += 1
 
     @property
     def accuracy(self) -> float | None:

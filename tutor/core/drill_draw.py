@@ -74,8 +74,12 @@ def _shape(node: ast.AST | None) -> tuple[int, ...]:
             raise ExprError(f"a drill may draw at most {MAX_DRAWN} numbers at once")
         return tuple(dims)
     if isinstance(node, ast.Constant) and isinstance(node.value, int):
-        return (node.value,)
+        return _shape(ast.Tuple([node], ast.Load()))  # randint(0, 9, 5): the same limit as (5,)
     raise ExprError("a drill shape is a tuple of whole numbers, as in (2, 3)")
+
+
+def _count(value: Any) -> int:
+    return sum(_count(v) for v in value) if isinstance(value, list) else 1
 
 
 def _fill(shape: tuple[int, ...], make) -> Any:
@@ -98,6 +102,8 @@ def _call(node: ast.Call, text: str, rng: random.Random) -> Any:
         raise ExprError("choice(options, shape): options is a non-empty list such as [0, pi/6, pi/2]")
     options = [_draw(e, text, rng) for e in node.args[0].elts]
     shape = _shape(node.args[1] if len(node.args) == 2 else None)
+    if max(_count(o) for o in options) * math.prod(shape) > MAX_DRAWN:  # choices of drawn lists multiply
+        raise ExprError(f"a drill may draw at most {MAX_DRAWN} numbers at once")
     return _fill(shape, lambda: options[rng.randrange(len(options))])
 
 

@@ -13,7 +13,8 @@ from tutor.core import budget
 from tutor.core.budget import Budget
 from tutor.core.errors import ExprError, LessonError, LessonErrors
 from tutor.core.expr.compile import CONTAINED, Compiled, Scope, binary, to_tensor
-from tutor.core.expr.meta import ShapesOnly
+from tutor.core.expr import limits
+from tutor.core.expr.meta import ShapesOnly, on_meta
 from tutor.core.expr.optimize import train as optimizer_train
 from tutor.core.expr.special import compiler
 from tutor.core.expr.syntax import Assignment, Expr
@@ -28,6 +29,7 @@ EAGER_OPS = 50_000_000
 # Numbers a lesson's expected values may hold in all, as Python lists (about 32 bytes each).
 MAX_EXPECTED_NUMBERS = 1_000_000
 _SHAPE_ASKS = {"shape", "numel", "bytes", "flops"}
+_SHAPE_SLIPS = {"_numel_without_batch", "_numel_with_bias", "_as_float64_bytes"}  # mistake rewrites' counts
 
 
 def compile_expr(expr: Expr) -> Compiled:
@@ -38,7 +40,8 @@ def plain_data(value: Any) -> tuple[tuple[int, ...], Any]:
     """A tensor or number as (shape, float or nested list of floats)."""
     if isinstance(value, torch.Tensor):
         t = value.detach()
-        budget.charge(t.numel(), 4 * t.numel(), "turning the result into numbers")
+        size = limits.listed_size(t.shape)
+        budget.charge(size, 4 * size, "turning the result into numbers")
         if t.is_floating_point() or t.dtype == torch.int64:
             return tuple(t.shape), t.double().tolist() if t.dim() else float(t.item())
     if isinstance(value, (int, float)):
@@ -120,10 +123,13 @@ class LiveLesson:
         self._running: Budget | None = None
         self._scope: Scope | None = None
         self._meta_scope: Scope | None = None
+        self._real_givens: dict[str, torch.Tensor] | None = None
         self.graph_ops = 0
         with self._evaluation():
-            self._givens = self._evaluate_givens(self._given_src)
-            self._predict_graph()
+            shapes = self._meta_givens()
+            if shapes is None:  # a given that needs numbers to compute: evaluate it (and report its error)
+                shapes = self._real_givens = self._evaluate_givens(self._given_src)
+            self._predict_graph(shapes)
             if self._meta_scope is None or self.graph_ops <= EAGER_OPS:
                 self._scope = self._run_graph(self._givens)
 
@@ -157,25 +163,46 @@ class LiveLesson:
                 self._scope = self._run_graph(self._givens)
         return self._scope
 
-    def _predict_graph(self) -> None:
+    @property
+    def _givens(self) -> dict[str, torch.Tensor]:
+        """The givens' real values, computed on first use when only shapes were needed so far."""
+        if self._real_givens is None:
+            with self._evaluation():
+                self._real_givens = self._evaluate_givens(self._given_src)
+        return self._real_givens
+
+    def _meta_givens(self) -> dict[str, torch.Tensor] | None:
+        """The givens' shapes without their numbers (zeros(1, 64, 224, 224) costs nothing); None if one needs numbers."""
+        counter = ShapesOnly(budget.current())
+        try:
+            with budget.running(counter):
+                return self._evaluate_givens(self._given_src, meta=True)
+        except (LessonErrors, ExprError, *CONTAINED):
+            return None
+
+    def _predict_graph(self, givens: dict[str, torch.Tensor]) -> None:
         """Runs the graph on meta tensors: its work (graph_ops) and shapes, before anything heavy runs."""
         counter = ShapesOnly(budget.current())
         try:
             with budget.running(counter):
-                self._meta_scope = self._run_graph(self._givens, meta=True)
+                self._meta_scope = self._run_graph(givens, meta=True)
         except (LessonErrors, ExprError, *CONTAINED):
             self._meta_scope = None  # a graph that needs numbers to run (an index read from a tensor)
         self.graph_ops = counter.ops
 
     # ---- building the graph -----------------------------------------------------------
 
-    def _evaluate_givens(self, source: dict[str, Any]) -> dict[str, torch.Tensor]:
-        scope = Scope(self.dtype)
+    def _evaluate_givens(self, source: dict[str, Any], meta: bool = False) -> dict[str, torch.Tensor]:
+        scope = Scope(self.dtype, meta=meta)
         errors: list[LessonError] = []
         for name, raw in source.items():
             try:
                 value = compile_expr(raw)(scope) if isinstance(raw, Expr) else _literal(raw, self.dtype)
-                leaf = to_tensor(value, self.dtype).detach().to(self.dtype).clone()
+                leaf = to_tensor(value, self.dtype).detach().to(self.dtype)
+                limits.check_numel(tuple(leaf.shape), "this given") if not meta else _refuse_huge(leaf)
+                if leaf.requires_grad or any(leaf is v or leaf.data_ptr() == v.data_ptr() for v in scope.env.values()
+                                             if isinstance(v, torch.Tensor)):
+                    leaf = leaf.clone()  # a copy only when it shares memory with another given (b = "a")
                 scope.env[name] = leaf.requires_grad_(True)
             except (ExprError, *CONTAINED) as err:
                 errors.append(LessonError(self._file, f"[given] {name}", str(err)))
@@ -275,7 +302,7 @@ class LiveLesson:
     def _compute_expected(self, step: Step) -> Expected:
         with self._evaluation():
             value = self.evaluate(step.ask)
-            count = value.numel() if isinstance(value, torch.Tensor) else 1
+            count = limits.listed_size(value.shape) if isinstance(value, torch.Tensor) else 1
             if self._expected_numbers + count > MAX_EXPECTED_NUMBERS:
                 raise ExprError(f"the lesson's answers would hold more than {MAX_EXPECTED_NUMBERS:,} "
                                 "numbers; ask for smaller values (or their shape)")
@@ -317,7 +344,7 @@ class LiveLesson:
 
         step = self.lesson.step(step_id)
         scope = self._scope or self._meta_scope or self.scope  # a big graph is diagnosed on its shapes
-        return Inputs(self.lesson, step, self.expected(step_id), dict(scope.env), self.evaluate,
+        return Inputs(self.lesson, step, self.expected(step_id), dict(scope.env), self._evaluate_cheaply,
                       self._rerun, step.tolerance or self.lesson.tolerance, self.graph_ops, self._diagnosis_cache)
 
     def mistake_candidates(self, step_id: str):
@@ -335,14 +362,26 @@ class LiveLesson:
         from tutor.core.expr import mistake_rewrites
 
         compiler = mistake_rewrites.compiler()
-        scope = self._slip_scopes.get(slip) if graph_trees is not None else self.scope
+        as_run = self._scope or self._meta_scope or self.scope  # a big graph is rerun on its shapes
+        scope = self._slip_scopes.get(slip) if graph_trees is not None else as_run
         if scope is None:
             lines = [(a, fn if tree is None else compiler.compile(tree))
                      for tree, (a, fn) in zip(graph_trees, self._lines)]
-            meta = self._scope is None and self._meta_scope is not None
-            scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file, meta=meta)
+            if self._scope is None and self._meta_scope is not None:  # a big graph: rerun on its shapes
+                with budget.running(ShapesOnly(budget.current())):
+                    scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file, meta=True)
+            else:
+                scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file)
             self._slip_scopes[slip] = scope
-        return compiler.compile(ask_tree)(scope)
+        return _cheaply(compiler.compile(ask_tree), ask_tree, scope)
+
+    def _evaluate_cheaply(self, expr: Expr) -> Any:
+        """An expression for diagnosis: from shapes alone (meta tensors) when it only needs shapes."""
+        fn = self._compiled_asks.get(expr.text)
+        if fn is None:
+            fn = self._compiled_asks[expr.text] = compile_expr(expr)
+        with self._evaluation():
+            return _cheaply(fn, expr.tree, self._scope or self._meta_scope or self.scope)
 
     # ---- for the graph view -----------------------------------------------------------
 
@@ -391,14 +430,28 @@ class LiveLesson:
         return out
 
 
-def _shapes_only(tree: ast.AST) -> bool:
+def _refuse_huge(t: torch.Tensor) -> None:
+    """The per-tensor limit for a given, also when only its shape is computed."""
+    if t.numel() > limits.MAX_ELEMENTS:
+        dims = "×".join(map(str, t.shape))
+        raise ExprError(f"this given would have {t.numel():,} elements ({dims}); the limit is {limits.MAX_ELEMENTS:,}")
+
+
+def _cheaply(fn: Compiled, tree: ast.AST, scope: Scope) -> Any:
+    """fn on the scope, or on its meta tensors (no numbers computed) when the tree needs only shapes."""
+    if scope.meta or _shapes_only(tree, _SHAPE_ASKS | _SHAPE_SLIPS):
+        return on_meta(fn, scope)[0]
+    return fn(scope)
+
+
+def _shapes_only(tree: ast.AST, asks: set[str] = _SHAPE_ASKS) -> bool:
     """Asks answered from shapes alone: shape/numel/bytes/flops, their entries, and sums and products of them."""
     if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
-        return tree.func.id in _SHAPE_ASKS
+        return tree.func.id in asks
     if isinstance(tree, ast.Subscript):
-        return _shapes_only(tree.value)
+        return _shapes_only(tree.value, asks)
     if isinstance(tree, ast.BinOp):
-        return _shapes_only(tree.left) and _shapes_only(tree.right)
+        return _shapes_only(tree.left, asks) and _shapes_only(tree.right, asks)
     return isinstance(tree, ast.Constant)
 
 

@@ -17,6 +17,8 @@ from tutor.core.budget import Budget, BudgetExceeded, Cancelled
 from tutor.core.check import SWAPPED, check_answer
 from tutor.core.errors import TutorError
 from tutor.core.expr import mistake_rewrites as rw
+from tutor.core.expr.mistake_edits import batched, cross_entropy_inputs, softmax_of, softmaxes
+from tutor.core.expr.slip_functions import ACTIVATIONS
 from tutor.core.values import Expected
 
 MAX_CANDIDATES = 60
@@ -25,6 +27,7 @@ MAX_SECONDS = 0.25
 MIN_OPS = 2_000_000        # enough for every built-in lesson's candidates many times over
 MAX_OPS_FACTOR = 8         # ...and never more than this many reruns' worth of a big graph
 MAX_ELEMENTS = 4_000_000
+MAX_COMPARED = 10_000      # values bigger than this are never compared with an answer
 
 Source = Literal["lesson", "slip", "node"]
 
@@ -76,6 +79,9 @@ class Finding:
     why_unnamed: Literal["", "none", "ambiguous", "coincidence", "rounding", "incomplete"]
 
 
+SHORT = 40  # a label longer than this is cut at its first colon, semicolon or dash
+
+
 def plain_label(say: str, limit: int = 60) -> str:
     """A lesson mistake's label: the first sentence of its message, as plain text."""
     from tutor.core.latex import to_unicode
@@ -83,8 +89,10 @@ def plain_label(say: str, limit: int = 60) -> str:
     text = to_unicode(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
     first = re.sub(r"[$*`\\]", "", first).strip()
+    if len(first) > SHORT:  # "Transposed: in numerator layout ..." is named by what precedes the colon
+        head = re.split(r"[:;]\s| — ", first, maxsplit=1)[0].strip()
+        first = head or first
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
-
 
 
 def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
@@ -131,12 +139,14 @@ def candidates(inputs: Inputs) -> Candidates:
                 for cand in source(inputs):
                     if len(found) >= MAX_CANDIDATES:
                         return Candidates(tuple(found), False)
+                    if meter.exceeded:
+                        return Candidates(tuple(found), False)
                     guess = _safely(lambda: _as_expected(cand.value, inputs.expected))
                     if guess is not None and not _same(guess, inputs.expected):
                         found.append(cand)
     except BudgetExceeded:
         return Candidates(tuple(found), False)
-    return Candidates(tuple(found), True)
+    return Candidates(tuple(found), not meter.exceeded)
 
 
 class _Capped(Budget):
@@ -147,13 +157,23 @@ class _Capped(Budget):
                          seconds=MAX_SECONDS)
         self.outer = outer
 
+    exceeded = False  # set once any limit refused work, even if the refusal was reported as a lesson error
+
     def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
-        super().charge(ops, elements, what)
-        self.outer.charge(ops, elements, what)
+        try:
+            super().charge(ops, elements, what)
+            self.outer.charge(ops, elements, what)
+        except BudgetExceeded:
+            self.exceeded = True
+            raise
 
     def check(self) -> None:
-        self.outer.check()
-        super().check()
+        try:
+            self.outer.check()
+            super().check()
+        except BudgetExceeded:
+            self.exceeded = True
+            raise
 
 
 # ---- deciding -------------------------------------------------------------------------------
@@ -186,14 +206,14 @@ def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> b
 
 
 def _plain_rounding(parsed: ParsedAnswer, expected: Expected) -> bool:
-    """Every typed element within one unit of its last typed place of the answer: a rounding, not a story."""
+    """Every typed element the answer correctly rounded to the places typed (too coarse to tell a story)."""
     if expected.kind != "value" or not parsed.literal_digits:
         return False
     want = torch.tensor(expected.value, dtype=torch.float64).reshape(-1).tolist()
     if len(want) != len(parsed.values):
         return False
     for a, digits, x in zip(parsed.values, parsed.literal_digits, want):
-        if digits is None or abs(a - x) >= digits.unit or _whole(x):
+        if digits is None or abs(a - x) > digits.unit / 2 * (1 + 1e-9) or _whole(x):
             return False
     return True
 
@@ -205,11 +225,17 @@ def _whole(x: float) -> bool:
 # ---- sources of candidates -----------------------------------------------------------------
 
 def _lesson_mistakes(inputs: Inputs):
+    from tutor.core.prose import expr_evaluator, has_template, placeholder, render
+
     for m in inputs.step.mistakes:
         value = _safely(lambda: inputs.evaluate(m.when))
         if value is not None:
             named = (m.when.tree.id,) if isinstance(m.when.tree, ast.Name) else ()
-            yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
+            if has_template(m.say):  # the message quotes this run's numbers; one label for every variant
+                yield Candidate(plain_label(placeholder(m.say)), render(m.say, expr_evaluator(inputs.evaluate)),
+                                value, "lesson", named)
+            else:
+                yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
 
 
 def _rewritten(inputs: Inputs):
@@ -244,13 +270,13 @@ def _other_quantities(inputs: Inputs):
         f, x = (a.id for a in tree.args)
         if f not in env or x not in env:
             return
-        for z, _target in rw.cross_entropy_inputs(lesson):
+        for z, _target in cross_entropy_inputs(lesson):
             if z == x:
                 yield Candidate("softmax probabilities instead of p − y",
                                 f"Those are the softmax probabilities p = softmax({z}); the gradient of "
                                 f"cross-entropy with respect to the logits is p − y.",
                                 _safely(lambda: torch.softmax(env[z], dim=-1)), "slip",
-                                tuple(p for p, _ in rw.softmaxes(lesson, z)))
+                                tuple(p for p, _ in softmaxes(lesson, z)))
         for other in _scalar_nodes(lesson, env):
             # f = sigmoid(other): ∂other/∂x is the forgotten activation derivative, a slip of its own
             if other != f and not _activation_of(lesson, f, other):
@@ -265,7 +291,7 @@ def _other_quantities(inputs: Inputs):
                 yield Candidate(f"∂{f}/∂{other} instead of ∂{f}/∂{x}",
                                 f"That is ∂{f}/∂{other}; the step asks for ∂{f}/∂{x}.",
                                 _safely(lambda o=other: _grad(env[f], env[o])), "slip")
-    for z, _prob in rw.softmax_of(lesson, tree):
+    for z, _prob in softmax_of(lesson, tree):
         yield Candidate("logits instead of probabilities",
                         f"Those are the logits {z}; apply softmax to turn them into probabilities.", env.get(z), "slip",
                         (z,))
@@ -298,7 +324,8 @@ def _generic(inputs: Inputs):
                                 "layout: one row per entry of f, one column per entry of x.", dims[::-1], "slip")
             else:
                 yield Candidate("transposed shape", "Rows come first, then columns.", dims[::-1], "slip")
-        if len(dims) >= 3:
+        shaped = ask.args[0] if _is_call(ask, "shape") and ask.args else None
+        if len(dims) >= 3 and shaped is not None and batched(inputs.lesson, shaped):
             yield Candidate("batch dimension left out", "The batch dimension N comes first in PyTorch's layout.",
                             dims[1:], "slip")
         return
@@ -344,7 +371,7 @@ def _activation_of(lesson, f: str, z: str) -> bool:
     lines = [a for a in lesson.graph if a.target == f and a.op == "="]
     tree = lines[-1].expr.tree if lines else None
     return bool(isinstance(tree, ast.Call)
-                and isinstance(tree.func, ast.Name) and tree.func.id in rw.ACTIVATIONS
+                and isinstance(tree.func, ast.Name) and tree.func.id in ACTIVATIONS
                 and tree.args and isinstance(tree.args[0], ast.Name) and tree.args[0].id == z)
 
 
@@ -367,8 +394,10 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
         dims = [int(d) for d in value] if isinstance(value, tuple) else None
         return Expected("shape", dims, (len(dims),)) if dims is not None else None
     if isinstance(value, torch.Tensor):
+        if value.is_meta or value.numel() > MAX_COMPARED:
+            return None  # shapes only, or too big to be anyone's hand-typed answer
         t = value.detach().double()
-        if t.numel() > 10_000 or not torch.isfinite(t).all():
+        if not torch.isfinite(t).all():
             return None
         if like.kind == "integer":
             whole = t.numel() == 1 and _whole(t.item())

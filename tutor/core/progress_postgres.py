@@ -17,7 +17,7 @@ STUDENT_ROLE, TEACHER_ROLE = "tutor_student", "tutor_teacher"
 EXPECTED_COLUMNS = {
     "attempts": "id, student, at, lesson_id, topic, step_id, step_kind, answer, verdict, message,"
                 " mistake, skills, seconds, drill_seed, session_id, write_id",
-    "reveals": "id, student, lesson_id, step_id, at, write_id",
+    "reveals": "id, student, lesson_id, step_id, at, write_id, skills",
     "position": "student, lesson_id, step_id, at",
 }
 
@@ -31,6 +31,7 @@ class PostgresBackend:
     """One connection for the writer thread, one for reads; each reopened when it is lost."""
 
     Transient = psycopg.OperationalError  # server down, connection lost, cannot connect
+    Error = psycopg.Error
 
     def __init__(self, url: str):
         self.url = url
@@ -65,10 +66,16 @@ class PostgresBackend:
                 self._conns[which] = None
                 raise
 
-    def check(self) -> None:
-        """Raises psycopg.Error if the tables `class init` creates are not there."""
+    def check(self) -> str | None:
+        """Raises psycopg.Error if the tables `class init` creates are not there; else who we
+        are if that role cannot save answers (not a student of the class), else None."""
+        role, may_write = self._execute(
+            "read", "SELECT current_user, has_table_privilege('attempts', 'INSERT')", (), True)[0]
+        if not may_write:
+            return role
         for table, columns in EXPECTED_COLUMNS.items():
             self._execute("read", f"SELECT {columns} FROM {table} LIMIT 0", (), True)
+        return None
 
     def save(self, kind: str, values: dict) -> None:
         columns = ", ".join(values)
@@ -102,7 +109,11 @@ def open_class_store(store_class, url: str, clock):
     backend = PostgresBackend(url)
     warning = None
     try:
-        backend.check()
+        reader_only = backend.check()
+        if reader_only:
+            warning = (f"Progress is not being saved: the role {reader_only} may not save answers in"
+                       f" the class database {backend.where}; whoever runs it can add you with"
+                       f" `tutor class init --student {reader_only}`.")
     except psycopg.OperationalError as error:
         warning = (f"{backend.describe(error)}; your answers are kept and saved when it is back.")
     except psycopg.Error as error:

@@ -109,11 +109,16 @@ class ProgressReports:
         return [Attempt(*row) for row in rows]
 
     def skill_rows(self) -> list[tuple]:
-        """(at, verdict, skills, mistake) of every attempt that names skills, for reviews."""
+        """(at, verdict, skills, mistake) of every attempt and reveal naming skills, for reviews."""
         rows = self._query("SELECT at, verdict, skills, mistake FROM attempts"
-                           " WHERE skills IS NOT NULL")
-        return rows + [(v["at"], v["verdict"], v["skills"], v["mistake"])
-                       for kind, v in self.pending_writes() if kind == "attempts" and v["skills"]]
+                           " WHERE skills IS NOT NULL UNION ALL"
+                           " SELECT at, 'revealed', skills, NULL FROM reveals WHERE skills IS NOT NULL")
+        for kind, v in self.pending_writes():
+            if kind == "attempts" and v["skills"]:
+                rows.append((v["at"], v["verdict"], v["skills"], v["mistake"]))
+            elif kind == "reveals" and v.get("skills"):
+                rows.append((v["at"], "revealed", v["skills"], None))
+        return rows
 
     def step_states(self, lesson_id: str) -> dict[str, str]:
         """Per step: 'solved', 'revealed' or 'attempted'; steps never touched are absent.
@@ -195,11 +200,22 @@ class ProgressReports:
         writer.writerow(ATTEMPT_COLUMNS)
         for attempt in self.attempts():
             # a cell such as "=HYPERLINK(...)" from an answer or lesson id must stay text in a spreadsheet
-            writer.writerow([csv_cell("" if value is None else value) for value in asdict(attempt).values()])
+            writer.writerow([csv_cell("" if value is None else value) for value in _plain_row(attempt).values()])
 
     def export_json(self, stream: IO[str]) -> None:
-        json.dump([asdict(attempt) for attempt in self.attempts()], stream, indent=1)
+        json.dump([_plain_row(attempt) for attempt in self.attempts()], stream, indent=1)
         stream.write("\n")
+
+
+def _plain_row(attempt) -> dict:
+    """An attempt for an export: its message and mistake as plain text (no LaTeX, Markdown or $)."""
+    from tutor.core.latex import plain_text
+
+    row = asdict(attempt)
+    for key in ("message", "mistake"):
+        if isinstance(row.get(key), str):
+            row[key] = plain_text(row[key])
+    return row
 
 
 # topic, lesson, status, solved/total, attempts, accuracy, last activity: 79 columns with gaps.
@@ -253,6 +269,8 @@ def format_progress(store: ProgressStore, lessons: list[tuple[str, str, str, int
     lines.append("")
     if store.path is not None:
         lines += ["Progress is saved in:", f"  {store.path}"]  # own line: paths are long
+    elif store.where != "memory":
+        lines += ["Progress is saved in the class database:", f"  {store.where}"]
     if store.warning:
         # Paths stay whole so they can be copied; only the prose wraps.
         lines.append(textwrap.fill(store.warning, _WIDTH, break_long_words=False,

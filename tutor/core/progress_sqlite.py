@@ -41,13 +41,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE reveals ADD COLUMN write_id TEXT",
         "CREATE UNIQUE INDEX reveals_by_write_id ON reveals (write_id)",
     ),
+    (
+        # a reveal is a skill not recalled: reviews count it as a miss
+        "ALTER TABLE reveals ADD COLUMN skills TEXT",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # What every query relies on: a file with the right user_version but other tables is damaged.
 EXPECTED_COLUMNS = {
     "attempts": "id, at, lesson_id, topic, step_id, step_kind, answer, verdict, message, mistake,"
                 " seconds, drill_seed, session_id, skills, write_id",
-    "reveals": "id, lesson_id, step_id, at, write_id",
+    "reveals": "id, lesson_id, step_id, at, write_id, skills",
     "position": "only_row, lesson_id, step_id, at",
 }
 
@@ -163,6 +167,7 @@ class SqliteBackend:
     """One user's SQLite file: a read connection for the UI and a write connection for the writer."""
 
     Transient = sqlite3.OperationalError  # locked, busy, disk full, I/O: worth retrying
+    Error = sqlite3.Error
 
     @staticmethod
     def describe(error: Exception) -> str:

@@ -27,6 +27,13 @@ EXIT_WAIT_SECONDS = 3.0    # closing waits this long for waiting writes before k
 RETRY_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 INT64 = range(-2**63, 2**63)
 DATABASE_ENV = "TUTOR_DATABASE_URL"
+# The columns each kind of write may set: a kept file is read back only within these.
+WRITE_COLUMNS = {
+    "attempts": {"at", "lesson_id", "topic", "step_id", "step_kind", "answer", "verdict", "message",
+                 "mistake", "skills", "seconds", "drill_seed", "session_id", "write_id"},
+    "reveals": {"lesson_id", "step_id", "at", "write_id", "skills"},
+    "position": {"lesson_id", "step_id", "at"},
+}
 
 
 def utc_now() -> datetime:
@@ -42,6 +49,15 @@ class Write:
     label: str
     kept_in: Path | None = None   # the file it was kept in after an earlier exit
     done: threading.Event = field(default_factory=threading.Event)
+
+
+def _well_formed(kept: object) -> bool:
+    """A write read back from a kept file: a known kind, its own columns, plain values."""
+    if not isinstance(kept, dict) or not isinstance(kept.get("values"), dict):
+        return False
+    values = kept["values"]
+    return (set(values) <= WRITE_COLUMNS.get(kept.get("kind"), set()) and bool(values)
+            and all(v is None or type(v) in (str, int, float) for v in values.values()))
 
 
 def _printable(text: str, limit: int = 40) -> str:
@@ -61,6 +77,7 @@ class ProgressStore(ProgressReports):
         self._pending: deque[Write] = deque()
         self._cond = threading.Condition()
         self._problem: str | None = None
+        self._refused: str | None = None  # what the database last refused for good, and why
         self._lost: list[tuple[Write, str]] = []
         self._stopping = False
         self._in_memory_answers = 0
@@ -188,9 +205,10 @@ class ProgressStore(ProgressReports):
         label = f"{lesson_id} › {step_id}: {_printable(answer)} ({verdict})"
         return self._queue(Write("attempts", values, label))
 
-    def record_reveal(self, lesson_id: str, step_id: str) -> bool:
+    def record_reveal(self, lesson_id: str, step_id: str, *,
+                      skills: tuple[str, ...] | list[str] = ()) -> bool:
         values = {"lesson_id": lesson_id, "step_id": step_id, "at": self._stamp(),
-                  "write_id": uuid.uuid4().hex}
+                  "write_id": uuid.uuid4().hex, "skills": " ".join(skills) or None}
         return self._queue(Write("reveals", values, f"{lesson_id} › {step_id}: revealed"))
 
     def set_position(self, lesson_id: str, step_id: str) -> bool:
@@ -242,7 +260,11 @@ class ProgressStore(ProgressReports):
                     self._cond.wait(pause)
                 continue
             except Exception as error:  # noqa: BLE001 - a write refused for good must not stop the rest
-                self._lost.append((write, str(error) or type(error).__name__))
+                reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                self._lost.append((write, reason))
+                self._refused = (f"The database refused to save a change ({reason});"
+                                 " it is named when you quit.")
+                self._set_problem(self._problem, force=True)
             failures = 0
             with self._cond:
                 self._pending.popleft()
@@ -255,8 +277,8 @@ class ProgressStore(ProgressReports):
             if empty:
                 self._set_problem(None)
 
-    def _set_problem(self, problem: str | None) -> None:
-        changed = problem != self._problem
+    def _set_problem(self, problem: str | None, force: bool = False) -> None:
+        changed = force or problem != self._problem
         self._problem = problem
         if changed and self.on_warning is not None:
             try:
@@ -267,6 +289,8 @@ class ProgressStore(ProgressReports):
     @property
     def warning(self) -> str | None:
         problem = self._problem
+        if problem is None and self._refused is not None:
+            return self._refused
         if problem is None:
             return self._open_warning
         waiting = len(self._pending)
@@ -320,11 +344,16 @@ class ProgressStore(ProgressReports):
         for kept in files:
             try:
                 lines = kept.read_text(encoding="utf-8").splitlines()
-                writes = [json.loads(line) for line in lines if line.strip()]
-                self._pending += [Write(w["kind"], dict(w["values"]), str(w["label"]), kept)
-                                  for w in writes if w.get("kind") in ("attempts", "reveals", "position")]
-            except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            except (OSError, ValueError):
                 continue  # left in place for a person to look at; never blocks starting
+            for line in lines:
+                try:
+                    write = json.loads(line)
+                except ValueError:
+                    continue
+                if _well_formed(write):
+                    label = str(write.get("label", ""))
+                    self._pending.append(Write(write["kind"], dict(write["values"]), label, kept))
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -333,6 +362,11 @@ class ProgressStore(ProgressReports):
             rows = self._backend.query(sql, params)
         except self._backend.Transient as error:  # shown as a warning; what is on screen stays
             self._set_problem(self._backend.describe(error))
+            return []
+        except self._backend.Error as error:  # e.g. a role that may not read a table
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            self._refused = f"The database refused to show your progress ({reason})."
+            self._set_problem(self._problem, force=True)
             return []
         if self._problem is not None and not self._pending:
             self._set_problem(None)  # reachable again and nothing waiting

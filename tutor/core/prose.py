@@ -11,7 +11,7 @@ from typing import Any
 from tutor.core.errors import ExprError
 from tutor.core.matrix_text import format_number, format_plain, shape_text
 
-_TOKEN = re.compile(r"\{\{(?P<expr>.*?)\}\}|\{%\s*(?P<tag>[A-Za-z_]*)\s*%\}", re.DOTALL)
+_TOKEN = re.compile(r"\{\{(?P<expr>.*?)\}\}|\{%(?P<tag>.*?)%\}", re.DOTALL)
 PENDING = "…"       # shown for a quoted value until PyTorch has computed it
 FAILED = "?"        # a quoted value that could not be computed (`tutor check` reports it)
 
@@ -44,7 +44,7 @@ def pieces(text: str, parse=None) -> list[Piece]:
                 raise ExprError(f"{{{{ {source} }}}}: {err}") from None
             out.append(Piece("expr", source, expr))
             continue
-        tag = match.group("tag")
+        tag = match.group("tag").strip()
         if tag == "own":
             if inside_own:
                 raise ExprError("'{% own %}' opened again before '{% end %}'")
@@ -96,7 +96,7 @@ def without_own(text: str) -> str:
         if keep:
             out.append(text[pos:match.start()])
         pos = match.end()
-        tag = match.group("tag")
+        tag = (match.group("tag") or "").strip()
         if tag == "own":
             keep = False
         elif tag == "end":
@@ -194,10 +194,15 @@ def _tidy(text: str) -> str:
 
 def evaluator(live):
     """evaluate(source) for render(): the expression evaluated against a LiveLesson's numbers."""
+    return expr_evaluator(live.evaluate)
+
+
+def expr_evaluator(evaluate_expr):
+    """evaluate(source) for render(), from a function that evaluates a parsed Expr."""
     from tutor.core.expr.syntax import ASK_CALLS, parse_expr
 
     def evaluate(source: str) -> Any:
-        return live.evaluate(parse_expr(source, ASK_CALLS))
+        return evaluate_expr(parse_expr(source, ASK_CALLS))
 
     return evaluate
 

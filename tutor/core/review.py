@@ -50,7 +50,8 @@ def replay(rows: Iterable[tuple[str, str, str | None, str | None]]) -> dict[str,
     """(at, verdict, skills, mistake) rows, in any order -> per skill (card, reviews, misses).
 
     A right answer is rated Good for its skills and for the prerequisites already learned
-    underneath them; a wrong one Again, for the skill its named mistake belongs to if it has one.
+    underneath them; a wrong one Again, for the skill its named mistake belongs to if it has one;
+    a reveal ("revealed") Again for the step's skills: the learner did not recall them.
     """
     cards: dict[str, tuple[Card, int, int]] = {}
 
@@ -118,7 +119,7 @@ def review_run(lessons, due_skills: list[str], seed: int):
     class ReviewRun(DrillRun):
         replayable = False
 
-        def current(self):
+        def draw(self):
             return variant([self.lessons[self.index % len(self.lessons)]], self.current_seed)
 
     return ReviewRun(review_lessons(lessons, due_skills), seed)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+Kind = Literal["value", "shape", "integer"]
 
 
 @dataclass(frozen=True)
 class Expected:
     """What torch computed for a step, as plain Python data (no tensors leave the core)."""
 
-    kind: str                 # "value" | "shape" | "integer"
+    kind: Kind
     value: Any                # float | nested list of floats | list[int] for a shape | int
     shape: tuple[int, ...]    # the value's shape; for kind "shape" the length of the list
 

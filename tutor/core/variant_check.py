@@ -43,11 +43,6 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
     return problems
 
 
-def draw_problems(lesson) -> list[str]:
-    """Why a drill draw must be redrawn, as short reasons ([] to keep it)."""
-    return [f"{where}: {reason}" if where else reason for where, reason in lesson_problems(lesson)]
-
-
 def _mistake_problems(live, step, expected) -> list[str]:
     """A lesson's named mistakes must differ from the right answer and from each other."""
     values = []
@@ -115,7 +110,7 @@ def check_lesson(lesson, seeds: int) -> list[dict]:
 
     Each problem is {"file", "step", "seed", "reason"}; seed is None for the lesson's own numbers.
     """
-    from tutor.core.drill import DrillError, accepted
+    from tutor.core.drill import MAX_DRAWS, DrillError, UnfairDrill, accepted
     from tutor.core.prose import own_spans
 
     file = str(lesson.path or lesson.id)
@@ -125,6 +120,10 @@ def check_lesson(lesson, seeds: int) -> list[dict]:
     for seed in range(seeds):
         try:
             _, drawn, _ = accepted(lesson, seed)
+        except UnfairDrill as err:
+            found += [_problem(file, where, seed, f"every one of {MAX_DRAWS} draws is unfair; the first: {reason}")
+                      for where, reason in err.problems]
+            continue
         except DrillError as err:
             found.append(_problem(file, None, seed, str(err).removeprefix(f"{file}: ")))
             continue

@@ -94,8 +94,8 @@ class DrillScreen(LessonScreen):
         self.action_new_numbers()
 
     def action_new_numbers(self) -> None:
-        self.run.next_item()
-        self.app.switch_screen(DrillScreen(self.run, self.topic))
+        self.run.advance()
+        self.app.show_drill(self.run, self.topic, replace=True)
 
     def action_back(self) -> None:
         self.app.switch_screen(DrillSummaryScreen(self.run, self.topic))
@@ -120,7 +120,7 @@ class DrillSummaryScreen(TutorScreen):
 
     def action_again(self) -> None:
         run = DrillRun(self.run.lessons, self.run.current_seed + 1)
-        self.app.switch_screen(DrillScreen(run, self.topic))
+        self.app.show_drill(run, self.topic, replace=True)
 
     def action_leave(self) -> None:
         self.app.drill_seed = None

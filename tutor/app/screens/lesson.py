@@ -24,8 +24,9 @@ from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
 from tutor.app.widgets.feedback import earlier_view, error_view, finish_view
 from tutor.app.widgets.lesson_text import givens_text, intro_text
 from tutor.app.widgets.step_list import StepList, step_strip
+from tutor.app.widgets.prose import prose_text
 from tutor.core.catalog import Entry
-from tutor.core.latex import to_unicode
+from tutor.core.latex import plain_text
 
 GRADIENT_CALLS = {"grad", "jacobian"}
 
@@ -68,7 +69,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
         with VerticalScroll(id="body"):
             # the numbers first: every step needs them, the intro is read once
             yield Static(givens_text(self.lesson, {}, self._givens_width()), id="givens")
-            yield Static(intro_text(self.lesson), id="intro")
+            yield Static(intro_text(self.lesson, self.handle.text), id="intro")
             yield StepList(id="steps")
         with Vertical(id="step-panel"):
             yield Static(id="prompt")
@@ -155,6 +156,12 @@ class LessonScreen(AnswerFlow, TutorScreen):
             return  # the learner has left
         given_values = {}
         if self.handle.live is not None:
+            try:
+                from tutor.core.prose import render_lesson
+
+                self.handle.prose = self.handle.call(lambda live: render_lesson(self.lesson, live))
+            except Exception:  # noqa: BLE001 - quoted values stay '…'; the lesson still works
+                pass
             expression_givens = [k for k, v in self.lesson.given.items() if hasattr(v, "text")]
             if expression_givens:
                 try:
@@ -165,12 +172,21 @@ class LessonScreen(AnswerFlow, TutorScreen):
         self.post_message(LiveBuilt(given_values))
 
     def on_unmount(self) -> None:
-        # quitting, going back or opening another lesson: stop whatever is being computed now
+        # going back or opening another lesson: stop whatever is being computed now
+        self.stop_evaluations()
+
+    def stop_evaluations(self) -> None:
+        """Cancels this lesson's running evaluation; the app calls it when quitting."""
         self.handle.cancel()
 
     def on_live_built(self, message: LiveBuilt) -> None:
         self.query_one("#givens", Static).update(
             givens_text(self.lesson, message.given_values, self._givens_width()))
+        if self.handle.prose:  # quoted values are computed now: show them
+            self.query_one("#intro", Static).update(intro_text(self.lesson, self.handle.text))
+            self.query_one("#prompt", Static).update(self._prompt_text())
+            self._show_hints()
+            self._show_steps()
         self.show_status()
         if self.handle.error:
             self._show_feedback(error_view(self.handle.error))
@@ -206,11 +222,11 @@ class LessonScreen(AnswerFlow, TutorScreen):
     def _prompt_text(self) -> Text:
         n, total = self.index + 1, len(self.lesson.steps)
         text = Text.assemble((f"Step {n}/{total} · {self.step.id}", "bold"), "  ")
-        text.append(to_unicode(self.step.prompt))
+        text.append_text(prose_text(self.handle.text(self.step.prompt)))
         return text
 
     def _show_steps(self) -> None:
-        self.query_one(StepList).show(self.lesson.steps, self.states, self.index)
+        self.query_one(StepList).show(self.lesson.steps, self.states, self.index, self.handle.text)
         self.show_status()
 
     def _show_hints(self) -> None:
@@ -218,7 +234,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
         widget = self.query_one("#hints", Static)
         widget.display = shown > 0
         widget.update(Text("\n".join(
-            f"Hint {k + 1}/{len(hints)}: {to_unicode(h)}" for k, h in enumerate(hints[:shown])
+            f"Hint {k + 1}/{len(hints)}: {plain_text(self.handle.text(h))}" for k, h in enumerate(hints[:shown])
         ), "italic"))
 
     def _show_feedback(self, text: Text | None) -> None:
@@ -302,7 +318,9 @@ class LessonScreen(AnswerFlow, TutorScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "train":
-            return self.lesson.train is not None
+            from tutor.core.training import has_plot  # no torch: it reads the lesson's asks
+
+            return has_plot(self.lesson)
         if action == "prev_step":
             return True if self.index > 0 else None
         return True
@@ -324,8 +342,14 @@ class LessonScreen(AnswerFlow, TutorScreen):
     def action_train(self) -> None:
         from tutor.app.screens.train import TrainScreen
 
-        # the learner's latest answer to each step, from earlier sessions too, for their own update
-        answers = {a.step_id: a.answer for a in self.app.store.attempts()
-                   if a.lesson_id == self.lesson.id and a.verdict != "wrong_shape"}
-        answers.update({sid: s.answer for sid, s in self.sessions.items() if s.answer.strip()})
-        self.app.push_screen(TrainScreen(self.lesson, answers))
+        store, lesson_id = self.app.store, self.lesson.id
+        typed_now = {sid: s.answer for sid, s in self.sessions.items() if s.answer.strip()}
+
+        def own_answers() -> dict[str, str]:
+            # the learner's latest answer to each step, from earlier sessions too (read by the
+            # plot's worker, never on the UI thread), this visit's typing last
+            answers = {a.step_id: a.answer for a in store.attempts()
+                       if a.lesson_id == lesson_id and a.verdict != "wrong_shape" and a.drill_seed is None}
+            return {**answers, **typed_now}
+
+        self.app.push_screen(TrainScreen(self.lesson, self.handle, own_answers))

@@ -81,7 +81,7 @@ class AnswerFlow:
                                                             verdict.status)}
             session.since = time.monotonic()
         last = step is self.lesson.steps[-1]
-        session.feedback = verdict_view(verdict, message.text, step.kind, step.explain, last)
+        session.feedback = verdict_view(verdict, message.text, step.kind, self.handle.text(step.explain), last)
         session.done = verdict.status == "correct"
         self._after_result(step.id)
         if session.done and step.id == self.step.id:
@@ -142,12 +142,12 @@ class AnswerFlow:
     def on_revealed(self, message: Revealed) -> None:
         step = self.lesson.step(message.step_id)
         if message.record:
-            lesson_id = self.lesson.id
-            self.save_progress(lambda store: store.record_reveal(lesson_id, step.id))
+            lesson, skills = self.lesson, skills_for(self.lesson, step)
+            self.save_progress(lambda store: store.record_reveal(lesson.id, step.id, skills=skills))
             if self.states.get(step.id) != "solved":
                 self.states = {**self.states, step.id: "revealed"}
         session = self.sessions[step.id]
-        session.feedback = reveal_view(message.expected, step.explain, step is self.lesson.steps[-1])
+        session.feedback = reveal_view(message.expected, self.handle.text(step.explain), step is self.lesson.steps[-1])
         session.done = True
         self._after_result(step.id)
         if step.id == self.step.id:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Footer, OptionList, Static
 
 from tutor.app.commands import CONTINUE, DRILL, HELP, OPEN, PALETTE, QUIT, REVIEW, bindings
 from tutor.app.screens.base import TutorScreen
 from tutor.app.widgets.lesson_list import CONTINUE_ID, LessonList, broken_reason
+from tutor.core.training import has_plot
 
 
 TITLE = "tutor · the math under deep learning, by hand"
@@ -59,10 +60,15 @@ class LessonListScreen(TutorScreen):
         self.show_status()
         self.show_reviews()
 
+    @work(thread=True, group="reviews", exclusive=True, exit_on_error=False)
     def show_reviews(self) -> None:
+        # replaying every answer through FSRS (and importing it) must not delay the first paint
         due = len(self.app.reviews_due())
         words = f" · {due} review{'s' if due != 1 else ''} due (F4)" if due else ""
-        self.query_one("#title-bar", Static).update(TITLE + words)
+        self.app.call_from_thread(self._show_title, TITLE + words)
+
+    def _show_title(self, text: str) -> None:
+        self.query_one("#title-bar", Static).update(text)
 
     def action_review(self) -> None:
         self.app.start_review()
@@ -91,7 +97,7 @@ class LessonListScreen(TutorScreen):
             entry = catalog.find(ref)
             lesson = entry.lesson
             credit = f" · {lesson.source}" if lesson.source else ""
-            train = " · has a training plot" if lesson.train else ""
+            train = " · has a training plot" if has_plot(lesson) else ""
             return f"{entry.id} · {len(lesson.steps)} steps{train}{credit}"
         if kind == "broken":
             entry = catalog.entries[int(ref)]

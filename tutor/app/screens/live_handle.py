@@ -65,6 +65,7 @@ class LiveHandle:
         self.lesson = lesson
         self.live = None
         self.error: str | None = None
+        self.prose: dict[str, str] = {}  # templated prose -> rendered with the live numbers (core-made)
         self._ready = threading.Event()
         self._cancelled = threading.Event()
         # LiveLesson keeps autograd state, so two evaluations must not use it at once.
@@ -73,6 +74,14 @@ class LiveHandle:
     @property
     def ready(self) -> bool:
         return self._ready.is_set()
+
+    def text(self, raw: str) -> str:
+        """Lesson prose as shown: its {{ }} quotes filled in once computed, '…' until then."""
+        from tutor.core.prose import has_template, placeholder
+
+        if not has_template(raw):
+            return raw
+        return self.prose.get(raw) or placeholder(raw)
 
     @property
     def cancelled(self) -> bool:

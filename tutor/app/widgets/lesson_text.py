@@ -12,8 +12,9 @@ from tutor.core.lesson import Lesson
 from tutor.core.values import NodeValue
 
 
-def intro_text(lesson: Lesson) -> Text:
-    text = prose_text(lesson.intro)
+def intro_text(lesson: Lesson, shown=lambda raw: raw) -> Text:
+    """The intro, its quoted values filled in by `shown` (the live handle's text)."""
+    text = prose_text(shown(lesson.intro))
     if lesson.source:
         text.append(("\n" if text.plain else "") + f"Source: {lesson.source}", "dim italic")
     return text

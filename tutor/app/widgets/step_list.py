@@ -7,12 +7,16 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tutor.app.widgets.status_glyphs import step_state
-from tutor.core.latex import to_unicode
+from tutor.core.latex import plain_text
 from tutor.core.lesson import Step
 
 
 class StepList(Static):
-    def show(self, steps: tuple[Step, ...], states: dict[str, str], current: int) -> None:
+    def show(self, steps: tuple[Step, ...], states: dict[str, str], current: int, shown=None) -> None:
+        """`shown` turns a prompt into its text as shown (quoted values filled in); placeholders without it."""
+        from tutor.core.prose import placeholder
+
+        shown = shown or placeholder
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(width=1, no_wrap=True)   # ▶ current
         grid.add_column(width=1, no_wrap=True)   # state glyph
@@ -27,7 +31,7 @@ class StepList(Static):
                 Text(glyph, style),
                 Text(f"{n + 1} {step.id}", "bold" if here else ""),
                 Text(word, style),
-                Text(to_unicode(step.prompt).replace("\n", " "), "" if here else "dim"),
+                Text(plain_text(shown(step.prompt)).replace("\n", " "), "" if here else "dim"),
             )
         self.update(grid)
 

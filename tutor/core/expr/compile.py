@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import math
 import operator
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -45,6 +47,26 @@ class Scope:
         if name in DTYPES:
             return DTYPES[name]
         raise ExprError(f"unknown name {name!r}", column)
+
+
+_flop_tally = threading.local()
+
+
+def tally_flops(flops: int) -> None:
+    """Adds PyTorch's FLOP count of one operation (2 per multiply-add) while flops() is counting."""
+    counts = getattr(_flop_tally, "counts", None)
+    if counts is not None:
+        counts.append(int(flops))
+
+
+@contextlib.contextmanager
+def counting_flops() -> Iterator[list[int]]:
+    outer = getattr(_flop_tally, "counts", None)
+    _flop_tally.counts = counts = []
+    try:
+        yield counts
+    finally:
+        _flop_tally.counts = outer
 
 
 def as_meta(t: torch.Tensor) -> torch.Tensor:
@@ -129,6 +151,7 @@ def _matmul_shape(a: torch.Tensor, b: torch.Tensor) -> None:
     limits.check_numel((rows, cols))
     limits.check_work(rows * cols * inner_a, "'@'")
     budget.charge(rows * cols * inner_a, rows * cols, "'@'")
+    tally_flops(2 * rows * cols * inner_a)
 
 
 _TENSOR_OPS = {

@@ -12,7 +12,9 @@ import torch.nn.functional as F
 from tutor.core import budget
 from tutor.core.errors import ExprError
 from tutor.core.expr import limits
-from tutor.core.expr.compile import DTYPES, Compiled, Compiler, Scope, Value, as_meta, meta_mode, to_tensor
+from tutor.core.expr.compile import (
+    DTYPES, Compiled, Compiler, Scope, Value, as_meta, meta_mode, tally_flops, to_tensor,
+)
 from tutor.core.expr.signatures import TABLE
 
 Builder = Callable[[Compiler, ast.Call], Compiled]
@@ -319,14 +321,16 @@ def _exercise_layout(x: torch.Tensor, w: torch.Tensor | None, spatial: int) -> t
 
 
 def predicted(fn: Callable[..., torch.Tensor], args: tuple, kwargs: dict, work: Callable[[torch.Tensor], int],
-              what: str) -> torch.Tensor:
+              what: str, macs: Callable[[torch.Tensor], int] | None = None) -> torch.Tensor:
     """Runs `fn` on meta tensors first: the result's size and work are refused before anything is allocated.
 
-    `work(result)` is the exact count of multiply-adds (result size × work per result element).
+    `work(result)` is the exact count of operations (result size × work per result element); `macs(result)`
+    the multiply-adds PyTorch's FLOP counter counts (twice) for it, when that differs from the work.
     """
     if meta_mode() or any(isinstance(a, torch.Tensor) and a.is_meta for a in args):
         out = fn(*args, **kwargs)
         budget.charge(work(out), out.numel(), what)
+        tally_flops(2 * (macs or work)(out))
         return out
     shadow = tuple(as_meta(a) if isinstance(a, torch.Tensor) else a for a in args)
     with torch.no_grad(), _uncounted():
@@ -335,6 +339,7 @@ def predicted(fn: Callable[..., torch.Tensor], args: tuple, kwargs: dict, work: 
     ops = work(out)
     limits.check_work(ops, what)
     budget.charge(ops, out.numel(), what)
+    tally_flops(2 * (macs or work)(out))
     return fn(*args, **kwargs)
 
 
@@ -367,7 +372,8 @@ def _conv_transpose(spatial: int, fn: Callable) -> Callable[..., torch.Tensor]:
                   groups=_tuple_arg(groups, "groups", 1), dilation=_tuple_arg(dilation, "dilation", 1))
         # every input element is spread over out-channels/groups × kernel window outputs
         per_input = math.prod(wt.shape[1:]) if wt.dim() > 1 else 1
-        out = predicted(fn, (xt, wt, b), kw, lambda o: xt.numel() * per_input + o.numel(), f"{name}()")
+        out = predicted(fn, (xt, wt, b), kw, lambda o: xt.numel() * per_input + o.numel(), f"{name}()",
+                        macs=lambda o: xt.numel() * per_input)
         return out[0, 0] if squeeze and out.shape[0] == 1 and out.shape[1] == 1 else out
 
     return run
@@ -383,7 +389,7 @@ def _pool(spatial: int, fn: Callable, name: str) -> Callable[..., torch.Tensor]:
         st = k if stride is None else _tuple_arg(stride, "stride", 1)
         window = math.prod(k) if isinstance(k, tuple) else k ** spatial
         out = predicted(fn, (t, k, st, _tuple_arg(padding, "padding")), {},
-                        lambda o: o.numel() * window, f"{name}()")
+                        lambda o: o.numel() * window, f"{name}()", macs=lambda o: 0)
         return out[0] if squeeze else out
 
     return run

@@ -7,7 +7,7 @@ from typing import Callable
 from tutor.core import budget
 from tutor.core.budget import Budget, BudgetExceeded, Cancelled
 from tutor.core.errors import ExprError
-from tutor.core.expr.compile import CONTAINED, Scope, Value
+from tutor.core.expr.compile import CONTAINED, Scope, Value, counting_flops
 
 
 class ShapesOnly(Budget):
@@ -55,3 +55,14 @@ def shapes_first(fn: Callable[[Scope], Value], s: Scope) -> Value:
         raise
     except (ExprError, *CONTAINED):
         return fn(s)
+
+
+def count_flops(fn: Callable[[Scope], Value], s: Scope) -> int:
+    """PyTorch's FLOP count of evaluating fn: 2 per multiply-add of matmul, linear, conv and attention.
+
+    The same formulas as torch.utils.flop_counter (a test checks each against FlopCounterMode), tallied by
+    the operations themselves: FlopCounterMode imports torch._dynamo on first use, which takes seconds.
+    """
+    with counting_flops() as counts:
+        fn(s)
+    return sum(counts)

@@ -30,6 +30,7 @@ SHAPES = {
     "integer": "a whole number (a count), checked exactly",
     "tuple": "a shape, typed as 4x24",
     "like-x": "shaped like its second argument",
+    "layout": "the entries rearranged or joined, by PyTorch's rule for the call",
 }
 
 
@@ -48,8 +49,11 @@ class Signature:
     variadic: str | None = None         # name of a *args parameter (zeros(2, 3), cat(a, b, ...))
     defaults: tuple[tuple[str, str], ...] = ()  # parameter -> default as written in the docs
     category: str = "elementwise"
+    positional_only: bool = False       # randint(0, 9, (2, 3)): drills take no keywords
 
     def accepts(self, keyword: str) -> bool:
+        if self.positional_only:
+            return False
         return keyword in self.params[1:] or keyword in self.keywords
 
     @property
@@ -63,6 +67,8 @@ class Signature:
             parts.append(p if i < self.required or p not in shown else f"{p}={shown[p]}")
         if self.variadic:
             parts.append(f"*{self.variadic}")
+        elif self.keywords:
+            parts.append("*")  # keyword-only from here, as in PyTorch
         parts += [f"{k}={shown.get(k, 'None')}" for k in self.keywords]
         return f"{self.name}({', '.join(parts)})"
 
@@ -77,7 +83,7 @@ def _sig(name, params, required=None, doc="", **kw) -> Signature:
 _EW = dict(cost="elementwise", shape="same", category="elementwise")
 _MATH = _EW | dict(where=LESSON | {ANSWER})
 _RED = dict(cost="reduction", shape="reduced", category="reduction")
-_SHAPE = dict(cost="elementwise", category="shape")
+_SHAPE = dict(cost="elementwise", shape="layout", category="shape")
 _LAYER = dict(cost="per-output", shape="layer", category="layer")
 _CONV = "input weight bias stride padding dilation groups"
 _CONV_DEFAULTS = dict(bias="None", stride="1", padding="0", dilation="1", groups="1")
@@ -144,7 +150,7 @@ SIGNATURES: tuple[Signature, ...] = (
          cost="elementwise", shape="given", category="shape"),
     _sig("dot", "input other", doc="dot product of two vectors", cost="reduction", shape="scalar",
          category="shape"),
-    _sig("outer", "input other", doc="outer product of two vectors", cost="elementwise", shape="layer",
+    _sig("outer", "input other", doc="outer product of two vectors", cost="elementwise", shape="layout",
          category="shape"),
     # layers
     _sig("linear", "input weight bias", 2, "x @ W.T + b, PyTorch's layout (W is out × in)",
@@ -191,9 +197,9 @@ SIGNATURES: tuple[Signature, ...] = (
          keywords=("is_causal", "scale"), defaults=dict(is_causal="0", scale="None"), **_LAYER),
     # asks
     _sig("grad", "f x", doc="∂f/∂x of a scalar f, shaped like x", where=frozenset({ASK}), cost="graph",
-         shape="like-x", category="ask"),
+         shape="like-x", category="ask", positional_only=True),
     _sig("jacobian", "f x", doc="numerator layout: (numel(f), numel(x))", where=frozenset({ASK}),
-         cost="graph", shape="layer", category="ask"),
+         cost="graph", shape="layer", category="ask", positional_only=True),
     _sig("shape", "input", doc="the shape, typed as 4x24 (computed on meta tensors, nothing runs)",
          where=frozenset({ASK}), cost="free", shape="tuple", category="ask"),
     _sig("flops", "input", doc="PyTorch's FLOP count (a multiply-add is 2), counted on meta tensors",
@@ -208,9 +214,10 @@ SIGNATURES: tuple[Signature, ...] = (
          defaults=dict(steps="1", betas="(0.9, 0.999)", eps="1e-08", weight_decay="0"), **_OPT),
     # drills
     _sig("randint", "low high shape", 2, "whole numbers from low to high, both included",
-         defaults=dict(shape="()"), where=frozenset({DRILL}), cost="draw", shape="given", category="drill"),
+         defaults=dict(shape="()"), where=frozenset({DRILL}), cost="draw", shape="given", category="drill",
+         positional_only=True),
     _sig("choice", "options shape", 1, "one of the options for each entry", defaults=dict(shape="()"),
-         where=frozenset({DRILL}), cost="draw", shape="given", category="drill"),
+         where=frozenset({DRILL}), cost="draw", shape="given", category="drill", positional_only=True),
 )
 
 TABLE: dict[str, Signature] = {s.name: s for s in SIGNATURES}

@@ -6,14 +6,13 @@ import ast
 from typing import Callable
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from tutor.core import budget
 from tutor.core.errors import ExprError
 from tutor.core.expr import limits
 from tutor.core.expr.compile import Compiled, Compiler, Scope, Value
 from tutor.core.expr.functions import FUNCTIONS, Builder, tensor
-from tutor.core.expr.meta import shapes_first
+from tutor.core.expr.meta import count_flops, shapes_first
 from tutor.core.expr.optimize import optimizer_settings
 from tutor.core.expr.signatures import TABLE
 from tutor.core.expr.syntax import check_call
@@ -148,12 +147,7 @@ def _build_flops(compiler: Compiler, node: ast.Call) -> Compiled:
         if graph_name is not None and s.lesson is not None:
             target = s.lesson.line_for(graph_name) or inner
 
-        def counted(scope: Scope) -> int:
-            with FlopCounterMode(display=False) as counter:
-                target(scope)
-            return int(counter.get_total_flops())
-
-        return shapes_first(counted, s)
+        return shapes_first(lambda scope: count_flops(target, scope), s)
 
     return run
 

@@ -189,14 +189,16 @@ def check_call(node: ast.Call) -> None:
     sig = TABLE[node.func.id]
     col = node.col_offset
     count = len(node.args)
-    if count < sig.required or (sig.max_positional is not None and count > sig.max_positional):
+    named = {kw.arg for kw in node.keywords}
+    filled = count + sum(1 for p in sig.params[count:sig.required] if p in named)
+    if filled < sig.required or (sig.max_positional is not None and count > sig.max_positional):
         raise ExprError(f"{sig.name}() takes {_arity(sig)}, got {count}; it is written {sig.usage()}", col)
     seen: set[str] = set()
     for kw in node.keywords:
         if kw.arg is None:
             raise ExprError("'**' unpacking is not allowed", col)
         if not sig.accepts(kw.arg):
-            takes = [p for p in sig.params[1:] + sig.keywords]
+            takes = [] if sig.positional_only else [p for p in sig.params[1:] + sig.keywords]
             offer = f"it takes {', '.join(takes)}" if takes else "it takes no keywords"
             raise ExprError(f"{sig.name}() has no keyword {kw.arg!r} ({offer})", col)
         if kw.arg in seen or (kw.arg in sig.params and sig.params.index(kw.arg) < count):
