@@ -18,9 +18,11 @@ from tutor.app.commands import (
 )
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.lesson_answers import AnswerFlow
+from tutor.app.screens.lesson_graph import GraphStepHooks
 from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.screens.messages import LiveBuilt, Recorded
 from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
+from tutor.app.widgets.graph_answer_box import GraphAnswerBox
 from tutor.app.widgets.feedback import earlier_view, error_view, finish_view
 from tutor.app.widgets.lesson_text import givens_text, intro_text
 from tutor.app.widgets.step_list import StepList, step_strip
@@ -43,7 +45,7 @@ class StepSession:
     since: float = 0.0          # when the step was shown or last checked
 
 
-class LessonScreen(AnswerFlow, TutorScreen):
+class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
     TUTOR_COMMANDS = (CHECK, HINT, REVEAL, GRAPH, TRAIN, PREV, NEXT, BACK, SCROLL_UP, SCROLL_DOWN,
                       HELP_F1, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
@@ -78,6 +80,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
             with Horizontal(id="answer-row"):
                 yield Static("answer ›", id="answer-label")
                 yield AnswerInput(id="answer", placeholder="your answer")
+            yield GraphAnswerBox(id="graph-answer")
             yield AnswerPreview(id="preview")
             with VerticalScroll(id="feedback-box"):
                 yield Static(id="feedback")
@@ -223,6 +226,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
         answer.cursor_position = len(session.answer)
         answer.focus()
         self.query_one(AnswerPreview).show(session.answer, step.kind)
+        self.show_answer_box()
         self._show_feedback(session.feedback or earlier_view(self.states.get(step.id)))
         self._show_steps()
         self.refresh_bindings()
