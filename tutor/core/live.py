@@ -300,6 +300,11 @@ class LiveLesson:
         return result
 
     def _compute_expected(self, step: Step) -> Expected:
+        if step.kind == "graph":
+            from tutor.core.graph_answer import expected_graph_value
+
+            with self._evaluation():
+                return expected_graph_value(self, step)
         with self._evaluation():
             value = self.evaluate(step.ask)
             count = limits.listed_size(value.shape) if isinstance(value, torch.Tensor) else 1
@@ -320,14 +325,24 @@ class LiveLesson:
                 return fn(self._meta_scope)  # a big graph's shapes and costs, without computing it
             return fn(self.scope)
 
-    def check(self, step_id: str, text: str):
-        """Parses a typed answer once, checks it, and names a mistake if exactly one explains it."""
+    def check(self, step_id: str, text: str, earlier: dict[str, str] | None = None):
+        """Parses a typed answer once, checks it, and names a mistake if exactly one explains it.
+
+        `earlier` holds the learner's typed answers to other steps: a wrong answer that they lead to
+        is an error carried forward, named as such instead of as a new mistake.
+        """
         from tutor.core.answer import ParsedAnswer
+        from tutor.core.carried import carried_verdict
         from tutor.core.check import check_answer, read_answer
         from tutor.core.mistakes import diagnose
 
         step = self.lesson.step(step_id)
         expected = self.expected(step_id)
+        if step.kind == "graph":
+            from tutor.core.graph_answer import check_graph
+
+            with self._evaluation():
+                return check_graph(self, step, text)
         parsed = read_answer(text, expected)
         if not isinstance(parsed, ParsedAnswer):
             return parsed  # missing or unreadable: a verdict already
@@ -335,6 +350,10 @@ class LiveLesson:
             verdict = check_answer(parsed, expected, step.tolerance or self.lesson.tolerance)
             if verdict.status not in ("wrong", "wrong_shape"):
                 return verdict
+            if earlier:
+                carried = carried_verdict(self, step, parsed, verdict, earlier)
+                if carried is not None:
+                    return carried
             inputs = self.diagnosis_inputs(step_id)
             return diagnose(inputs, self.mistake_candidates(step_id), parsed, verdict)
 

@@ -21,7 +21,7 @@ from tutor.core.progress_sqlite import (  # noqa: F401  (re-exported for callers
 )
 
 VERDICTS = ("correct", "wrong", "wrong_shape", "imprecise", "unparsed", "missing")
-STEP_KINDS = ("value", "shape", "integer")
+STEP_KINDS = ("value", "shape", "integer", "graph")
 SAVE_WAIT_SECONDS = 0.25   # a record_* call waits this long for its write (usually a few ms)
 EXIT_WAIT_SECONDS = 3.0    # closing waits this long for waiting writes before keeping them aside
 RETRY_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)

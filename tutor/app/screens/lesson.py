@@ -18,9 +18,11 @@ from tutor.app.commands import (
 )
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.lesson_answers import AnswerFlow
+from tutor.app.screens.lesson_graph import GraphStepHooks
 from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.screens.messages import LiveBuilt, Recorded
 from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
+from tutor.app.widgets.graph_answer_box import GraphAnswerBox
 from tutor.app.widgets.feedback import earlier_view, error_view, finish_view
 from tutor.app.widgets.lesson_text import givens_text, intro_text
 from tutor.app.widgets.step_list import StepList, step_strip
@@ -43,7 +45,7 @@ class StepSession:
     since: float = 0.0          # when the step was shown or last checked
 
 
-class LessonScreen(AnswerFlow, TutorScreen):
+class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
     TUTOR_COMMANDS = (CHECK, HINT, REVEAL, GRAPH, TRAIN, PREV, NEXT, BACK, SCROLL_UP, SCROLL_DOWN,
                       HELP_F1, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
@@ -66,6 +68,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="title-bar")
+        yield Static(id="reload-error", markup=False)
         with VerticalScroll(id="body"):
             # the numbers first: every step needs them, the intro is read once
             yield Static(givens_text(self.lesson, {}, self._givens_width()), id="givens")
@@ -77,6 +80,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
             with Horizontal(id="answer-row"):
                 yield Static("answer ›", id="answer-label")
                 yield AnswerInput(id="answer", placeholder="your answer")
+            yield GraphAnswerBox(id="graph-answer")
             yield AnswerPreview(id="preview")
             with VerticalScroll(id="feedback-box"):
                 yield Static(id="feedback")
@@ -96,6 +100,13 @@ class LessonScreen(AnswerFlow, TutorScreen):
         # explanations get 40% of the height, in cells: a vh max-height inside an auto-height
         # panel makes Textual size the panel by the full text, pushing it under the footer
         self.query_one("#feedback-box").styles.max_height = max(6, self.app.size.height * 2 // 5)
+
+    def show_reload_error(self, message: str) -> None:
+        """`--watch`: the file no longer loads; say why above the lesson, which stays usable."""
+        from tutor.core.safe_text import clean
+
+        self.query_one("#reload-error", Static).update(f"⚠ {clean(message)}")
+        self.add_class("-reload-failed")
 
     def _givens_width(self) -> int:
         return max(40, self.app.size.width - 4)  # the body's padding and scrollbar
@@ -215,6 +226,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
         answer.cursor_position = len(session.answer)
         answer.focus()
         self.query_one(AnswerPreview).show(session.answer, step.kind)
+        self.show_answer_box()
         self._show_feedback(session.feedback or earlier_view(self.states.get(step.id)))
         self._show_steps()
         self.refresh_bindings()
