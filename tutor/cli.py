@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("open", parents=[common], help="open the app straight in a lesson")
     p.add_argument("lesson", metavar="LESSON", help="a lesson id or a path to a lesson file")
+    p.add_argument("--watch", action="store_true",
+                   help="reload the lesson whenever its file changes (for authors)")
     p = sub.add_parser("lessons", parents=[common], help="list lessons and your progress")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("solve", parents=[common], help="print a lesson's worked solution, computed live")
@@ -144,7 +146,7 @@ def cmd_open(args, extra) -> int:
     from tutor.app import run_app
 
     return run_app(lesson_ref=args.lesson, extra_dirs=extra, mouse=not getattr(args, "no_mouse", False),
-                   exit_process=True)
+                   watch=args.watch, exit_process=True)
 
 
 def cmd_lessons(args, extra) -> int:

@@ -15,6 +15,7 @@ def run_app(
     review_skills: list[str] | None = None,
     mouse: bool = True,
     exit_process: bool = False,
+    watch: bool = False,
 ) -> int:
     """Opens the app (the lesson list, or a lesson); 2 if the lesson or topic asked for does not exist.
 
@@ -40,7 +41,7 @@ def run_app(
     from tutor.app.app import TutorApp
 
     app = TutorApp(catalog, start=start, drill_seed=drill_seed, drill_topic=drill_topic,
-                   review_skills=review_skills)
+                   review_skills=review_skills, watch=watch)
     app.run(mouse=mouse)
     for line in app.exit_notices:  # the terminal is the learner's again: say what was not saved
         print(f"tutor: {line}", file=sys.stderr)

@@ -68,6 +68,7 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="title-bar")
+        yield Static(id="reload-error", markup=False)
         with VerticalScroll(id="body"):
             # the numbers first: every step needs them, the intro is read once
             yield Static(givens_text(self.lesson, {}, self._givens_width()), id="givens")
@@ -99,6 +100,13 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         # explanations get 40% of the height, in cells: a vh max-height inside an auto-height
         # panel makes Textual size the panel by the full text, pushing it under the footer
         self.query_one("#feedback-box").styles.max_height = max(6, self.app.size.height * 2 // 5)
+
+    def show_reload_error(self, message: str) -> None:
+        """`--watch`: the file no longer loads; say why above the lesson, which stays usable."""
+        from tutor.core.safe_text import clean
+
+        self.query_one("#reload-error", Static).update(f"⚠ {clean(message)}")
+        self.add_class("-reload-failed")
 
     def _givens_width(self) -> int:
         return max(40, self.app.size.width - 4)  # the body's padding and scrollbar
