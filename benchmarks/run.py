@@ -162,6 +162,8 @@ def answer_text(expected) -> str:
         return "x".join(str(v) for v in expected.value) or "1"
     if expected.kind == "integer":
         return str(expected.value)
+    if expected.kind == "graph":
+        return expected.value  # the lesson's own graph text
     return json.dumps(expected.value)
 
 
@@ -170,6 +172,8 @@ def wrong_text(expected) -> str:
         return "x".join(str(v + 1) for v in expected.value) or "2"
     if expected.kind == "integer":
         return str(expected.value + 1)
+    if expected.kind == "graph":
+        return "y = 1"
     return json.dumps(_bump(expected.value))
 
 

@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("open", parents=[common], help="open the app straight in a lesson")
     p.add_argument("lesson", metavar="LESSON", help="a lesson id or a path to a lesson file")
+    p.add_argument("--watch", action="store_true",
+                   help="reload the lesson whenever its file changes (for authors)")
     p = sub.add_parser("lessons", parents=[common], help="list lessons and your progress")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("solve", parents=[common], help="print a lesson's worked solution, computed live")
@@ -126,7 +128,7 @@ def _print_errors(errs: LessonErrors) -> None:
 def cmd_app(args, extra) -> int:
     from tutor.app import run_app
 
-    return run_app(extra_dirs=extra, mouse=not getattr(args, "no_mouse", False))
+    return run_app(extra_dirs=extra, mouse=not getattr(args, "no_mouse", False), exit_process=True)
 
 
 def cmd_open(args, extra) -> int:
@@ -143,7 +145,8 @@ def cmd_open(args, extra) -> int:
         return EXIT_BAD_INPUT
     from tutor.app import run_app
 
-    return run_app(lesson_ref=args.lesson, extra_dirs=extra, mouse=not getattr(args, "no_mouse", False))
+    return run_app(lesson_ref=args.lesson, extra_dirs=extra, mouse=not getattr(args, "no_mouse", False),
+                   watch=args.watch, exit_process=True)
 
 
 def cmd_lessons(args, extra) -> int:
@@ -297,7 +300,7 @@ def cmd_drill(args, extra) -> int:
     from tutor.app import run_app
 
     return run_app(extra_dirs=extra, drill_topic=args.topic, drill_seed=args.seed,
-                   mouse=not getattr(args, "no_mouse", False))
+                   mouse=not getattr(args, "no_mouse", False), exit_process=True)
 
 
 def cmd_progress(args, extra) -> int:

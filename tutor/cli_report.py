@@ -73,6 +73,8 @@ def format_number(x: float) -> str:
 def format_expected(value: Any, kind: str) -> str:
     if kind == "shape":
         return "×".join(str(v) for v in value) if value else "scalar (1×1)"
+    if kind == "graph":
+        return "\n            ".join(value.splitlines())
     if kind == "integer":
         return f"{value:,}".replace(",", " ") if abs(value) >= 10000 else str(value)
     if isinstance(value, list):
@@ -184,7 +186,7 @@ def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
             verdict = missing_verdict()
         else:
             try:
-                verdict = live.check(step.id, answers[step.id])
+                verdict = live.check(step.id, answers[step.id], earlier=answers)
             except LessonErrors:
                 raise
             except (TutorError, *CONTAINED) as err:  # an answer nobody could check is not a crash
@@ -195,6 +197,8 @@ def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
         entry = {"id": step.id, "verdict": verdict.status, "message": clean(plain_text(verdict.message))}
         if verdict.mistake:
             entry["mistake"] = clean(plain_text(verdict.mistake))
+        if verdict.carried_from:
+            entry["carried_from"] = list(verdict.carried_from)
         steps.append(entry)
     correct = sum(1 for s in steps if s["verdict"] == "correct")
     return {"lesson": lesson.id, "correct": correct, "total": len(steps), "steps": steps}

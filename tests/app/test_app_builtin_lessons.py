@@ -8,10 +8,10 @@ SIZE = (80, 24)
 
 
 async def test_the_seed_sine_neuron_lesson_checks_answers_live():
-    app = make_app(None, "sine-neuron")
+    app = make_app(None, "sine-neuron", "forward")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert "Step 1/5 · forward" in screen_text(app)
+        assert "Step 2/7 · forward" in screen_text(app)
         assert "✗ Not quite." in await answer(pilot, "0")
         assert "✓ Correct." in await answer(pilot, "-1")
         await pilot.press("enter")

@@ -70,8 +70,8 @@ async def test_the_learners_own_update_is_marked_on_the_plot(lesson_dir):
         await pilot.press("f5")
         await settle(pilot)
         text = screen_text(app)
-        assert "your one-step update: loss 5.5212 (◆)" in text
-        assert "◆" in text.split("your one-step")[0]  # the point itself, on the plot
+        assert "your update: loss 5.5212 (◆)" in text
+        assert "◆" in text.split("your update")[0]  # the point itself, on the plot
 
 
 async def test_training_runs_in_the_background_and_the_screen_keeps_answering(lesson_dir, monkeypatch):

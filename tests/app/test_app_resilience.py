@@ -17,6 +17,7 @@ from tutor.app.screens.lesson import GRADIENT_CALLS, LessonScreen
 from tutor.app.screens.lesson_list import LessonListScreen
 from tutor.app.screens.train import TrainScreen
 from tutor.app.widgets.answer_box import AnswerInput
+from tutor.app.widgets.graph_answer_box import GraphAnswerBox
 from tutor.app.widgets.graph_view import GraphView
 from tutor.core.catalog import BUILTIN_DIR, Catalog
 
@@ -151,16 +152,16 @@ async def test_the_lesson_says_too_small_at_40x12_and_comes_back_whole_at_80x24(
         lesson = await open_from_list(pilot, "sine-neuron")
         await wait_for_live(pilot, lesson)
         await pilot.press("f7")  # on step 2, so coming back must not reset the step
-        assert "Step 2/5 · dy_dw" in screen_text(app)
+        assert "Step 2/7 · forward" in screen_text(app)
 
         text = await resize(pilot, SMALL)
         assert app.screen is lesson
         assert_too_small(app, LessonScreen.MIN_SIZE, SMALL)
-        assert "Step 2/5" not in text  # the broken layout is hidden, not drawn
+        assert "Step 2/7" not in text  # the broken layout is hidden, not drawn
 
         await resize(pilot, NORMAL)
         text = assert_fits(app)
-        assert "Step 2/5 · dy_dw" in text
+        assert "Step 2/7 · forward" in text
         assert "autograd › A sine neuron" in text  # the title bar
         assert text.splitlines()[-1].strip().startswith("f2 Hint")  # the footer, on the last line
         assert lesson.query_one(AnswerInput).display
@@ -182,7 +183,7 @@ async def test_the_lesson_list_says_too_small_and_comes_back(failed_workers):
 async def test_a_verdict_that_arrives_while_too_small_is_shown_when_the_terminal_grows(
         torch_held, failed_workers):
     release = torch_held
-    app = make_app(None, "sine-neuron")
+    app = make_app(None, "sine-neuron", "forward")
     async with app.run_test(size=NORMAL) as pilot:
         await pilot.pause()
         await type_text(pilot, "-1")
@@ -204,7 +205,7 @@ async def test_a_verdict_that_arrives_while_too_small_is_shown_when_the_terminal
 
 
 async def test_the_answer_box_takes_typing_again_after_the_terminal_grows_back(failed_workers):
-    app = make_app(None, "sine-neuron")
+    app = make_app(None, "sine-neuron", "forward")
     async with app.run_test(size=NORMAL) as pilot:
         await wait_for_live(pilot, app.screen)
         await resize(pilot, SMALL)
@@ -220,7 +221,7 @@ async def test_the_answer_box_takes_typing_again_after_the_terminal_grows_back(f
 
 
 async def test_leaving_a_view_while_too_small_then_growing_gives_the_answer_box_back(failed_workers):
-    app = make_app(None, "sine-neuron")
+    app = make_app(None, "sine-neuron", "forward")
     async with app.run_test(size=NORMAL) as pilot:
         lesson = app.screen
         await wait_for_live(pilot, lesson)
@@ -253,7 +254,7 @@ async def test_the_lesson_list_takes_arrow_keys_again_after_the_terminal_grows_b
 
 
 async def test_the_graph_view_says_too_small_and_redraws_when_the_terminal_grows(failed_workers):
-    app = make_app(None, "sine-neuron")
+    app = make_app(None, "sine-neuron", "forward")
     async with app.run_test(size=NORMAL) as pilot:
         lesson = app.screen
         await wait_for_live(pilot, lesson)
@@ -279,7 +280,7 @@ async def test_the_graph_view_says_too_small_and_redraws_when_the_terminal_grows
 
 
 async def test_the_training_view_says_too_small_and_replots_when_the_terminal_grows(failed_workers):
-    app = make_app(None, "sine-neuron")
+    app = make_app(None, "sine-neuron", "forward")
     async with app.run_test(size=NORMAL) as pilot:
         lesson = app.screen
         train = lesson.lesson.train
@@ -287,7 +288,8 @@ async def test_the_training_view_says_too_small_and_replots_when_the_terminal_gr
         await pilot.press("f5")
         await settle(pilot)
         assert isinstance(app.screen, TrainScreen)
-        assert f"lr {train.lr:g} · {train.steps} steps · loss 9 →" in screen_text(app)
+        rate = app.screen.base_lr  # the update step's α (the plot starts there)
+        assert f"lr {rate:g} · {train.steps} steps · loss 9 →" in screen_text(app)
 
         await resize(pilot, SMALL)
         assert_too_small(app, TrainScreen.MIN_SIZE, SMALL)
@@ -296,8 +298,8 @@ async def test_the_training_view_says_too_small_and_replots_when_the_terminal_gr
 
         text = await resize(pilot, NORMAL)
         assert_fits(app)
-        assert f"lr {2 * train.lr:g} · {train.steps} steps · loss 9 →" in text
-        assert f"Loss over {train.steps} SGD steps, lr {2 * train.lr:g}" in text  # the plot's title
+        assert f"lr {2 * rate:g} · {train.steps} steps · loss 9 →" in text
+        assert f"Loss over {train.steps} SGD steps, lr {2 * rate:g}" in text  # the plot's title
         assert "Training failed" not in text
         help_text = await visit_help(pilot, "training plot")
         for keys, title in [("F2 or [", "lr÷2"), ("F3 or ]", "lr×2"), ("F6 or -", "Steps−"),
@@ -310,7 +312,7 @@ async def test_the_training_view_says_too_small_and_replots_when_the_terminal_gr
 async def test_the_graph_view_scrolls_with_the_keyboard_before_and_after_a_resize(failed_workers):
     # the graph takes focus when opened even before its values arrive, and keeps it through a
     # too-small terminal, so the keys always scroll a graph taller than the view
-    app = make_app(None, "sine-neuron")
+    app = make_app(None, "sine-neuron", "forward")
     async with app.run_test(size=NORMAL) as pilot:
         await wait_for_live(pilot, app.screen)
         await pilot.press("f4")
@@ -373,7 +375,7 @@ async def visit_graph(pilot, lesson: LessonScreen) -> None:
     assert view.lines and "┌" in text  # boxes are drawn
     await pilot.press("escape")
     assert app.screen is lesson
-    assert isinstance(app.focused, AnswerInput)
+    assert isinstance(app.focused, (AnswerInput, GraphAnswerBox))
 
 
 async def visit_training(pilot, lesson: LessonScreen, *, replot: bool) -> None:
@@ -384,16 +386,17 @@ async def visit_training(pilot, lesson: LessonScreen, *, replot: bool) -> None:
     assert isinstance(app.screen, TrainScreen)
     text = screen_text(app)
     assert "Training failed" not in text
-    assert f"lr {train.lr:g} · {train.steps} steps · loss" in text
+    rate = app.screen.base_lr  # the update step's α, else the [train] rate
+    assert f"lr {rate:g} · {train.steps} steps · loss" in text
     if replot:
         await pilot.press("f3")  # lr × 2
         await drain(pilot)
         text = screen_text(app)
         assert "Training failed" not in text
-        assert f"lr {2 * train.lr:g} · {train.steps} steps · loss" in text
+        assert f"lr {2 * rate:g} · {train.steps} steps · loss" in text
     await pilot.press("escape")
     assert app.screen is lesson
-    assert isinstance(app.focused, AnswerInput)
+    assert isinstance(app.focused, (AnswerInput, GraphAnswerBox))
 
 
 @pytest.mark.parametrize("size", [NORMAL, LARGE], ids=lambda s: f"{s[0]}x{s[1]}")

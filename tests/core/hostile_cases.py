@@ -89,7 +89,6 @@ def run_case(text: str, tmp: Path, answers: list[str]) -> list[str]:
     """Every output path for one lesson text; returns what went wrong (empty if nothing)."""
     from tutor import cli_report
     from tutor.core.catalog import load_file
-    from tutor.core.drill import DrillError, emit_variant
 
     problems: list[str] = []
     path = tmp / "case.toml"
@@ -113,11 +112,6 @@ def run_case(text: str, tmp: Path, answers: list[str]) -> list[str]:
                     cli_report.print_grade(lesson, report, unknown=[])
                     cli_report.write_grade_csv(lesson, [{"file": "=x.toml", **report}], out)
                     json.dumps(report)
-                if lesson.drill:
-                    try:
-                        emit_variant([lesson], 3)
-                    except DrillError:
-                        pass
     except Exception as err:  # noqa: BLE001  that is what this pass looks for
         problems.append(f"{type(err).__name__}: {str(err)[:120]}")
     text_out = out.getvalue()

@@ -93,9 +93,13 @@ def test_an_unflipped_kernel_in_the_backward_pass_is_never_told_it_flipped(tmp_p
 
     text = ('title = "t"\ngraph = """\ny = conv1d(x, k)\nL = sum(y * g)\n"""\n[given]\n'
             'x = [1, 2, 3]\nk = [1, 2]\ng = [1, 10]\n[[steps]]\nid = "dx"\nask = "grad(L, x)"\n')
-    v = LiveLesson(parse_lesson(text, "t.toml")).check("dx", "2 21 10")
+    live = LiveLesson(parse_lesson(text + '[[steps]]\nid = "dk"\nask = "grad(L, k)"\n', "t.toml"))
+    v = live.check("dx", "2 21 10")
     assert v.mistake == "kernel not flipped in the backward pass"
     assert "You flipped" not in v.message
+    # dL/dk = [sum g_i x_i, sum g_i x_(i+1)] = [1 + 20, 2 + 30] = [21, 32]; reversed, [32, 21]
+    assert live.check("dk", "21 32").status == "correct"
+    assert live.check("dk", "32 21").mistake == "kernel gradient reversed"
 
 
 def test_a_lessons_own_mistake_is_labelled_in_plain_text_without_a_prefix():

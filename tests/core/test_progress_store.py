@@ -199,7 +199,8 @@ def test_json_export_is_a_list_of_every_attempt(store):
     assert exported[0]["seconds"] == 1.25 and exported[1]["mistake"] is None
 
 
-def test_progress_table_fits_80_columns_and_names_the_database(store):
+def test_progress_table_fits_80_columns_and_names_the_database(store, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # an 80-column terminal, whatever runs the tests
     store.record_attempt("chain", "a", "1", "correct", topic="calculus")
     store.record_attempt("chain", "b", "1", "wrong", topic="calculus")
     store.record_attempt("chain", "b", "2", "correct", topic="calculus", drill_seed=9)
@@ -208,9 +209,11 @@ def test_progress_table_fits_80_columns_and_names_the_database(store):
     table = format_progress(store, lessons)
     assert f"  {store.path}" in table.splitlines()  # own line: a path is as long as it is
     assert all(len(line) <= 80 for line in table.splitlines() if str(store.path) not in line)
-    chain_row = next(line for line in table.splitlines() if line.startswith("calculus"))
+    lines = table.splitlines()
+    assert "calculus" in lines and "linalg" in lines  # each topic on a line of its own
+    chain_row = next(line for line in lines if "The chain rule" in line)
     assert "in progress" in chain_row and "1/2" in chain_row and "50%" in chain_row
-    mm_row = next(line for line in table.splitlines() if line.startswith("linalg"))
+    mm_row = next(line for line in lines if "Matrix multiply" in line)
     assert "not started" in mm_row and "0/3" in mm_row
     assert "calculus: 1 answered, 100% right" in table
 
@@ -310,3 +313,23 @@ def test_the_progress_modules_import_no_ui_or_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def test_a_kept_file_holding_anything_but_our_own_writes_is_not_run(data_dir):
+    ProgressStore.open().close()
+    kept = data_dir / "progress.sqlite3.unsaved"
+    kept.mkdir()
+    good = {"kind": "reveals", "label": "l › s: revealed",
+            "values": {"lesson_id": "l", "step_id": "s", "at": "2026-11-28T09:00:00+00:00",
+                       "write_id": "w1", "skills": None}}
+    hostile = [
+        {"kind": "attempts", "label": "x", "values": {"answer) VALUES (1); DROP TABLE attempts; --": 1}},
+        {"kind": "sqlite_master", "label": "x", "values": {"name": "x"}},
+        {"kind": "reveals", "label": "x", "values": {"lesson_id": ["not", "text"]}},
+        "just a string",
+    ]
+    (kept / "old.jsonl").write_text("\n".join(json.dumps(w) for w in [good, *hostile]) + "\nnot json\n")
+    with ProgressStore.open() as store:
+        assert store.flush(timeout=10)
+        assert store.step_states("l") == {"s": "revealed"}
+        assert store.attempts() == []

@@ -316,3 +316,19 @@ def test_mazur_error_after_ten_thousand_steps(live):
     assert prints_as(after.item(), "0.0000351085")
     assert prints_as(_mazur_error_after(9_999, hidden_sees_updated_output_weights=False), "0.0000351085")
     assert prints_as(_mazur_error_after(10_000, hidden_sees_updated_output_weights=False), "0.0000351019")
+
+
+def test_activation_derivatives(live):
+    act = live("activation-functions")
+    assert prints_as(solved(act, "relu_grad"), "0", "0", "0", "1", "1")       # ReLU'(0) taken as 0
+    assert prints_as(solved(act, "leaky"), "-0.2", "-0.1", "0", "1", "2")
+    # at x0 = ln 3: sigma = 3/4, sigma' = 3/16; tanh = 8/10, tanh' = 0.36; softplus' = sigma = 3/4
+    assert prints_as(solved(act, "dsigmoid"), "0.1875")
+    assert prints_as(solved(act, "dtanh"), "0.36")
+    assert prints_as(solved(act, "dsoftplus"), "0.75")
+    # d2l 5.1.2: "When the input is 0, the derivative of the sigmoid function reaches a maximum of 0.25",
+    # and the derivative of tanh "a maximum of 1". x = [-2, -1, 0, 1, 2].
+    dsig = act.evaluate(parse_expr("grad(sum(sigmoid(x)), x)")).tolist()
+    dtanh = act.evaluate(parse_expr("grad(sum(tanh(x)), x)")).tolist()
+    assert prints_as(dsig[2], "0.25") and max(dsig) == dsig[2]
+    assert prints_as(dtanh[2], "1") and max(dtanh) == dtanh[2]

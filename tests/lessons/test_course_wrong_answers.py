@@ -99,6 +99,11 @@ NAMED_BY_THE_LESSON = [
     ("vgg16-conv3x3-costs", "out_shape", "1x64x222x222", "That leaves out the padding"),
     ("vgg16-conv3x3-costs", "flops", "1849688064", "That counts multiply-adds"),
     ("vgg16-conv3x3-costs", "out_bytes", "3211264", "That is the number of values"),
+    ("activation-functions", "relu_grad", "0 0 1 1 1", "At exactly 0 PyTorch takes the derivative of ReLU"),
+    ("activation-functions", "leaky", "0 0 0 1 2", "That is the plain ReLU"),
+    ("activation-functions", "leaky", "-0.02 -0.01 0 1 2", "PyTorch's default slope 0.01"),
+    ("activation-functions", "dsigmoid", "0.75", "itself; its derivative is"),
+    ("activation-functions", "dtanh", "0.2", "Square the tanh"),
 ]
 
 

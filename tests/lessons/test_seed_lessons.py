@@ -41,6 +41,8 @@ def value(live_lesson, step_id):
 
 
 def flat(v):
+    if isinstance(v, str):  # a graph step's expected graph: lines of text, no numbers
+        return []
     if isinstance(v, list):
         return [x for item in v for x in flat(item)]
     return [v]

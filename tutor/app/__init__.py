@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -13,8 +14,14 @@ def run_app(
     drill_seed: int | None = None,
     review_skills: list[str] | None = None,
     mouse: bool = True,
+    exit_process: bool = False,
+    watch: bool = False,
 ) -> int:
-    """Opens the app (the lesson list, or a lesson); 2 if the lesson or topic asked for does not exist."""
+    """Opens the app (the lesson list, or a lesson); 2 if the lesson or topic asked for does not exist.
+
+    With `exit_process` (the `tutor` command itself), the process ends as soon as the app has
+    closed and saved: see leave_now.
+    """
     from tutor.core.catalog import Catalog, UnknownLesson
     from tutor.core.drill import DrillError, resolve_topic
     from tutor.core.errors import LessonErrors
@@ -34,9 +41,24 @@ def run_app(
     from tutor.app.app import TutorApp
 
     app = TutorApp(catalog, start=start, drill_seed=drill_seed, drill_topic=drill_topic,
-                   review_skills=review_skills)
+                   review_skills=review_skills, watch=watch)
     app.run(mouse=mouse)
     for line in app.exit_notices:  # the terminal is the learner's again: say what was not saved
         print(f"tutor: {line}", file=sys.stderr)
+    if exit_process and app.return_code is not None:
+        leave_now(app.return_code)
     return app.return_code or 0
+
+
+def leave_now(code: int) -> None:
+    """Ends the process without Python's clean-up, which with PyTorch loaded takes one to two
+    seconds of CPU on a busy machine (freeing torch's modules and thread pools), and would also
+    wait for any evaluation abandoned in a thread. Progress is already saved by then: the app
+    closes the progress store when it unmounts. Only the standard streams need flushing."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 

@@ -41,6 +41,7 @@ class TutorApp(App[int]):
         drill_seed: int | None = None,
         drill_topic: str | None = None,
         review_skills: list[str] | None = None,
+        watch: bool = False,
     ):
         # NO_COLOR: the terminal's own colours (ANSI "default"), which Textual's NoColor filter then
         # strips entirely; without ansi_color it would paint a grey-on-black Monochrome screen instead,
@@ -58,6 +59,8 @@ class TutorApp(App[int]):
         self.start_drill_topic = drill_topic
         self.start_drill_seed = drill_seed
         self.start_review_skills = review_skills
+        self.watcher = None  # `tutor open FILE --watch`: reloads the lesson when the file changes
+        self.watch = watch and start is not None and start.path is not None
         self.torch_state = "loading"  # "loading" | "ready" | "failed: <why>"
         self.started_ms: float | None = None
         self.exit_notices: list[str] = []  # what could not be saved, told after the app closes
@@ -78,6 +81,42 @@ class TutorApp(App[int]):
         else:
             self.push_screen(_list_screen()())
         self.call_after_refresh(self._painted)
+        if self.watch:
+            from tutor.app.watch import LessonFileWatcher
+
+            self.watcher = LessonFileWatcher(Path(self.start.path), self.reload_watched,
+                                             self.call_from_thread)
+            self.watcher.start()
+
+    def reload_watched(self) -> None:
+        """The watched file was saved: reopen it on the same step, or say in place why it no
+        longer loads (the lesson as it was stays open, to keep working in)."""
+        from tutor.app.screens.lesson import LessonScreen
+        from tutor.app.widgets.lesson_list import broken_reason
+        from tutor.core.catalog import load_file
+
+        path = Path(self.start.path)
+        entry = load_file(path)
+        shown = next((s for s in reversed(self.screen_stack) if isinstance(s, LessonScreen)), None)
+        if entry.lesson is None:
+            if shown is not None:
+                shown.show_reload_error(f"{path.name} does not load now: {broken_reason(entry)}")
+            return
+        self.start = entry
+        step_id = shown.step.id if shown is not None else None
+        self._show_over_list(LessonScreen(entry, step_id))
+        self.notify(f"Reloaded {path.name}.", timeout=3)
+
+    def exit(self, *args, **kwargs) -> None:
+        # Quitting never waits for a check: every screen's running evaluation is cancelled first,
+        # so the workers waiting on them return at once (the work itself is in daemon threads).
+        for screen in self.screen_stack:
+            stop = getattr(screen, "stop_evaluations", None)
+            if callable(stop):
+                stop()
+        if self.watcher is not None:
+            self.watcher.stop()
+        super().exit(*args, **kwargs)
 
     def on_unmount(self) -> None:
         self.store.on_warning = None

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from tutor.core.answer import Digits, ParsedAnswer, format_shape, parse_answer, shape_text
+from tutor.core.answer import Digits, ParsedAnswer, format_shape, parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.values import Expected
 

@@ -16,6 +16,7 @@ from tutor.core.expr import names
 from tutor.core.expr.syntax import (
     ASK_CALLS, DRILL_CALLS, GIVEN_CALLS, Assignment, Expr, parse_expr, parse_graph,
 )
+from tutor.core.graph_ask import graph_ask, graph_ask_expr
 from tutor.core.safe_file import (
     MAX_LESSON_BYTES, FileRefused, loads_toml, out_of_range, read_text,
 )
@@ -64,9 +65,9 @@ class Step:
 
     @property
     def kind(self) -> str:
-        """'shape', 'integer' or 'value': how an answer is read and compared."""
-        if self.ask.top_call() == "shape":
-            return "shape"
+        """'shape', 'integer', 'value' or 'graph': how an answer is read and compared."""
+        if self.ask.top_call() in ("shape", "graph"):
+            return self.ask.top_call()
         return "integer" if _counts(self.ask.tree) else "value"
 
 
@@ -216,7 +217,7 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
         known |= set(re.findall(r"[A-Za-z_]\w*", graph_text))
 
     _prose(col, None, "intro", intro, known)
-    steps = _steps(col, data.get("steps"), known)
+    steps = _steps(col, data.get("steps"), known, {a.target for a in graph})
     train = _train(col, data.get("train"), known, declared)
     drill = _drill(col, data.get("drill", {}), declared)
     skills = _skills(col, data.get("skills", []), "skills")
@@ -390,7 +391,7 @@ def _graph(col: _Collector, text: str, given: set[str]) -> list[Assignment]:
     return graph
 
 
-def _steps(col: _Collector, raw: Any, known: set[str]) -> list[Step]:
+def _steps(col: _Collector, raw: Any, known: set[str], graph_targets: set[str] = frozenset()) -> list[Step]:
     if raw is None:
         col.add("steps", "a lesson needs at least one [[steps]]")
         return []
@@ -416,15 +417,20 @@ def _steps(col: _Collector, raw: Any, known: set[str]) -> list[Step]:
         if not isinstance(ask_text, str) or not ask_text.strip():
             col.add(where, "needs an 'ask': the expression whose value the learner computes")
             continue
+        graph_target = graph_ask(ask_text)
         try:
-            ask = _parse(ask_text, ASK_CALLS)
+            ask = graph_ask_expr(ask_text) if graph_target else _parse(ask_text, ASK_CALLS)
         except ExprError as err:
             col.add(where, f"ask: {err}")
             continue
         unknown = sorted(ask.names() - known)
         if unknown:
             col.add(where, f"ask uses {', '.join(map(repr, unknown))}, which no given or graph line defines")
-        prompt = _text(col, table, "prompt", f"Compute ${ask.text}$.", where)
+        elif graph_target and graph_target not in graph_targets:
+            col.add(where, f"graph({graph_target}) needs {graph_target!r} to be computed by a graph line")
+        default_prompt = (f"Write the computational graph of ${graph_target}$, one operation per line."
+                          if graph_target else f"Compute ${ask.text}$.")
+        prompt = _text(col, table, "prompt", default_prompt, where)
         explain = _text(col, table, "explain", "", where)
         hints = table.get("hints", [])
         if not isinstance(hints, list) or not all(isinstance(h, str) for h in hints):

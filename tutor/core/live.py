@@ -317,6 +317,11 @@ class LiveLesson:
         return result
 
     def _compute_expected(self, step: Step) -> Expected:
+        if step.kind == "graph":
+            from tutor.core.graph_answer import expected_graph_value
+
+            with self._evaluation():
+                return expected_graph_value(self, step)
         with self._evaluation():
             value = self.evaluate(step.ask)
             count = limits.listed_size(value.shape) if isinstance(value, torch.Tensor) else 1
@@ -337,14 +342,24 @@ class LiveLesson:
                 return fn(self._meta_scope)  # a big graph's shapes and costs, without computing it
             return fn(self.scope)
 
-    def check(self, step_id: str, text: str):
-        """Parses a typed answer once, checks it, and names a mistake if exactly one explains it."""
+    def check(self, step_id: str, text: str, earlier: dict[str, str] | None = None):
+        """Parses a typed answer once, checks it, and names a mistake if exactly one explains it.
+
+        `earlier` holds the learner's typed answers to other steps: a wrong answer that they lead to
+        is an error carried forward, named as such instead of as a new mistake.
+        """
         from tutor.core.answer import ParsedAnswer
+        from tutor.core.carried import carried_verdict
         from tutor.core.check import check_answer, read_answer
         from tutor.core.mistakes import diagnose
 
         step = self.lesson.step(step_id)
         expected = self.expected(step_id)
+        if step.kind == "graph":
+            from tutor.core.graph_answer import check_graph
+
+            with self._evaluation():
+                return check_graph(self, step, text)
         parsed = read_answer(text, expected)
         if not isinstance(parsed, ParsedAnswer):
             return parsed  # missing or unreadable: a verdict already
@@ -352,6 +367,10 @@ class LiveLesson:
             verdict = check_answer(parsed, expected, step.tolerance or self.lesson.tolerance)
             if verdict.status not in ("wrong", "wrong_shape"):
                 return verdict
+            if earlier:
+                carried = carried_verdict(self, step, parsed, verdict, earlier)
+                if carried is not None:
+                    return carried
             inputs = self.diagnosis_inputs(step_id)
             return diagnose(inputs, self.mistake_candidates(step_id), parsed, verdict)
 
@@ -379,12 +398,16 @@ class LiveLesson:
         from tutor.core.expr import mistake_rewrites
 
         compiler = mistake_rewrites.compiler()
-        scope = self._slip_scopes.get(slip) if graph_trees is not None else self.scope
+        as_run = self._scope or self._meta_scope or self.scope  # a big graph is rerun on its shapes
+        scope = self._slip_scopes.get(slip) if graph_trees is not None else as_run
         if scope is None:
             lines = [(a, fn if tree is None else compiler.compile(tree))
                      for tree, (a, fn) in zip(graph_trees, self._lines)]
-            meta = self._scope is None and self._meta_scope is not None
-            scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file, meta=meta)
+            if self._scope is None and self._meta_scope is not None:  # a big graph: rerun on its shapes
+                with budget.running(ShapesOnly(budget.current())):
+                    scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file, meta=True)
+            else:
+                scope = run_graph(lines, self._givens, self.dtype, lesson=self, file=self._file)
             self._slip_scopes[slip] = scope
         return _cheaply(compiler.compile(ask_tree), ask_tree, scope)
 
@@ -457,7 +480,7 @@ def _refuse_huge(t: torch.Tensor) -> None:
 
 def _cheaply(fn: Compiled, tree: ast.AST, scope: Scope) -> Any:
     """fn on the scope, or on its meta tensors (no numbers computed) when the tree needs only shapes."""
-    if _shapes_only(tree, _SHAPE_ASKS | _SHAPE_SLIPS):
+    if scope.meta or _shapes_only(tree, _SHAPE_ASKS | _SHAPE_SLIPS):
         return on_meta(fn, scope)[0]
     return fn(scope)
 

@@ -17,14 +17,17 @@ from tutor.core.budget import Budget, BudgetExceeded, Cancelled
 from tutor.core.check import SWAPPED, check_answer
 from tutor.core.errors import TutorError
 from tutor.core.expr import mistake_rewrites as rw
+from tutor.core.expr.mistake_edits import batched, cross_entropy_inputs, softmax_of, softmaxes
+from tutor.core.expr.slip_functions import ACTIVATIONS
 from tutor.core.values import Expected
 
 MAX_CANDIDATES = 60
 # Diagnosis's cap: past it the candidate list is incomplete, and an incomplete list names nothing.
-MAX_SECONDS = 0.25
+MAX_SECONDS = 2.0        # wall time; generous, since a busy machine must not change what is named
 MIN_OPS = 2_000_000        # enough for every built-in lesson's candidates many times over
 MAX_OPS_FACTOR = 8         # ...and never more than this many reruns' worth of a big graph
 MAX_ELEMENTS = 4_000_000
+MAX_COMPARED = 10_000      # values bigger than this are never compared with an answer
 
 Source = Literal["lesson", "slip", "node"]
 
@@ -90,7 +93,6 @@ def plain_label(say: str, limit: int = 60) -> str:
         head = re.split(r"[:;]\s| — ", first, maxsplit=1)[0].strip()
         first = head or first
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
-
 
 
 def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
@@ -268,13 +270,13 @@ def _other_quantities(inputs: Inputs):
         f, x = (a.id for a in tree.args)
         if f not in env or x not in env:
             return
-        for z, _target in rw.cross_entropy_inputs(lesson):
+        for z, _target in cross_entropy_inputs(lesson):
             if z == x:
                 yield Candidate("softmax probabilities instead of p − y",
                                 f"Those are the softmax probabilities p = softmax({z}); the gradient of "
                                 f"cross-entropy with respect to the logits is p − y.",
                                 _safely(lambda: torch.softmax(env[z], dim=-1)), "slip",
-                                tuple(p for p, _ in rw.softmaxes(lesson, z)))
+                                tuple(p for p, _ in softmaxes(lesson, z)))
         for other in _scalar_nodes(lesson, env):
             # f = sigmoid(other): ∂other/∂x is the forgotten activation derivative, a slip of its own
             if other != f and not _activation_of(lesson, f, other):
@@ -289,7 +291,7 @@ def _other_quantities(inputs: Inputs):
                 yield Candidate(f"∂{f}/∂{other} instead of ∂{f}/∂{x}",
                                 f"That is ∂{f}/∂{other}; the step asks for ∂{f}/∂{x}.",
                                 _safely(lambda o=other: _grad(env[f], env[o])), "slip")
-    for z, _prob in rw.softmax_of(lesson, tree):
+    for z, _prob in softmax_of(lesson, tree):
         yield Candidate("logits instead of probabilities",
                         f"Those are the logits {z}; apply softmax to turn them into probabilities.", env.get(z), "slip",
                         (z,))
@@ -323,7 +325,7 @@ def _generic(inputs: Inputs):
             else:
                 yield Candidate("transposed shape", "Rows come first, then columns.", dims[::-1], "slip")
         shaped = ask.args[0] if _is_call(ask, "shape") and ask.args else None
-        if len(dims) >= 3 and shaped is not None and rw.batched(inputs.lesson, shaped):
+        if len(dims) >= 3 and shaped is not None and batched(inputs.lesson, shaped):
             yield Candidate("batch dimension left out", "The batch dimension N comes first in PyTorch's layout.",
                             dims[1:], "slip")
         return
@@ -369,7 +371,7 @@ def _activation_of(lesson, f: str, z: str) -> bool:
     lines = [a for a in lesson.graph if a.target == f and a.op == "="]
     tree = lines[-1].expr.tree if lines else None
     return bool(isinstance(tree, ast.Call)
-                and isinstance(tree.func, ast.Name) and tree.func.id in rw.ACTIVATIONS
+                and isinstance(tree.func, ast.Name) and tree.func.id in ACTIVATIONS
                 and tree.args and isinstance(tree.args[0], ast.Name) and tree.args[0].id == z)
 
 
@@ -392,8 +394,10 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
         dims = [int(d) for d in value] if isinstance(value, tuple) else None
         return Expected("shape", dims, (len(dims),)) if dims is not None else None
     if isinstance(value, torch.Tensor):
+        if value.is_meta or value.numel() > MAX_COMPARED:
+            return None  # shapes only, or too big to be anyone's hand-typed answer
         t = value.detach().double()
-        if t.numel() > 10_000 or not torch.isfinite(t).all():
+        if not torch.isfinite(t).all():
             return None
         if like.kind == "integer":
             whole = t.numel() == 1 and _whole(t.item())

@@ -218,26 +218,52 @@ def _plain_row(attempt) -> dict:
     return row
 
 
-# topic, lesson, status, solved/total, attempts, accuracy, last activity: 79 columns with gaps.
-_COLUMNS = (("topic", 10, "<"), ("lesson", 20, "<"), ("status", 11, "<"), ("solved", 6, ">"),
-            ("tries", 5, ">"), ("right", 5, ">"), ("last activity", 16, "<"))
+# Each topic on a line of its own, then its lessons: lesson, status, solved/total, attempts,
+# accuracy, last activity. The lesson column takes whatever the terminal's width leaves; every
+# other column is as wide as its longest entry needs.
+_COLUMNS = (("lesson", 0, "<"), ("status", 11, "<"), ("solved", 6, ">"),
+            ("tries", 5, ">"), ("right", 5, ">"), ("last activity", 13, "<"))
 _WIDTH = 79
+_LESSON_MIN = 20
+ELLIPSIS = "…"
 
 
 def _cell(text: str, width: int, align: str) -> str:
     if len(text) > width:
-        text = text[: width - 1] + "~"  # ASCII, so it survives any terminal's locale
+        text = text[: width - 1] + ELLIPSIS  # cut anywhere, it says so
     return f"{text:{align}{width}}"
 
 
-def _row(cells: list[str]) -> str:
-    return " ".join(_cell(text, width, align)
-                    for text, (_, width, align) in zip(cells, _COLUMNS)).rstrip()
+_INDENT = "  "  # lessons under their topic's line
+
+
+def _table(rows: list[list[str] | str], width: int) -> list[str]:
+    """Rows laid out in `width` columns (a plain string is a topic's line): the lesson titles get
+    all the room the other columns leave."""
+    cells = [r for r in rows if not isinstance(r, str)]
+    widths = [min(cap, max(len(row[n]) for row in cells)) if cap else 0
+              for n, (_, cap, _) in enumerate(_COLUMNS)]
+    room = width - len(_INDENT) - sum(widths) - (len(_COLUMNS) - 1)
+    widths[0] = max(_LESSON_MIN, min(room, max(len(row[0]) for row in cells)))
+    return [_cell(row, width, "<").rstrip() if isinstance(row, str) else _INDENT + " ".join(
+        _cell(text, w, align) for text, w, (_, _, align) in zip(row, widths, _COLUMNS)).rstrip()
+        for row in rows]
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return max(_WIDTH, shutil.get_terminal_size((_WIDTH + 1, 24)).columns - 1)
 
 
 def _local_time(at: str | None) -> str:
     try:
-        return datetime.fromisoformat(at).astimezone().strftime("%Y-%m-%d %H:%M") if at else "-"
+        if not at:
+            return "-"
+        when = datetime.fromisoformat(at).astimezone()
+        # short, so titles keep the room: the time this year, the year otherwise (exports have all)
+        this_year = when.year == datetime.now().astimezone().year
+        return f"{when.day} {when:%b} " + (f"{when:%H:%M}" if this_year else f"{when.year}")
     except (TypeError, ValueError):  # a copied-in row with a broken time: show it is unknown
         return "?"
 
@@ -246,21 +272,27 @@ def _percent(ratio: float | None) -> str:
     return "-" if ratio is None else f"{round(ratio * 100)}%"
 
 
-def format_progress(store: ProgressStore, lessons: list[tuple[str, str, str, int]]) -> str:
-    """The plain-text `tutor progress` table for (lesson_id, topic, title, total_steps) rows."""
+def format_progress(store: ProgressStore, lessons: list[tuple[str, str, str, int]],
+                    width: int | None = None) -> str:
+    """The plain-text `tutor progress` table for (lesson_id, topic, title, total_steps) rows, as
+    wide as the terminal (`width` columns if given)."""
+    width = width or _terminal_width()
     progress = store.lesson_states()
-    lines = [_row([name for name, _, _ in _COLUMNS])]
+    rows = [[name for name, _, _ in _COLUMNS]]
     previous_topic = None
     for lesson_id, topic, title, total in lessons:
         done = progress.get(lesson_id) or LessonProgress(lesson_id, 0, 0, 0, 0, 0, None)
         touched = done.solved + done.revealed + done.attempted
         word = status_from_counts(done.solved, done.revealed, touched, total)
         solved = min(done.solved, total)  # a step renamed since it was solved is not counted twice
-        lines.append(_row([
-            topic if topic != previous_topic else "", title or lesson_id, word,
+        if topic != previous_topic:
+            rows.append(topic)
+        rows.append([
+            title or lesson_id, word,
             f"{solved}/{total}", str(done.attempts), _percent(done.accuracy),
-            _local_time(done.last_activity)]))
+            _local_time(done.last_activity)])
         previous_topic = topic
+    lines = _table(rows, width)
     drilled = [m for m in store.topic_mastery().values() if m.drill_attempts]
     if drilled:
         lines += ["", "Drills:"]
@@ -273,6 +305,6 @@ def format_progress(store: ProgressStore, lessons: list[tuple[str, str, str, int
         lines += ["Progress is saved in the class database:", f"  {store.where}"]
     if store.warning:
         # Paths stay whole so they can be copied; only the prose wraps.
-        lines.append(textwrap.fill(store.warning, _WIDTH, break_long_words=False,
+        lines.append(textwrap.fill(store.warning, width, break_long_words=False,
                                    break_on_hyphens=False))
     return "\n".join(lines)

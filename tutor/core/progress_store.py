@@ -21,12 +21,19 @@ from tutor.core.progress_sqlite import (  # noqa: F401  (re-exported for callers
 )
 
 VERDICTS = ("correct", "wrong", "wrong_shape", "imprecise", "unparsed", "missing")
-STEP_KINDS = ("value", "shape", "integer")
+STEP_KINDS = ("value", "shape", "integer", "graph")
 SAVE_WAIT_SECONDS = 0.25   # a record_* call waits this long for its write (usually a few ms)
 EXIT_WAIT_SECONDS = 3.0    # closing waits this long for waiting writes before keeping them aside
 RETRY_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 INT64 = range(-2**63, 2**63)
 DATABASE_ENV = "TUTOR_DATABASE_URL"
+# The columns each kind of write may set: a kept file is read back only within these.
+WRITE_COLUMNS = {
+    "attempts": {"at", "lesson_id", "topic", "step_id", "step_kind", "answer", "verdict", "message",
+                 "mistake", "skills", "seconds", "drill_seed", "session_id", "write_id"},
+    "reveals": {"lesson_id", "step_id", "at", "write_id", "skills"},
+    "position": {"lesson_id", "step_id", "at"},
+}
 
 
 def utc_now() -> datetime:
@@ -42,6 +49,15 @@ class Write:
     label: str
     kept_in: Path | None = None   # the file it was kept in after an earlier exit
     done: threading.Event = field(default_factory=threading.Event)
+
+
+def _well_formed(kept: object) -> bool:
+    """A write read back from a kept file: a known kind, its own columns, plain values."""
+    if not isinstance(kept, dict) or not isinstance(kept.get("values"), dict):
+        return False
+    values = kept["values"]
+    return (set(values) <= WRITE_COLUMNS.get(kept.get("kind"), set()) and bool(values)
+            and all(v is None or type(v) in (str, int, float) for v in values.values()))
 
 
 def _printable(text: str, limit: int = 40) -> str:
@@ -328,11 +344,16 @@ class ProgressStore(ProgressReports):
         for kept in files:
             try:
                 lines = kept.read_text(encoding="utf-8").splitlines()
-                writes = [json.loads(line) for line in lines if line.strip()]
-                self._pending += [Write(w["kind"], dict(w["values"]), str(w["label"]), kept)
-                                  for w in writes if w.get("kind") in ("attempts", "reveals", "position")]
-            except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            except (OSError, ValueError):
                 continue  # left in place for a person to look at; never blocks starting
+            for line in lines:
+                try:
+                    write = json.loads(line)
+                except ValueError:
+                    continue
+                if _well_formed(write):
+                    label = str(write.get("label", ""))
+                    self._pending.append(Write(write["kind"], dict(write["values"]), label, kept))
 
     # ---- reading ------------------------------------------------------------------------
 

@@ -22,6 +22,12 @@ _VOCABULARY = (
           "multiply local derivatives along every path from the output back to a variable",
           ("local-derivatives", "graph-forward")),
     Skill("sgd-update", "SGD update", "one gradient-descent step: w − α·∇L", ("chain-rule",)),
+    Skill("optimizer-momentum", "SGD with momentum", "a velocity that accumulates past gradients",
+          ("sgd-update",)),
+    Skill("optimizer-adam", "Adam", "moment estimates, bias correction, a step that ignores scale",
+          ("sgd-update",)),
+    Skill("weight-decay", "Weight decay", "an L2 penalty: its gradient λw added to the update",
+          ("sgd-update",)),
     Skill("mse-loss", "Squared-error loss", "the mean (or sum) of squared differences"),
     Skill("activations", "Activations", "ReLU and sigmoid: their values and their derivatives",
           ("local-derivatives",)),
@@ -48,6 +54,10 @@ _VOCABULARY = (
     Skill("conv-backprop", "Gradients through a convolution",
           "the weight gradient as a cross-correlation of input and upstream gradient",
           ("cross-correlation", "chain-rule")),
+    Skill("transposed-conv", "Transposed convolution",
+          "each input entry stamps the kernel into the output, with stride and padding",
+          ("cross-correlation",)),
+    Skill("batch-norm", "Batch normalization", "subtract the batch mean, divide by its standard deviation"),
     Skill("softmax", "Softmax", "exponentiate and normalise: probabilities that sum to 1"),
     Skill("cross-entropy", "Cross-entropy loss", "−log of the probability of the true class",
           ("softmax",)),
@@ -70,7 +80,8 @@ TOPIC_SKILLS: dict[str, tuple[str, ...]] = {
     "autograd": ("chain-rule",), "backprop": ("chain-rule",), "mlp": ("mlp-backprop",),
     "convolution": ("cross-correlation",), "cnn-layers": ("cross-correlation",),
     "jacobians": ("jacobian-shapes",), "layer-costs": ("parameter-count",),
-    "classifiers": ("softmax",),
+    "classifiers": ("softmax",), "optimizers": ("sgd-update",), "real-networks": ("flops",),
+    "modern-layers": ("graph-forward",),
 }
 
 # A named mistake belongs to the skills it shows missing (matched by its label's words).

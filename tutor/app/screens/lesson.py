@@ -18,14 +18,17 @@ from tutor.app.commands import (
 )
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.lesson_answers import AnswerFlow
+from tutor.app.screens.lesson_graph import GraphStepHooks
 from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.screens.messages import LiveBuilt, Recorded
 from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
+from tutor.app.widgets.graph_answer_box import GraphAnswerBox
 from tutor.app.widgets.feedback import earlier_view, error_view, finish_view
 from tutor.app.widgets.lesson_text import givens_text, intro_text
 from tutor.app.widgets.step_list import StepList, step_strip
+from tutor.app.widgets.prose import prose_text
 from tutor.core.catalog import Entry
-from tutor.core.latex import to_unicode
+from tutor.core.latex import plain_text
 
 GRADIENT_CALLS = {"grad", "jacobian"}
 
@@ -42,7 +45,7 @@ class StepSession:
     since: float = 0.0          # when the step was shown or last checked
 
 
-class LessonScreen(AnswerFlow, TutorScreen):
+class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
     TUTOR_COMMANDS = (CHECK, HINT, REVEAL, GRAPH, TRAIN, PREV, NEXT, BACK, SCROLL_UP, SCROLL_DOWN,
                       HELP_F1, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
@@ -65,6 +68,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="title-bar")
+        yield Static(id="reload-error", markup=False)
         with VerticalScroll(id="body"):
             # the numbers first: every step needs them, the intro is read once
             yield Static(givens_text(self.lesson, {}, self._givens_width()), id="givens")
@@ -76,6 +80,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
             with Horizontal(id="answer-row"):
                 yield Static("answer ›", id="answer-label")
                 yield AnswerInput(id="answer", placeholder="your answer")
+            yield GraphAnswerBox(id="graph-answer")
             yield AnswerPreview(id="preview")
             with VerticalScroll(id="feedback-box"):
                 yield Static(id="feedback")
@@ -95,6 +100,13 @@ class LessonScreen(AnswerFlow, TutorScreen):
         # explanations get 40% of the height, in cells: a vh max-height inside an auto-height
         # panel makes Textual size the panel by the full text, pushing it under the footer
         self.query_one("#feedback-box").styles.max_height = max(6, self.app.size.height * 2 // 5)
+
+    def show_reload_error(self, message: str) -> None:
+        """`--watch`: the file no longer loads; say why above the lesson, which stays usable."""
+        from tutor.core.safe_text import clean
+
+        self.query_one("#reload-error", Static).update(f"⚠ {clean(message)}")
+        self.add_class("-reload-failed")
 
     def _givens_width(self) -> int:
         return max(40, self.app.size.width - 4)  # the body's padding and scrollbar
@@ -171,7 +183,11 @@ class LessonScreen(AnswerFlow, TutorScreen):
         self.post_message(LiveBuilt(given_values))
 
     def on_unmount(self) -> None:
-        # quitting, going back or opening another lesson: stop whatever is being computed now
+        # going back or opening another lesson: stop whatever is being computed now
+        self.stop_evaluations()
+
+    def stop_evaluations(self) -> None:
+        """Cancels this lesson's running evaluation; the app calls it when quitting."""
         self.handle.cancel()
 
     def on_live_built(self, message: LiveBuilt) -> None:
@@ -210,6 +226,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
         answer.cursor_position = len(session.answer)
         answer.focus()
         self.query_one(AnswerPreview).show(session.answer, step.kind)
+        self.show_answer_box()
         self._show_feedback(session.feedback or earlier_view(self.states.get(step.id)))
         self._show_steps()
         self.refresh_bindings()
@@ -217,7 +234,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
     def _prompt_text(self) -> Text:
         n, total = self.index + 1, len(self.lesson.steps)
         text = Text.assemble((f"Step {n}/{total} · {self.step.id}", "bold"), "  ")
-        text.append(to_unicode(self.handle.text(self.step.prompt)))
+        text.append_text(prose_text(self.handle.text(self.step.prompt)))
         return text
 
     def _show_steps(self) -> None:
@@ -229,7 +246,7 @@ class LessonScreen(AnswerFlow, TutorScreen):
         widget = self.query_one("#hints", Static)
         widget.display = shown > 0
         widget.update(Text("\n".join(
-            f"Hint {k + 1}/{len(hints)}: {to_unicode(self.handle.text(h))}" for k, h in enumerate(hints[:shown])
+            f"Hint {k + 1}/{len(hints)}: {plain_text(self.handle.text(h))}" for k, h in enumerate(hints[:shown])
         ), "italic"))
 
     def _show_feedback(self, text: Text | None) -> None:
@@ -313,7 +330,9 @@ class LessonScreen(AnswerFlow, TutorScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "train":
-            return self.lesson.train is not None
+            from tutor.core.training import has_plot  # no torch: it reads the lesson's asks
+
+            return has_plot(self.lesson)
         if action == "prev_step":
             return True if self.index > 0 else None
         return True
@@ -335,8 +354,14 @@ class LessonScreen(AnswerFlow, TutorScreen):
     def action_train(self) -> None:
         from tutor.app.screens.train import TrainScreen
 
-        # the learner's latest answer to each step, from earlier sessions too, for their own update
-        answers = {a.step_id: a.answer for a in self.app.store.attempts()
-                   if a.lesson_id == self.lesson.id and a.verdict != "wrong_shape"}
-        answers.update({sid: s.answer for sid, s in self.sessions.items() if s.answer.strip()})
-        self.app.push_screen(TrainScreen(self.lesson, answers))
+        store, lesson_id = self.app.store, self.lesson.id
+        typed_now = {sid: s.answer for sid, s in self.sessions.items() if s.answer.strip()}
+
+        def own_answers() -> dict[str, str]:
+            # the learner's latest answer to each step, from earlier sessions too (read by the
+            # plot's worker, never on the UI thread), this visit's typing last
+            answers = {a.step_id: a.answer for a in store.attempts()
+                       if a.lesson_id == lesson_id and a.verdict != "wrong_shape" and a.drill_seed is None}
+            return {**answers, **typed_now}
+
+        self.app.push_screen(TrainScreen(self.lesson, self.handle, own_answers))

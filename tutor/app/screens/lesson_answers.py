@@ -8,7 +8,6 @@ from textual import work
 
 from tutor.app.screens.live_handle import LiveCancelled
 from tutor.app.screens.messages import Checked, Revealed, StepFailed
-from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.feedback import (
     error_view, missing_view, reveal_view, unreadable_view, verdict_view, waiting_view,
 )
@@ -26,7 +25,7 @@ class AnswerFlow:
     """
 
     def action_check(self) -> None:
-        text = self.query_one(AnswerInput).value
+        text = self.answer_text()
         session, step = self.session, self.step
         if self.finished:
             self._open_next_lesson()
@@ -40,7 +39,8 @@ class AnswerFlow:
             self._show_feedback(missing_view())
             return
         try:
-            parse_answer(text, step.kind)
+            if step.kind != "graph":  # a graph is read when it is checked
+                parse_answer(text, step.kind)
         except AnswerParseError as err:
             # no torch needed to say it cannot be read, and it is not an attempt
             self._show_feedback(unreadable_view(err))
@@ -52,12 +52,12 @@ class AnswerFlow:
         if not self.handle.ready:
             session.feedback = waiting_view("your answer is checked")
             self._show_feedback(session.feedback)
-        self._check(step.id, text, seconds)
+        self._check(step.id, text, seconds, self.earlier_answers())
 
     @work(thread=True, group="check", exit_on_error=False)
-    def _check(self, step_id: str, text: str, seconds: float) -> None:
+    def _check(self, step_id: str, text: str, seconds: float, earlier: dict[str, str]) -> None:
         try:
-            verdict = self.handle.call(lambda live: live.check(step_id, text))
+            verdict = self.handle.call(lambda live: live.check(step_id, text, earlier=earlier))
         except LiveCancelled:
             return  # the learner left; nobody is waiting for this verdict
         except Exception as error:  # noqa: BLE001 - a lesson's failing math is shown, never a crash

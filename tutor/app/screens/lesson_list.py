@@ -9,6 +9,7 @@ from textual.widgets import Footer, OptionList, Static
 from tutor.app.commands import CONTINUE, DRILL, HELP, OPEN, PALETTE, QUIT, REVIEW, bindings
 from tutor.app.screens.base import TutorScreen
 from tutor.app.widgets.lesson_list import CONTINUE_ID, LessonList, broken_reason
+from tutor.core.training import has_plot
 
 
 TITLE = "tutor · the math under deep learning, by hand"
@@ -64,7 +65,10 @@ class LessonListScreen(TutorScreen):
         # replaying every answer through FSRS (and importing it) must not delay the first paint
         due = len(self.app.reviews_due())
         words = f" · {due} review{'s' if due != 1 else ''} due (F4)" if due else ""
-        self.app.call_from_thread(self.query_one("#title-bar", Static).update, TITLE + words)
+        self.app.call_from_thread(self._show_title, TITLE + words)
+
+    def _show_title(self, text: str) -> None:
+        self.query_one("#title-bar", Static).update(text)
 
     def action_review(self) -> None:
         self.app.start_review()
@@ -93,7 +97,7 @@ class LessonListScreen(TutorScreen):
             entry = catalog.find(ref)
             lesson = entry.lesson
             credit = f" · {lesson.source}" if lesson.source else ""
-            train = " · has a training plot" if lesson.train else ""
+            train = " · has a training plot" if has_plot(lesson) else ""
             return f"{entry.id} · {len(lesson.steps)} steps{train}{credit}"
         if kind == "broken":
             entry = catalog.entries[int(ref)]

@@ -61,11 +61,15 @@ class GraphData(Message):
 class TrainDone(Message):
     """A finished SGD run (the screen ignores one whose settings are no longer current)."""
 
-    def __init__(self, run: Any, marker: float | None, error: str | None = None):
+    def __init__(self, run: Any, marker: tuple[int, float, str] | None, error: str | None = None, *,
+                 base_lr: float | None = None, update_ids: list[str] | None = None, first: bool = False):
         super().__init__()
         self.run = run
-        self.marker = marker
+        self.marker = marker        # (SGD step, loss, step id) of the learner's own update
         self.error = error
+        self.base_lr = base_lr      # the lesson's own rate, found by the first run
+        self.update_ids = update_ids or []
+        self.first = first          # the first run, which also found the learner's own update
 
 
 class StoreWarning(Message):

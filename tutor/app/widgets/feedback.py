@@ -10,8 +10,9 @@ from tutor.app.widgets.prose import prose_text
 from tutor.app.widgets.value_text import dims_text, nest, value_text
 from tutor.core.answer import parse_answer
 from tutor.core.errors import AnswerParseError
-from tutor.core.latex import to_unicode
+from tutor.core.latex import plain_text
 from tutor.core.matrix_text import shape_text
+from tutor.core.training import has_plot
 
 NEXT = "Enter or F7: next step."
 
@@ -31,17 +32,17 @@ def verdict_view(verdict, text: str, kind: str, explain: str, last: bool) -> Tex
         return out
     if status == "wrong_shape":
         out.append("✗ Wrong shape. ", "bold red")
-        out.append(to_unicode(verdict.message))
+        out.append(plain_text(verdict.message))
         if verdict.answer_shape is not None and verdict.expected_shape is not None:
             out.append(f"\nYour shape: {shape_text(verdict.answer_shape)} · "
                        f"expected: {shape_text(verdict.expected_shape)}")
     elif status == "imprecise":
         out.append("≈ More digits, please. ", "bold yellow")
-        out.append(to_unicode(verdict.message))
+        out.append(plain_text(verdict.message))
         _own_answer(out, text, kind, verdict, verdict.imprecise, "too coarse")
     else:
         out.append("✗ Not quite. ", "bold red")
-        out.append(to_unicode(verdict.message))
+        out.append(plain_text(verdict.message))
         _own_answer(out, text, kind, verdict, verdict.wrong, "off")
     if verdict.mistake:
         # the core names the mistake (a plain-text label); its advice is already part of the message
@@ -120,7 +121,7 @@ def finish_view(lesson, states: dict[str, str], next_title: str | None, last: bo
     elif last:
         text.append("\nThat was the last lesson.")
     text.append(("\nEsc or Enter" if not next_title else "\nEsc") + ": the lesson list."
-                + (" F5: the training plot." if lesson.train else ""), "dim")
+                + (" F5: the training plot." if has_plot(lesson) else ""), "dim")
     return text
 
 

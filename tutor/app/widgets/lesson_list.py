@@ -138,7 +138,8 @@ def _continue_row(catalog: Catalog, resume: tuple[Entry, str] | None, started: b
 
         return draw
     elif started and any(e.lesson for e in catalog.entries):
-        text = Text.assemble(("Every lesson is done. ", "bold"), "Open any to go over it, or drill a topic (F3).")
+        text = Text.assemble(("Every lesson is done. ", "bold"),
+                             "Open any to go over it, or drill a topic (F3).")
     else:
         first = next((e for e in catalog.entries if e.lesson), None)
         text = Text.assemble(("Start: ", "bold"), first.title if first else "no lesson yet")

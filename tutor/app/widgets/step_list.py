@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tutor.app.widgets.status_glyphs import step_state
-from tutor.core.latex import to_unicode
+from tutor.core.latex import plain_text
 from tutor.core.lesson import Step
 
 
@@ -31,7 +31,7 @@ class StepList(Static):
                 Text(glyph, style),
                 Text(f"{n + 1} {step.id}", "bold" if here else ""),
                 Text(word, style),
-                Text(to_unicode(shown(step.prompt)).replace("\n", " "), "" if here else "dim"),
+                Text(plain_text(shown(step.prompt)).replace("\n", " "), "" if here else "dim"),
             )
         self.update(grid)
 

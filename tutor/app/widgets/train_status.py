@@ -5,12 +5,16 @@ from __future__ import annotations
 from tutor.core.matrix_text import format_number
 
 
-def train_status(run, marker: float | None) -> str:
+def train_status(run, marker: tuple[int, float, str] | None, where_to_type: str | None = None) -> str:
+    """`marker` is (SGD step, loss, step id) of the learner's own update; without one,
+    `where_to_type` names the step whose answer would put it on the plot."""
     parts = [f"lr {run.lr:g} · {run.steps} steps"]
     if run.losses:
         parts.append(f"loss {format_number(run.losses[0])} → {format_number(run.losses[-1])}")
     if getattr(run, "diverged", False):
         parts.append("diverged: try a smaller lr (F2)")
     if marker is not None:
-        parts.append(f"your one-step update: loss {format_number(marker)} (◆)")
+        parts.append(f"your update: loss {format_number(marker[1])} (◆)")
+    elif where_to_type:
+        parts.append(f"◆: answer {where_to_type}")
     return " · ".join(parts)

@@ -1,0 +1,67 @@
+"""Graph steps in lesson files: loading, validation, and how a typed graph is read and bounded."""
+
+import pytest
+
+from tutor.core.errors import LessonErrors
+from tutor.core.graph_ops import operation_count
+from tutor.core.expr.syntax import parse_expr
+from tutor.core.lesson import parse_lesson
+from tutor.core.live import LiveLesson
+
+LESSON = '''
+graph = """
+h = relu(W @ x + b)
+L = sum(h ** 2)
+"""
+[given]
+W = [[1, -2], [3, 1]]
+x = [1, 2]
+b = [0.5, -1]
+
+[[steps]]
+id = "draw"
+ask = "graph(L)"
+'''
+
+
+def test_a_graph_step_loads_with_its_kind_and_a_default_prompt():
+    step = parse_lesson(LESSON).steps[0]
+    assert step.kind == "graph"
+    assert "computational graph" in step.prompt
+
+
+def test_a_graph_step_must_name_a_graph_line():
+    with pytest.raises(LessonErrors) as err:
+        parse_lesson(LESSON.replace("graph(L)", "graph(x)"))
+    assert "graph(x) needs 'x' to be computed by a graph line" in str(err.value)
+
+
+@pytest.mark.parametrize("text,count", [
+    ("w @ x", 1), ("sin(w @ x) - b", 3), ("-x", 1), ("-1", 0), ("x", 0), ("x[0:2]", 1),
+    ("reshape(x, (2, 1))", 1), ("max_pool1d(c, 2, stride=1)", 1), ("x.T", 1), ("(a - b) ** 2", 2),
+])
+def test_operations_are_counted_one_per_operator_or_call(text, count):
+    assert operation_count(parse_expr(text).tree) == count
+
+
+def test_a_matrix_graph_is_checked_and_any_right_order_passes():
+    live = LiveLesson(parse_lesson(LESSON))
+    right = "z = W @ x\na = z + b\nh = relu(a)\nq = h * h\nL = sum(q)"
+    assert live.check("draw", right).status == "correct"
+    forgot_relu = "z = W @ x\na = z + b\nq = a * a\nL = sum(q)"
+    verdict = live.check("draw", forgot_relu)
+    assert verdict.status == "wrong" and verdict.message.startswith("Line 3 (q = a * a)")
+
+
+def test_a_graph_answer_is_bounded_in_lines_and_work():
+    live = LiveLesson(parse_lesson(LESSON))
+    many = "\n".join(f"a{k} = x + {k}" for k in range(200))
+    assert live.check("draw", many).status == "unparsed"
+    huge = "z = zeros(100000, 100000)\nL = sum(z)"
+    verdict = live.check("draw", huge)
+    assert verdict.status == "wrong" and "can't be computed" in verdict.message
+
+
+def test_a_graph_cannot_overwrite_a_given():
+    verdict = LiveLesson(parse_lesson(LESSON)).check("draw", "x = W @ x\nL = sum(x)")
+    assert verdict.status == "unparsed" and "x is a given" in verdict.message
