@@ -74,12 +74,16 @@ def test_current_is_harmless_outside_an_evaluation_and_restored_after_one():
     assert budget.current() is outside
 
 
-def test_wall_time_limit_is_one_line():
+def test_time_limit_counts_work_and_is_one_line():
     b = Budget(seconds=0.01)
-    time.sleep(0.02)
+    time.sleep(0.05)
+    b.check()  # waiting (a busy machine) is not work
+    start = time.thread_time()
+    while time.thread_time() - start < 0.03:
+        pass
     with pytest.raises(BudgetExceeded) as info:
         b.check()
-    assert "seconds" in str(info.value)
+    assert "seconds of work" in str(info.value)
 
 
 def test_live_lesson_cancel_stops_a_long_training_run():
@@ -87,11 +91,11 @@ def test_live_lesson_cancel_stops_a_long_training_run():
                                   ["sgd(L, 0.0001, steps=100000)"], "L = sum((w * x) ** 2)",
                                   '[train]\nloss = "L"\nparams = ["w"]\nlr = 0.001\nsteps = 10'))
     live = LiveLesson(lesson)
-    threading.Timer(0.5, live.cancel).start()
-    start = time.monotonic()
+    cancelled_at = []
+    threading.Timer(0.5, lambda: (cancelled_at.append(time.monotonic()), live.cancel())).start()
     with pytest.raises(Cancelled):
         live.evaluate(lesson.steps[0].ask)
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - cancelled_at[0] < 2  # the next step sees it (a step takes well under 1 ms)
 
 
 @pytest.mark.parametrize("given, asks, graph, train", [

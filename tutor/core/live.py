@@ -26,6 +26,8 @@ _AUG = {"+=": "Add", "-=": "Sub", "*=": "Mult", "/=": "Div"}
 # A graph predicted (on meta tensors) to take more than this is computed only when a value is asked for,
 # so shape and cost questions about real layers (AlexNet, VGG-16) answer without running them.
 EAGER_OPS = 50_000_000
+EAGER_NUMEL = 100_000  # givens bigger than this are shaped on meta tensors first
+_CREATORS = {"zeros", "ones", "eye", "arange", "linspace"}
 # Numbers a lesson's expected values may hold in all, as Python lists (about 32 bytes each).
 MAX_EXPECTED_NUMBERS = 1_000_000
 _SHAPE_ASKS = {"shape", "numel", "bytes", "flops"}
@@ -126,12 +128,27 @@ class LiveLesson:
         self._real_givens: dict[str, torch.Tensor] | None = None
         self.graph_ops = 0
         with self._evaluation():
-            shapes = self._meta_givens()
-            if shapes is None:  # a given that needs numbers to compute: evaluate it (and report its error)
-                shapes = self._real_givens = self._evaluate_givens(self._given_src)
-            self._predict_graph(shapes)
+            # Meta tensors only for real-size lessons: torch's meta kernels for small element-wise ops load
+            # torch._dynamo (seconds), so an ordinary lesson never touches them.
+            shapes = self._meta_givens() if _creates_tensors(self._given_src) else None
+            if shapes is not None and any(t.numel() > EAGER_NUMEL for t in shapes.values()):
+                self._predict_graph(shapes)
+                if self._meta_scope is None or self.graph_ops <= EAGER_OPS:
+                    self._scope = self._run_graph(self._givens)
+            else:
+                self._run_small_graph()
+
+    def _run_small_graph(self) -> None:
+        """The graph computed now; if that is refused as too big, its shapes alone (values when asked)."""
+        before = budget.current().ops
+        try:
+            self._scope = self._run_graph(self._givens)
+        except LessonErrors:
+            self._predict_graph(self._givens)
             if self._meta_scope is None or self.graph_ops <= EAGER_OPS:
-                self._scope = self._run_graph(self._givens)
+                raise
+        else:
+            self.graph_ops = budget.current().ops - before
 
     # ---- budgets ----------------------------------------------------------------------
 
@@ -447,6 +464,11 @@ class LiveLesson:
             shape, data = plain_data(g)
             out[name] = NodeValue(shape, data)
         return out
+
+
+def _creates_tensors(source: dict[str, Any]) -> bool:
+    """Whether a given may be big: only zeros/ones/eye/arange/linspace make tensors bigger than the file."""
+    return any(isinstance(raw, Expr) and raw.calls() & _CREATORS for raw in source.values())
 
 
 def _refuse_huge(t: torch.Tensor) -> None:

@@ -28,6 +28,18 @@ class ShapesOnly(Budget):
         self.outer.check()
 
 
+class Trial(Budget):
+    """A small budget for trying the real computation first; cancel and wall time come from the outer one."""
+
+    def __init__(self, outer: Budget):
+        super().__init__(max_elements=2_000_000, max_ops=20_000_000, seconds=outer.seconds)
+        self.outer = outer
+
+    def check(self) -> None:
+        super().check()
+        self.outer.check()
+
+
 def meta_scope(s: Scope) -> Scope:
     """The same names on the meta device (converted when first read); the lesson's own values are untouched."""
     return Scope(s.dtype, dict(s.env), s.lesson, meta=True)
@@ -49,12 +61,26 @@ def shapes_first(fn: Callable[[Scope], Value], s: Scope) -> Value:
     """
     if s.meta:
         return fn(s)
+    outer = budget.current()
+    trial = Trial(outer)
+    try:  # small work runs for real: torch's meta kernels for small ops load torch._dynamo (seconds)
+        with budget.running(trial):
+            value = fn(s)
+    except Cancelled:
+        raise
+    except (ExprError, *CONTAINED) as err:
+        if outer.cancelled:
+            raise Cancelled() from None
+        real_error = err
+    else:
+        outer.charge(trial.ops, trial.elements)
+        return value
     try:
         return on_meta(fn, s)[0]
-    except (BudgetExceeded, Cancelled):
+    except Cancelled:
         raise
     except (ExprError, *CONTAINED):
-        return fn(s)
+        raise real_error from None
 
 
 def count_flops(fn: Callable[[Scope], Value], s: Scope) -> int:
