@@ -71,3 +71,38 @@ async def test_a_graph_step_is_typed_on_several_lines_and_checked_with_f9():
                 break
             await pilot.pause(0.1)
         assert "✓ Correct." in screen_text(app)
+
+
+async def test_a_node_filled_in_on_the_graph_after_an_upstream_slip_is_marked_carried():
+    app = make_app(None, "sine-neuron", "forward")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await answer(pilot, "1")                 # the slip: y is -1
+        lines = "\n".join(await open_graph(pilot))
+        assert "(yours 1 ✗ first slip)" in lines
+        await pilot.press("f7", "1", "enter")    # the loss node, filled in as (2 - 1)² for the learner's y
+        for _ in range(100):
+            if "slip is in step 2" in screen_text(app):
+                break
+            await pilot.pause(0.1)
+        await settle(pilot)
+        assert "✗ That is right for your y = 1; the slip is in step 2 (forward)." in screen_text(app)
+        view = app.screen.query_one(GraphView)
+        assert view.values["L"].value == "? (yours 1, carried)"
+        stored = [(a.step_id, a.verdict) for a in app.store.attempts() if a.lesson_id == "sine-neuron"]
+        assert ("loss", "wrong") in stored
+
+
+async def test_revealing_a_node_from_the_graph_counts_as_a_reveal():
+    app = make_app(None, "sine-neuron", "forward")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_graph(pilot)
+        await pilot.press("f3")                  # the selected node: y, asked by step 'forward'
+        for _ in range(100):
+            if app.store.step_states("sine-neuron").get("forward") == "revealed":
+                break
+            await pilot.pause(0.1)
+        await settle(pilot)
+        assert app.store.step_states("sine-neuron").get("forward") == "revealed"
+        assert app.screen.query_one(GraphView).values["y"].value != "?"

@@ -33,9 +33,10 @@ def _asked_grad(step) -> tuple[str, str] | None:
 
 
 def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
-                  values: dict[str, NodeValue]) -> dict[str, NodeValue]:
+                  values: dict[str, NodeValue], marks: dict[str, str] | None = None) -> dict[str, NodeValue]:
     """Givens as they are; a node a step asks for once that step is solved or revealed (the learner's
-    own wrong value beside it); a node no step asks for once a step computed through it is; else `?`."""
+    own wrong value beside it); a node no step asks for once a step computed through it is; else `?`.
+    `marks` says, per step with a wrong answer, "carried" (it follows from an earlier slip) or "slip"."""
     out: dict[str, NodeValue] = {}
     targets = {a.target for a in lesson.graph}
     asked = {_asked_node(s): s for s in lesson.steps if _asked_node(s) in targets}
@@ -49,7 +50,8 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
             if states.get(step.id) in EARNED:
                 out[name] = value if states.get(step.id) == "solved" or not typed else _beside(typed, value)
             else:
-                out[name] = NodeValue((), f"? (yours {typed})") if typed else HIDDEN
+                mark = {"carried": ", carried", "slip": " ✗ first slip"}.get((marks or {}).get(step.id), "")
+                out[name] = NodeValue((), f"? (yours {typed}{mark})") if typed else HIDDEN
         elif any(name in ancestors(lesson, r) for s in done for r in s.ask.reads() if r in targets):
             out[name] = value
         else:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
-from tutor.app.commands import CLOSE_GRAPH, HELP, PALETTE, QUIT, bindings
+from tutor.app.commands import (
+    CLOSE_GRAPH, HELP_F1, NEXT_NODE, PALETTE, PREV_NODE, QUIT, REVEAL_NODE, bindings,
+)
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.screens.messages import GraphData
+from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.graph_view import GraphView
+from tutor.core.carried import node_steps
 from tutor.core.graph_earned import earned_grads, earned_values
 from tutor.core.lesson import Lesson
 
 
 class GraphScreen(TutorScreen):
-    TUTOR_COMMANDS = (CLOSE_GRAPH, HELP, PALETTE, QUIT)
+    TUTOR_COMMANDS = (CLOSE_GRAPH, REVEAL_NODE, PREV_NODE, NEXT_NODE, HELP_F1, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
     HELP_TITLE = "computational graph"
     MIN_SIZE = (60, 20)
@@ -29,18 +33,27 @@ class GraphScreen(TutorScreen):
         self.show_grads = show_grads
         # what the learner has earned: None shows everything (a view outside a lesson's steps)
         self.states = states
-        self.answers = answers or {}
+        self.answers = dict(answers or {})
+        # the nodes a step asks for can be filled in here: (step id, node name), in lesson order
+        self.fillable = list(node_steps(lesson).items()) if states is not None else []
+        self.selected = 0
+        self.marks: dict[str, str] = {}   # step id -> "carried" | "slip", for wrong answers
 
     def compose_body(self) -> ComposeResult:
         what = "values and gradients" if self.show_grads else "forward values"
         yield Static(f"Graph · {what} · {self.lesson.title}", id="title-bar", markup=False)
         yield GraphView(self.lesson, id="graph")
         yield Static(id="status-line", markup=False)
+        yield AnswerInput(id="node-answer", placeholder="a value for the selected node; Enter checks it")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(GraphView).focus()  # arrows and PgUp/PgDn scroll a big graph
+        self.query_one("#node-answer").display = bool(self.fillable)
+        if self.fillable:
+            self.query_one("#node-answer").focus()  # digits go into the box; F-keys pick the node
+        else:
+            self.query_one(GraphView).focus()  # arrows and PgUp/PgDn scroll a big graph
         if not self.handle.ready:
             self.query_one("#status-line", Static).update("loading PyTorch…")
         elif not self.show_grads:
@@ -58,7 +71,8 @@ class GraphScreen(TutorScreen):
             grads = self.handle.call(lambda live: live.node_grads()) if self.show_grads else None
             if self.states is not None:
                 loss = self.handle.call(lambda live: live.loss_name())
-                values = earned_values(self.lesson, self.states, self.answers, values)
+                self.marks = self.handle.call(self._marks)
+                values = earned_values(self.lesson, self.states, self.answers, values, self.marks)
                 grads = earned_grads(self.lesson, self.states, grads, loss)
         except Exception as error:  # noqa: BLE001 - shown under the graph
             self.post_message(GraphData({}, None, str(error) or type(error).__name__))
@@ -71,10 +85,79 @@ class GraphScreen(TutorScreen):
             status.update(f"⚠ The graph could not be evaluated: {message.error}")
             return
         self.query_one(GraphView).update(message.values, message.grads)
-        if self.show_grads:
+        if self.fillable:
+            self._show_selected(getattr(self, "_pending_note", ""))
+        elif self.show_grads:
             status.update("")
         else:
             self._explain_no_grads()
+
+    # ---- filling the graph in -----------------------------------------------------------
+
+    def _marks(self, live) -> dict[str, str]:
+        """Each wrong node answer: carried forward from an earlier slip, or a slip of its own."""
+        marks = {}
+        for step_id, _name in self.fillable:
+            typed = self.answers.get(step_id, "")
+            if typed.strip() and self.states.get(step_id) not in ("solved", "revealed"):
+                verdict = live.check(step_id, typed, earlier=self.answers)
+                if verdict.status == "wrong":
+                    marks[step_id] = "carried" if verdict.carried_from else "slip"
+        return marks
+
+    def _show_selected(self, note: str = "") -> None:
+        step_id, name = self.fillable[self.selected]
+        number = [s.id for s in self.lesson.steps].index(step_id) + 1
+        text = f"Node {name} (step {number}, {step_id}) · F6/F7 other node · F3 reveal"
+        self.query_one("#status-line", Static).update(f"{note}\n{text}" if note else text)
+
+    def action_move_node(self, by: int) -> None:
+        if self.fillable:
+            self.selected = (self.selected + by) % len(self.fillable)
+            self.query_one("#node-answer", Input).value = ""
+            self._show_selected()
+
+    def action_reveal_node(self) -> None:
+        if not self.fillable:
+            return
+        step_id, _ = self.fillable[self.selected]
+        if self.states.get(step_id) not in ("solved", "revealed"):
+            self.app.store.record_reveal(self.lesson.id, step_id)  # counts as a reveal, as F3 in the lesson
+            self.states = self.app.store.step_states(self.lesson.id)
+        self._load()
+
+    @on(Input.Submitted, "#node-answer")
+    def _node_answered(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not self.fillable or not event.value.strip():
+            return
+        step_id, _ = self.fillable[self.selected]
+        self._check_node(step_id, event.value, dict(self.answers))
+
+    @work(thread=True, group="graph-check", exit_on_error=False)
+    def _check_node(self, step_id: str, text: str, earlier: dict[str, str]) -> None:
+        from tutor.app.screens.messages import Checked
+
+        try:
+            verdict = self.handle.call(lambda live: live.check(step_id, text, earlier=earlier))
+        except Exception as error:  # noqa: BLE001 - said under the graph, never a crash
+            self.post_message(GraphData({}, None, str(error) or type(error).__name__))
+        else:
+            self.post_message(Checked(step_id, text, verdict, None))
+
+    def on_checked(self, message) -> None:
+        verdict, step = message.verdict, self.lesson.step(message.step_id)
+        if verdict.counts_as_attempt:
+            self.app.store.record_attempt(
+                self.lesson.id, step.id, message.text, verdict.status, verdict.message,
+                topic=self.lesson.topic, step_kind=step.kind,
+                mistake=None if verdict.carried_from else verdict.mistake)
+            self.answers[step.id] = message.text
+            self.states = self.app.store.step_states(self.lesson.id)
+        self.query_one("#node-answer", Input).value = ""
+        mark = "✓" if verdict.status == "correct" else "✗"
+        self._pending_note = f"{mark} {verdict.message}"
+        self._load()
 
     def action_back(self) -> None:
         self.app.pop_screen()
