@@ -42,7 +42,7 @@ async def test_after_the_forward_step_its_node_appears_and_a_wrong_try_shows_as_
         await settle(pilot)
         await answer(pilot, "1")
         lines = "\n".join(await open_graph(pilot))
-        assert "= ? (yours 1)" in lines
+        assert "= ? (yours 1 ✗ first slip)" in lines
         await pilot.press("escape")
         assert "✓ Correct." in await answer(pilot, "-1")
         lines = "\n".join(await open_graph(pilot))

@@ -23,6 +23,9 @@ class GraphScreen(TutorScreen):
     TUTOR_COMMANDS = (CLOSE_GRAPH, REVEAL_NODE, PREV_NODE, NEXT_NODE, HELP_F1, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
     HELP_TITLE = "computational graph"
+    DEFAULT_CSS = """
+    GraphScreen #status-line { height: auto; max-height: 3; }
+    """
     MIN_SIZE = (60, 20)
 
     def __init__(self, lesson: Lesson, handle: LiveHandle, show_grads: bool,
@@ -50,10 +53,7 @@ class GraphScreen(TutorScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#node-answer").display = bool(self.fillable)
-        if self.fillable:
-            self.query_one("#node-answer").focus()  # digits go into the box; F-keys pick the node
-        else:
-            self.query_one(GraphView).focus()  # arrows and PgUp/PgDn scroll a big graph
+        self.query_one(GraphView).focus()  # arrows and PgUp/PgDn scroll a big graph; typing fills a node
         if not self.handle.ready:
             self.query_one("#status-line", Static).update("loading PyTorch…")
         elif not self.show_grads:
@@ -108,8 +108,20 @@ class GraphScreen(TutorScreen):
     def _show_selected(self, note: str = "") -> None:
         step_id, name = self.fillable[self.selected]
         number = [s.id for s in self.lesson.steps].index(step_id) + 1
-        text = f"Node {name} (step {number}, {step_id}) · F6/F7 other node · F3 reveal"
-        self.query_one("#status-line", Static).update(f"{note}\n{text}" if note else text)
+        lines = [note] if note else []
+        if not self.show_grads:
+            lines.append("Gradients appear here once you reach the first gradient step.")
+        lines.append(f"Type a value for node {name} (step {number}, {step_id}) · F6/F7 other node · F3 reveal")
+        self.query_one("#status-line", Static).update("\n".join(lines))
+
+    def on_key(self, event) -> None:
+        # the graph keeps the focus for scrolling; what is typed goes into the selected node's box
+        box = self.query_one("#node-answer", Input)
+        if self.fillable and not box.has_focus and event.character and event.character.isprintable():
+            box.focus()
+            box.insert_text_at_cursor(event.character)
+            event.stop()
+            event.prevent_default()
 
     def action_move_node(self, by: int) -> None:
         if self.fillable:
