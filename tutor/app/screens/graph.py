@@ -11,6 +11,7 @@ from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.screens.messages import GraphData
 from tutor.app.widgets.graph_view import GraphView
+from tutor.core.graph_earned import earned_grads, earned_values
 from tutor.core.lesson import Lesson
 
 
@@ -20,11 +21,15 @@ class GraphScreen(TutorScreen):
     HELP_TITLE = "computational graph"
     MIN_SIZE = (60, 20)
 
-    def __init__(self, lesson: Lesson, handle: LiveHandle, show_grads: bool):
+    def __init__(self, lesson: Lesson, handle: LiveHandle, show_grads: bool,
+                 states: dict[str, str] | None = None, answers: dict[str, str] | None = None):
         super().__init__()
         self.lesson = lesson
         self.handle = handle
         self.show_grads = show_grads
+        # what the learner has earned: None shows everything (a view outside a lesson's steps)
+        self.states = states
+        self.answers = answers or {}
 
     def compose_body(self) -> ComposeResult:
         what = "values and gradients" if self.show_grads else "forward values"
@@ -51,6 +56,10 @@ class GraphScreen(TutorScreen):
         try:
             values = self.handle.call(lambda live: live.node_values())
             grads = self.handle.call(lambda live: live.node_grads()) if self.show_grads else None
+            if self.states is not None:
+                loss = self.handle.call(lambda live: live.loss_name())
+                values = earned_values(self.lesson, self.states, self.answers, values)
+                grads = earned_grads(self.lesson, self.states, grads, loss)
         except Exception as error:  # noqa: BLE001 - shown under the graph
             self.post_message(GraphData({}, None, str(error) or type(error).__name__))
         else:

@@ -349,7 +349,8 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
     def action_graph(self) -> None:
         from tutor.app.screens.graph import GraphScreen
 
-        self.app.push_screen(GraphScreen(self.lesson, self.handle, self.reached_gradients()))
+        self.app.push_screen(GraphScreen(self.lesson, self.handle, self.reached_gradients(),
+                                         self.states, self.earlier_answers()))
 
     def action_train(self) -> None:
         from tutor.app.screens.train import TrainScreen

@@ -1,0 +1,73 @@
+"""The graph view shows only what the learner earned, and graph steps are answered in a multi-line box."""
+
+import pytest
+from conftest import answer, make_app, screen_text, settle
+
+from tutor.app.screens.graph import GraphScreen
+from tutor.app.widgets.graph_view import GraphView
+from tutor.core.catalog import Catalog
+
+SIZE = (80, 24)
+BUILTIN = [e for e in Catalog.load().entries if e.lesson is not None and e.lesson.graph]
+
+
+async def open_graph(pilot) -> list[str]:
+    await pilot.press("f4")
+    assert isinstance(pilot.app.screen, GraphScreen)
+    view = pilot.app.screen.query_one(GraphView)
+    for _ in range(100):
+        if view.values is not None:
+            break
+        await pilot.pause(0.1)
+    await settle(pilot)
+    return view.lines
+
+
+@pytest.mark.parametrize("lesson_id", [e.id for e in BUILTIN])
+async def test_before_any_answer_the_graph_shows_no_asked_value(lesson_id):
+    lesson = Catalog.load().lesson(lesson_id)
+    asked = {s.ask.text for s in lesson.steps} & {a.target for a in lesson.graph}
+    app = make_app(None, lesson_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_graph(pilot)
+        view = app.screen.query_one(GraphView)
+        for name in asked:
+            assert view.values[name].value == "?", name
+
+
+async def test_after_the_forward_step_its_node_appears_and_a_wrong_try_shows_as_yours():
+    app = make_app(None, "sine-neuron", "forward")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await answer(pilot, "1")
+        lines = "\n".join(await open_graph(pilot))
+        assert "= ? (yours 1)" in lines
+        await pilot.press("escape")
+        assert "✓ Correct." in await answer(pilot, "-1")
+        lines = "\n".join(await open_graph(pilot))
+        assert "= -1" in lines and "yours" not in lines
+        assert "= ?" in lines  # the loss is still not earned
+
+
+async def test_a_graph_step_is_typed_on_several_lines_and_checked_with_f9():
+    app = make_app(None, "sine-neuron", "graph")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for line in ("s = w @ x", "y = sin(s)"):
+            await pilot.press(*line)
+            await pilot.press("enter")
+        await pilot.press("f9")
+        for _ in range(100):
+            if "Line 2" in screen_text(app):
+                break
+            await pilot.pause(0.1)
+        assert "Line 2 (y = sin(s)) gives a value on the way to y" in screen_text(app)
+        await pilot.press(*["backspace"] * len("y = sin(s)\n"))  # line 2 rubbed out
+        await pilot.press(*"t = sin(s)", "enter", *"y = t - b")
+        await pilot.press("ctrl+j")
+        for _ in range(100):
+            if "✓ Correct." in screen_text(app):
+                break
+            await pilot.pause(0.1)
+        assert "✓ Correct." in screen_text(app)

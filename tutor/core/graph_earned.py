@@ -1,0 +1,77 @@
+"""What the graph view may show: only values and gradients the learner has earned (answered or revealed)."""
+
+from __future__ import annotations
+
+import ast
+
+from tutor.core.graph_ops import needed_lines
+from tutor.core.matrix_text import format_plain
+from tutor.core.values import NodeValue
+
+HIDDEN = NodeValue((), "?")
+EARNED = ("solved", "revealed")
+
+
+def ancestors(lesson, name: str) -> set[str]:
+    """Every name `name`'s value is computed from, itself included."""
+    found = {name}
+    for a in needed_lines(list(lesson.graph), name):
+        found |= {a.target} | a.expr.reads()
+    return found
+
+
+def _asked_node(step) -> str | None:
+    return step.ask.tree.id if isinstance(step.ask.tree, ast.Name) else None
+
+
+def _asked_grad(step) -> tuple[str, str] | None:
+    tree = step.ask.tree
+    if (isinstance(tree, ast.Call) and getattr(tree.func, "id", None) == "grad" and len(tree.args) == 2
+            and all(isinstance(a, ast.Name) for a in tree.args)):
+        return tree.args[0].id, tree.args[1].id
+    return None
+
+
+def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
+                  values: dict[str, NodeValue]) -> dict[str, NodeValue]:
+    """Givens as they are; a node a step asks for once that step is solved or revealed (the learner's
+    own wrong value beside it); a node no step asks for once a step computed through it is; else `?`."""
+    out: dict[str, NodeValue] = {}
+    targets = {a.target for a in lesson.graph}
+    asked = {_asked_node(s): s for s in lesson.steps if _asked_node(s) in targets}
+    done = [s for s in lesson.steps if states.get(s.id) in EARNED]
+    for name, value in values.items():
+        if name not in targets:
+            out[name] = value
+        elif name in asked:
+            step = asked[name]
+            typed = " ".join(answers.get(step.id, "").split())
+            if states.get(step.id) in EARNED:
+                out[name] = value if states.get(step.id) == "solved" or not typed else _beside(typed, value)
+            else:
+                out[name] = NodeValue((), f"? (yours {typed})") if typed else HIDDEN
+        elif any(name in ancestors(lesson, r) for s in done for r in s.ask.reads() if r in targets):
+            out[name] = value
+        else:
+            out[name] = HIDDEN
+    return out
+
+
+def earned_grads(lesson, states: dict[str, str], grads: dict[str, NodeValue] | None,
+                 loss: str | None) -> dict[str, NodeValue] | None:
+    """A node's ∂loss/∂node once a solved or revealed step asks for it, or for one the backward pass
+    reaches through this node; else `?`."""
+    if grads is None:
+        return None
+    paths: set[str] = set()
+    for s in lesson.steps:
+        pair = _asked_grad(s)
+        if pair and pair[0] == loss and states.get(s.id) in EARNED:
+            f, x = pair
+            paths |= {n for n in ancestors(lesson, f) if x in ancestors(lesson, n)} | {x}
+    return {name: (g if name in paths else HIDDEN) for name, g in grads.items()}
+
+
+def _beside(typed: str, value: NodeValue) -> NodeValue:
+    true = format_plain(value.value, value.shape)
+    return NodeValue((), f"{true} (yours {typed})")
