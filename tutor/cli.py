@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("check", parents=[common],
                        help="validate lessons, then solve them and their drill variants and check their mistakes")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="lesson files or folders (default: the built-in lessons and any --lessons folders)")
     p.add_argument("--seeds", type=int, default=5, metavar="N", help="drill variants to check per lesson (default 5)")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("drill", parents=[common], help="endless fresh variants of a topic's lessons")
@@ -262,7 +263,13 @@ def cmd_check(args, extra) -> int:
     if not 0 <= args.seeds <= MAX_CHECK_SEEDS:
         print(f"tutor: --seeds must be a whole number from 0 to {MAX_CHECK_SEEDS}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    report = check_paths([Path(p) for p in args.paths], args.seeds)
+    if args.paths:
+        paths = [Path(p) for p in args.paths]
+    else:  # an author's whole curriculum: the built-in lessons and their own folders
+        from tutor.core.catalog import lesson_dirs
+
+        paths = [d for d in lesson_dirs(extra) if d.is_dir()]
+    report = check_paths(paths, args.seeds)
     if args.json:
         print(json.dumps(report))
     else:

@@ -78,3 +78,15 @@ def test_invalid_files_and_bad_arguments(tmp_path, capsys):
     assert "bad.toml" in capsys.readouterr().out
     assert main(["check", str(tmp_path / "missing.toml")]) == 1
     assert main(["check", str(bad), "--seeds", "-1"]) == 2
+
+
+def test_without_a_path_it_checks_the_built_in_lessons_and_the_authors_folders(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    bad = SQUARE.replace('when = "2 * x"', 'when = "x * x"')
+    write(folder, bad)
+    monkeypatch.setenv("TUTOR_LESSONS", str(folder))
+    assert main(["check", "--seeds", "0"]) == 1
+    out = capsys.readouterr().out
+    assert "square.toml: step 'sq'" in out
+    assert f"{len(list(BUILTIN_DIR.rglob('*.toml'))) + 1} lesson files checked" in out
