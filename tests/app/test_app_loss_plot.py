@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from conftest import SINE_NEURON, answer, line_with, make_app, screen_text, settle
+from conftest import SINE_NEURON, answer, line_with, make_app, screen_text, settle, wait_for_text
 
 from tutor.app.screens.train import TrainScreen
 
@@ -98,5 +98,6 @@ def test_snapshot_of_the_plot_at_alpha_with_the_learners_wrong_update(snap_compa
         await settle(pilot)
         await pilot.press("f5")
         await settle(pilot)
+        await wait_for_text(pilot, "your update: loss 4 (◆)")  # a busy machine may be slower
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
