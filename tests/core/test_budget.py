@@ -95,7 +95,8 @@ def test_live_lesson_cancel_stops_a_long_training_run():
     threading.Timer(0.5, lambda: (cancelled_at.append(time.monotonic()), live.cancel())).start()
     with pytest.raises(Cancelled):
         live.evaluate(lesson.steps[0].ask)
-    assert time.monotonic() - cancelled_at[0] < 2  # the next step sees it (a step takes well under 1 ms)
+    # the next step sees it (a step takes well under 1 ms); the slack is for a machine loaded many times over
+    assert time.monotonic() - cancelled_at[0] < 5
 
 
 @pytest.mark.parametrize("given, asks, graph, train", [
@@ -158,3 +159,11 @@ def test_drill_draws_keep_their_size_limit(draw):
 def test_empty_tensors_with_huge_axes_are_refused_not_listed(ask):
     message = _one_line_error(_lesson("x = 1", [ask]))
     assert "limit" in message or "hold more" in message
+
+
+def test_a_refused_training_run_is_the_steps_error():
+    lesson = parse_lesson(_lesson('w = "ones(600, 600)"\nx = "ones(600, 600)"', ["sgd(L, 0.0001, steps=5000)"],
+                                  "L = sum((w @ x) ** 2)", '[train]\nloss = "L"\nparams = ["w"]\nlr = 0.001\nsteps = 10'))
+    with pytest.raises(LessonError) as info:
+        LiveLesson(lesson).expected("s0")
+    assert "step 's0'" in str(info.value) and "sgd() steps would take" in str(info.value)

@@ -308,6 +308,8 @@ class LiveLesson:
             result = self._compute_expected(step)
         except ExprError as err:
             reason = str(err)
+        except LessonErrors as err:  # the graph recomputed for sgd()/adam() or on first use, refused
+            reason = "; ".join(f"{e.where}: {e.reason}" if e.where else e.reason for e in err.errors)
         except CONTAINED as err:
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         if reason is not None:
