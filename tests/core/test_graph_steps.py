@@ -65,3 +65,16 @@ def test_a_graph_answer_is_bounded_in_lines_and_work():
 def test_a_graph_cannot_overwrite_a_given():
     verdict = LiveLesson(parse_lesson(LESSON)).check("draw", "x = W @ x\nL = sum(x)")
     assert verdict.status == "unparsed" and "x is a given" in verdict.message
+
+
+def test_the_graph_view_earns_numbers_from_value_steps_not_from_drawing_the_graph():
+    from tutor.core.catalog import Catalog
+    from tutor.core.graph_earned import earned_values
+
+    lesson = Catalog.load().lesson("sine-neuron")
+    values = LiveLesson(lesson).node_values()
+    shown = earned_values(lesson, {"graph": "solved"}, {}, values)
+    assert shown["s"].value == shown["y"].value == shown["L"].value == "?"
+    assert shown["x"].value == [2.0, 1.0]
+    shown = earned_values(lesson, {"graph": "solved", "forward": "solved"}, {"forward": "-1"}, values)
+    assert shown["s"].value != "?" and shown["y"].value != "?" and shown["L"].value == "?"

@@ -40,7 +40,8 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
     out: dict[str, NodeValue] = {}
     targets = {a.target for a in lesson.graph}
     asked = {_asked_node(s): s for s in lesson.steps if _asked_node(s) in targets}
-    done = [s for s in lesson.steps if states.get(s.id) in EARNED]
+    # a graph step earns the drawing, not numbers
+    done = [s for s in lesson.steps if states.get(s.id) in EARNED and s.kind != "graph"]
     for name, value in values.items():
         if name not in targets:
             out[name] = value
