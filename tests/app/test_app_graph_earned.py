@@ -106,3 +106,20 @@ async def test_revealing_a_node_from_the_graph_counts_as_a_reveal():
         await settle(pilot)
         assert app.store.step_states("sine-neuron").get("forward") == "revealed"
         assert app.screen.query_one(GraphView).values["y"].value != "?"
+
+
+async def test_a_solved_graph_step_is_drawn_as_the_learner_wrote_it():
+    app = make_app(None, "sine-neuron", "graph")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for line in ("a = w @ x", "q = sin(a)"):
+            await pilot.press(*line, "enter")
+        await pilot.press(*"y = q - b", "f9")
+        for _ in range(100):
+            if "✓ Correct." in screen_text(app):
+                break
+            await pilot.pause(0.1)
+        lines = "\n".join(await open_graph(pilot))
+        assert "Your graph" in screen_text(app)
+        assert "│ a " in lines and "sin(a)" in lines and "q − b" in lines  # the learner's names
+        assert "= ?" in lines  # still no number earned: no value step answered yet

@@ -78,3 +78,37 @@ def earned_grads(lesson, states: dict[str, str], grads: dict[str, NodeValue] | N
 def _beside(typed: str, value: NodeValue) -> NodeValue:
     true = format_plain(value.value, value.shape)
     return NodeValue((), f"{true} (yours {typed})")
+
+
+def learners_graph(live, states: dict[str, str], answers: dict[str, str], shown: dict[str, NodeValue]):
+    """The lesson with the learner's own graph, from their latest right graph step, and its values
+    where they equal a value already shown (`?` elsewhere); None when no graph step is solved."""
+    import dataclasses
+
+    from tutor.core.graph_answer import read_graph, run_lines, same_value
+
+    for step in reversed(live.lesson.steps):
+        text = answers.get(step.id, "")
+        if step.kind != "graph" or states.get(step.id) != "solved" or not text.strip():
+            continue
+        if live.check(step.id, text).status != "correct":
+            continue
+        lines = read_graph(text, set(live.givens))
+        run = run_lines(live, lines, live.givens)
+        known = [live.scope.env[n] for n, v in shown.items() if v.value != "?" and n in live.scope.env]
+        values = {}
+        for name, value in run.env.items():
+            if name in live.givens:
+                values[name] = shown.get(name, HIDDEN)
+            elif any(same_value(value, k, live.dtype) for k in known):
+                values[name] = NodeValue(*_plain(value))
+            else:
+                values[name] = HIDDEN
+        return dataclasses.replace(live.lesson, graph=tuple(lines)), values
+    return None
+
+
+def _plain(value):
+    from tutor.core.live import plain_data
+
+    return plain_data(value)

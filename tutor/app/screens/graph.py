@@ -15,7 +15,7 @@ from tutor.app.screens.messages import GraphData
 from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.graph_view import GraphView
 from tutor.core.carried import node_steps
-from tutor.core.graph_earned import earned_grads, earned_values
+from tutor.core.graph_earned import earned_grads, earned_values, learners_graph
 from tutor.core.lesson import Lesson
 
 
@@ -73,6 +73,10 @@ class GraphScreen(TutorScreen):
                 loss = self.handle.call(lambda live: live.loss_name())
                 self.marks = self.handle.call(self._marks)
                 values = earned_values(self.lesson, self.states, self.answers, values, self.marks)
+                own = self.handle.call(lambda live: learners_graph(live, self.states, self.answers, values))
+                if own is not None:  # drawn as the learner wrote it
+                    self._own_graph, values = own
+                    grads = None
                 grads = earned_grads(self.lesson, self.states, grads, loss)
         except Exception as error:  # noqa: BLE001 - shown under the graph
             self.post_message(GraphData({}, None, str(error) or type(error).__name__))
@@ -84,7 +88,12 @@ class GraphScreen(TutorScreen):
         if message.error:
             status.update(f"⚠ The graph could not be evaluated: {message.error}")
             return
-        self.query_one(GraphView).update(message.values, message.grads)
+        view = self.query_one(GraphView)
+        own = getattr(self, "_own_graph", None)
+        if own is not None and view.model_source is not own:
+            view.set_lesson(own)
+            self.query_one("#title-bar", Static).update(f"Your graph · {self.lesson.title}")
+        view.update(message.values, message.grads)
         if self.fillable:
             self._show_selected(getattr(self, "_pending_note", ""))
         elif self.show_grads:

@@ -36,6 +36,7 @@ class GraphView(ScrollableContainer, can_focus=True):
     def __init__(self, lesson: Lesson | GraphModel, *, ascii: bool = False,
                  name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
+        self.model_source = lesson
         self.model = lesson if isinstance(lesson, GraphModel) else build_graph(lesson)
         self.ascii = ascii
         self.values: dict[str, NodeValue] | None = None
@@ -58,6 +59,11 @@ class GraphView(ScrollableContainer, can_focus=True):
         """Shows forward values (and gradients, when given); None values means still loading."""
         self.values, self.grads = values, grads
         self._redraw()
+
+    def set_lesson(self, lesson: Lesson) -> None:
+        """Draws another graph of the same givens (the learner's own), from the next update on."""
+        self.model_source = lesson
+        self.model = build_graph(lesson)
 
     @property
     def awaiting_values(self) -> bool:  # not `loading`: that is Textual's, and blocks focus
