@@ -1,6 +1,6 @@
 """The built-in curriculum in the app: the seed lesson works end to end, every topic is listed."""
 
-from conftest import answer, make_app, screen_text, settle
+from app_helpers import answer, make_app, screen_text, settle
 
 from tutor.core.catalog import Catalog
 

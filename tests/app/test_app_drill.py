@@ -1,6 +1,6 @@
 """Drills in the app: fresh variants, a running streak and accuracy, a summary, mastery on the list."""
 
-from conftest import answer, screen_text, settle
+from app_helpers import answer, screen_text, settle
 
 from tutor.core.catalog import Catalog
 from tutor.core.drill import resolve_topic, variant

@@ -2,7 +2,7 @@
 
 import threading
 
-from conftest import answer, make_app, screen_text, settle
+from app_helpers import answer, make_app, screen_text, settle
 
 from tutor.app.screens.graph import GraphScreen
 from tutor.app.screens.lesson import LessonScreen

@@ -1,7 +1,7 @@
 """The graph view shows only what the learner earned, and graph steps are answered in a multi-line box."""
 
 import pytest
-from conftest import answer, make_app, screen_text, settle
+from app_helpers import answer, make_app, screen_text, settle
 
 from tutor.app.screens.graph import GraphScreen
 from tutor.app.widgets.graph_view import GraphView

@@ -3,7 +3,7 @@
 import os
 import textwrap
 
-from conftest import SINE_NEURON, screen_text, settle
+from app_helpers import SINE_NEURON, screen_text, settle
 
 SIZE = (80, 24)
 

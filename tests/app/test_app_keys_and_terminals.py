@@ -1,6 +1,6 @@
 """Help, the command palette, the footer, and terminals that are small, colorless or mouse-free."""
 
-from conftest import make_app, screen_text, settle, type_text, wait_for_text
+from app_helpers import make_app, screen_text, settle, type_text, wait_for_text
 
 from tutor.app.commands import HINT, REVEAL
 from tutor.app.screens.help import HelpScreen

@@ -1,7 +1,7 @@
 """A learner works through a lesson: answers checked live, hints, reveal, moving between steps."""
 
 
-from conftest import answer, make_app, screen_text, settle, type_text
+from app_helpers import answer, make_app, screen_text, settle, type_text
 
 from tutor.app.widgets.answer_box import AnswerInput
 from tutor.core.progress import ProgressStore

@@ -1,6 +1,6 @@
 """The lesson list: topics, statuses a learner can read without color, broken files, and 'continue'."""
 
-from conftest import answer, line_with, make_app, screen_text, settle
+from app_helpers import answer, line_with, make_app, screen_text, settle
 
 from tutor.app.screens.lesson import LessonScreen
 from tutor.app.screens.lesson_list import LessonListScreen

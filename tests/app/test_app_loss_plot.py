@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from conftest import SINE_NEURON, answer, line_with, make_app, screen_text, settle, wait_for_text
+from app_helpers import SINE_NEURON, answer, line_with, make_app, screen_text, settle, wait_for_text
 
 from tutor.app.screens.train import TrainScreen
 
@@ -87,7 +87,7 @@ async def test_a_typed_loss_after_one_step_is_the_diamond_as_typed():
 
 
 def test_snapshot_of_the_plot_at_alpha_with_the_learners_wrong_update(snap_compare, alpha_dir):
-    from conftest import type_text
+    from app_helpers import type_text
 
     app = make_app(alpha_dir, "sine-alpha-test", step="update")
 

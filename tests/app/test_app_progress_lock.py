@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from tests.app.conftest import answer, make_app, settle
+from app_helpers import answer, make_app, settle
 from tutor.core.progress import ProgressStore, default_path
 
 # Holds SQLite's write lock until its stdin closes, like a second login in the middle of a write.

@@ -1,6 +1,6 @@
 """Screens keep their promises: typing after ✓, the step strip, where 'continue' and 'last' point."""
 
-from conftest import answer, line_with, make_app, screen_text, settle, type_text
+from app_helpers import answer, line_with, make_app, screen_text, settle, type_text
 from textual import events
 
 from tutor.app.screens.lesson import LessonScreen

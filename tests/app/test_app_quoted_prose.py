@@ -2,7 +2,7 @@
 
 import textwrap
 
-from conftest import make_app, screen_text, settle
+from app_helpers import make_app, screen_text, settle
 
 QUOTED = '''
 id = "quoted"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import answer, line_with, make_app, screen_text, settle, type_text
+from app_helpers import answer, line_with, make_app, screen_text, settle, type_text
 
 from tutor.app.screens.graph import GraphScreen
 from tutor.app.screens.help import HelpScreen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from tests.app.conftest import make_app, screen_text, settle, wait_for_text
+from app_helpers import make_app, screen_text, settle, wait_for_text
 from tutor.core.progress import ProgressStore
 from tutor.core.skills import skills_for
 

@@ -1,7 +1,7 @@
 """Pictures of the main views at 80x24, compared with approved SVGs (update with --snapshot-update)."""
 
 import pytest
-from conftest import make_app, settle, type_text
+from app_helpers import make_app, settle, type_text
 
 import tutor._start_time
 

@@ -1,6 +1,6 @@
 """Keys that arrive together (over SSH, or pasted) are handled in the order they were typed."""
 
-from conftest import make_app, screen_text, settle
+from app_helpers import make_app, screen_text, settle
 from textual import events
 
 

@@ -2,7 +2,7 @@
 
 import textwrap
 
-from conftest import SINE_NEURON, screen_text, settle, wait_for_text
+from app_helpers import SINE_NEURON, screen_text, settle, wait_for_text
 
 from tutor.app.screens.lesson import LessonScreen
 
