@@ -123,3 +123,23 @@ async def test_a_solved_graph_step_is_drawn_as_the_learner_wrote_it():
         assert "Your graph" in screen_text(app)
         assert "│ a " in lines and "sin(a)" in lines and "q − b" in lines  # the learner's names
         assert "= ?" in lines  # still no number earned: no value step answered yet
+
+
+async def test_the_learners_own_graph_never_shows_the_value_of_a_step_they_got_wrong():
+    app = make_app(None, "sine-neuron", "graph")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for line in ("a = w @ x", "q = sin(a)"):
+            await pilot.press(*line, "enter")
+        await pilot.press(*"y = q - b", "f9")
+        for _ in range(100):
+            if "✓ Correct." in screen_text(app):
+                break
+            await pilot.pause(0.1)
+        await pilot.press("f7")
+        await settle(pilot)
+        await answer(pilot, "1")  # the forward pass is -1; 1 is a slip
+        lines = "\n".join(await open_graph(pilot))
+        assert "Your graph" in screen_text(app)
+        assert "= -1" not in lines
+        assert "? (yours 1" in lines

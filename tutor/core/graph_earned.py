@@ -95,17 +95,22 @@ def learners_graph(live, states: dict[str, str], answers: dict[str, str], shown:
             continue
         lines = read_graph(text, set(live.givens))
         run = run_lines(live, lines, live.givens)
-        known = [live.scope.env[n] for n, v in shown.items() if v.value != "?" and n in live.scope.env]
+        # "? (yours 1 ✗ first slip)" is hidden too: only values shown as numbers are known
+        known = [live.scope.env[n] for n, v in shown.items() if _shown(v) and n in live.scope.env]
         values = {}
         for name, value in run.env.items():
-            if name in live.givens:
-                values[name] = shown.get(name, HIDDEN)
+            if name in live.givens or (name in shown and not _shown(shown[name])):
+                values[name] = shown.get(name, HIDDEN)  # a given, or a node still hidden with its marks
             elif any(same_value(value, k, live.dtype) for k in known):
                 values[name] = NodeValue(*_plain(value))
             else:
                 values[name] = HIDDEN
         return dataclasses.replace(live.lesson, graph=tuple(lines)), values
     return None
+
+
+def _shown(value: NodeValue) -> bool:
+    return not (isinstance(value.value, str) and value.value.startswith("?"))
 
 
 def _plain(value):
