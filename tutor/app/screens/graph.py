@@ -23,9 +23,6 @@ class GraphScreen(TutorScreen):
     TUTOR_COMMANDS = (CLOSE_GRAPH, REVEAL_NODE, PREV_NODE, NEXT_NODE, HELP_F1, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
     HELP_TITLE = "computational graph"
-    DEFAULT_CSS = """
-    GraphScreen #status-line { height: auto; max-height: 3; }
-    """
     MIN_SIZE = (60, 20)
 
     def __init__(self, lesson: Lesson, handle: LiveHandle, show_grads: bool,
@@ -118,10 +115,11 @@ class GraphScreen(TutorScreen):
         step_id, name = self.fillable[self.selected]
         number = [s.id for s in self.lesson.steps].index(step_id) + 1
         lines = [note] if note else []
+        lines.append(f"Type a value for node {name} (step {number}, {step_id}) · F6/F7 other node · F3 reveal")
         if not self.show_grads:
             lines.append("Gradients appear here once you reach the first gradient step.")
-        lines.append(f"Type a value for node {name} (step {number}, {step_id}) · F6/F7 other node · F3 reveal")
         self.query_one("#status-line", Static).update("\n".join(lines))
+        self.query_one(GraphView).scroll_to_node(name)
 
     def on_key(self, event) -> None:
         # the graph keeps the focus for scrolling; what is typed goes into the selected node's box

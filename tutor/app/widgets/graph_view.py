@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
@@ -64,6 +66,15 @@ class GraphView(ScrollableContainer, can_focus=True):
         """Draws another graph of the same givens (the learner's own), from the next update on."""
         self.model_source = lesson
         self.model = build_graph(lesson)
+
+    def scroll_to_node(self, name: str) -> None:
+        """Scrolls so the box of node `name` is in view (its title line is `│ name` or `│ name · ...`)."""
+        title = re.compile(rf"[│|] {re.escape(name)}( · | +[│|])")
+        for row, line in enumerate(self.lines):
+            if title.search(line):
+                # after the refresh: a drawing just replaced has no scroll size yet
+                self.call_after_refresh(self.scroll_to, y=max(0, row - 1), animate=False)
+                return
 
     @property
     def awaiting_values(self) -> bool:  # not `loading`: that is Textual's, and blocks focus
