@@ -72,27 +72,31 @@ def test_alexnet_conv1_and_a_vgg_layer_by_hand():
     assert got["vgg-bytes"] == 64 * 64 * 9 * 4
 
 
-def test_the_real_size_lesson_solves_in_under_300_mb():
+def test_the_real_size_lesson_adds_little_to_a_process_that_has_torch():
     # A fresh process; one tiny convolution first loads torch's meta-shape machinery (a one-time import
-    # of sympy that any first convolution pays), so the time measured is the lesson's own.
+    # of sympy that any first convolution pays), so what is measured is the lesson's own.
+    # The lesson's growth of the peak is asserted, not the whole peak: the peak also counts torch's
+    # shared libraries as mapped, which varies by 60 MB with how the files sit in the page cache
+    # (218 MB after `import torch` in one venv, 275 MB in a freshly installed copy of the same files).
     script = textwrap.dedent(f'''
-        import resource, time
+        import time
         from tutor.core.lesson import parse_lesson
         from tutor.core.live import solve
+        def peak():  # VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's size at fork
+            return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
         solve(parse_lesson('[given]\\nx = [1, 2]\\n[[steps]]\\nid = "s"\\nask = "conv1d(x, x)"\\n'))
         text = {REAL!r}
+        before = peak()
         start = time.monotonic()
         results, errors = solve(parse_lesson(text))
         assert not errors, errors
-        # VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's size at fork
-        peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
-        print(time.monotonic() - start, peak / 1024)
+        print(time.monotonic() - start, before, peak())
     ''')
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr[-2000:]
-    _, peak_mb = map(float, out.stdout.split())  # the time is a benchmark figure (benchmarks/run.py)
-    assert peak_mb < 300
+    _, before_mb, peak_mb = map(float, out.stdout.split())  # the time is a benchmark figure (benchmarks/run.py)
+    assert peak_mb - before_mb < 80  # AlexNet conv1 and a VGG-16 layer at real size, on meta tensors
 
 
 def _flops(ask: str, given: str) -> int:
