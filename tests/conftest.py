@@ -2,6 +2,8 @@
 
 import pytest
 
+from tutor.core.catalog import Catalog
+
 
 @pytest.fixture(autouse=True)
 def isolated_user_data(tmp_path_factory, monkeypatch):
@@ -11,3 +13,24 @@ def isolated_user_data(tmp_path_factory, monkeypatch):
     # a developer's class stays untouched, and `--database` in one test does not leak to the next
     monkeypatch.setenv("TUTOR_DATABASE_URL", "")
     return data
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    """Every lesson the tutor finds, loaded once per test module."""
+    return Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def live(catalog):
+    """A lesson id -> its LiveLesson, each evaluated by torch once per test module."""
+    from tutor.core.live import LiveLesson
+
+    cache = {}
+
+    def get(lesson_id):
+        if lesson_id not in cache:
+            cache[lesson_id] = LiveLesson(catalog.lesson(lesson_id))
+        return cache[lesson_id]
+
+    return get

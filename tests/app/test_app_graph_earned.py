@@ -23,6 +23,18 @@ async def open_graph(pilot) -> list[str]:
     return view.lines
 
 
+async def draw_the_sine_neurons_graph(pilot) -> None:
+    """Types a right graph of the sine neuron (names of the learner's own) into the box and checks it."""
+    await settle(pilot)
+    for line in ("a = w @ x", "q = sin(a)"):
+        await pilot.press(*line, "enter")
+    await pilot.press(*"y = q - b", "f9")
+    for _ in range(100):
+        if "✓ Correct." in screen_text(pilot.app):
+            break
+        await pilot.pause(0.1)
+
+
 @pytest.mark.parametrize("lesson_id", [e.id for e in BUILTIN])
 async def test_before_any_answer_the_graph_shows_no_asked_value(lesson_id):
     lesson = Catalog.load().lesson(lesson_id)
@@ -111,14 +123,7 @@ async def test_revealing_a_node_from_the_graph_counts_as_a_reveal():
 async def test_a_solved_graph_step_is_drawn_as_the_learner_wrote_it():
     app = make_app(None, "sine-neuron", "graph")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        for line in ("a = w @ x", "q = sin(a)"):
-            await pilot.press(*line, "enter")
-        await pilot.press(*"y = q - b", "f9")
-        for _ in range(100):
-            if "✓ Correct." in screen_text(app):
-                break
-            await pilot.pause(0.1)
+        await draw_the_sine_neurons_graph(pilot)
         lines = "\n".join(await open_graph(pilot))
         assert "Your graph" in screen_text(app)
         assert "│ a " in lines and "sin(a)" in lines and "q − b" in lines  # the learner's names
@@ -128,14 +133,7 @@ async def test_a_solved_graph_step_is_drawn_as_the_learner_wrote_it():
 async def test_the_learners_own_graph_never_shows_the_value_of_a_step_they_got_wrong():
     app = make_app(None, "sine-neuron", "graph")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        for line in ("a = w @ x", "q = sin(a)"):
-            await pilot.press(*line, "enter")
-        await pilot.press(*"y = q - b", "f9")
-        for _ in range(100):
-            if "✓ Correct." in screen_text(app):
-                break
-            await pilot.pause(0.1)
+        await draw_the_sine_neurons_graph(pilot)
         await pilot.press("f7")
         await settle(pilot)
         await answer(pilot, "1")  # the forward pass is -1; 1 is a slip

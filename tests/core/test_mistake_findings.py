@@ -9,25 +9,7 @@ import math
 import pytest
 
 from tutor.core import drill
-from tutor.core.catalog import Catalog
 from tutor.core.live import LiveLesson
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
-def live(catalog):
-    cache = {}
-
-    def get(lesson_id):
-        if lesson_id not in cache:
-            cache[lesson_id] = LiveLesson(catalog.lesson(lesson_id))
-        return cache[lesson_id]
-
-    return get
 
 
 def verdict(live, lesson_id, step, typed):

@@ -10,28 +10,9 @@ import math
 
 import pytest
 
-from tutor.core.catalog import Catalog
 from tutor.core.expr.syntax import parse_expr
-from tutor.core.live import LiveLesson
 
 COURSE_TOPICS = {"backprop", "classifiers", "cnn-layers", "optimizers", "modern-layers", "real-networks"}  # public course material
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
-def live(catalog):
-    cache = {}
-
-    def get(lesson_id):
-        if lesson_id not in cache:
-            cache[lesson_id] = LiveLesson(catalog.lesson(lesson_id))
-        return cache[lesson_id]
-
-    return get
 
 
 def solved(live_lesson, step_id):

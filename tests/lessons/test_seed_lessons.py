@@ -11,29 +11,12 @@ from fractions import Fraction
 import pytest
 
 from tutor.core import drill
-from tutor.core.catalog import BUILTIN_DIR, Catalog
+from tutor.core.catalog import BUILTIN_DIR
 from tutor.core.live import LiveLesson
 
 SEED_TOPICS = {"autograd", "convolution", "jacobians", "mlp", "layer-costs"}
 COURSE_TOPICS = {"backprop", "classifiers", "cnn-layers", "optimizers", "modern-layers", "real-networks"}  # public course material
 TOPICS = SEED_TOPICS | COURSE_TOPICS
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
-def live(catalog):
-    cache = {}
-
-    def get(lesson_id):
-        if lesson_id not in cache:
-            cache[lesson_id] = LiveLesson(catalog.lesson(lesson_id))
-        return cache[lesson_id]
-
-    return get
 
 
 def value(live_lesson, step_id):
