@@ -100,30 +100,18 @@ async def probe_train_and_rss() -> dict:
     return {"train_ms": elapsed_ms, "status": text, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
-REAL_LAYERS = '''
-graph = """
-y = conv2d(x, w, stride=4)
-v = conv2d(a, k, padding=1)
-"""
-[given]
-x = "zeros(1, 3, 227, 227)"
-w = "zeros(96, 3, 11, 11)"
-a = "zeros(1, 64, 224, 224)"
-k = "zeros(64, 64, 3, 3)"
-''' + "".join(f'[[steps]]\nid = "s{i}"\nask = "{ask}"\n' for i, ask in enumerate(
-    ["shape(y)", "numel(w)", "flops(y)", "bytes(y)", "shape(v)", "numel(k)", "flops(v)", "bytes(v)"]))
-
-
 def probe_real_layers() -> dict:
     """AlexNet conv1 and a VGG-16 3x3 layer at full size: shape, weights, FLOPs, bytes (torch warm)."""
     from tutor.core.lesson import load_lesson, parse_lesson
     from tutor.core.live import solve
 
     solve(parse_lesson('[given]\nx = [1, 2]\n[[steps]]\nid = "s"\nask = "conv1d(x, x)"\n'))  # loads torch's meta shapes
+    real = [load_lesson(path) for path in sorted((ROOT / "lessons" / "real-networks").glob("*.toml"))]
     started = time.perf_counter()
-    results, errors = solve(parse_lesson(REAL_LAYERS))
+    for lesson in real:  # the built-in lessons a learner opens: AlexNet conv1 and a VGG-16 layer
+        results, errors = solve(lesson)
+        assert not errors, errors
     solve_ms = (time.perf_counter() - started) * 1000
-    assert not errors, errors
     # VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's size at fork
     rss_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
     mazur = load_lesson(ROOT / "lessons" / "backprop" / "mazur-2-2-2-network.toml")
