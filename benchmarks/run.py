@@ -55,7 +55,7 @@ def probe_baseline_rss() -> dict:
 
 async def _open_app(lesson_id: str):
     from tutor.app.app import TutorApp
-    from tutor.core.catalog import Catalog
+    from tutor.core.lesson.catalog import Catalog
 
     catalog = Catalog.load()
     return TutorApp(catalog, start=catalog.find(lesson_id))
@@ -81,8 +81,9 @@ async def probe_first_verdict() -> dict:
 
 
 async def probe_train_and_rss() -> dict:
-    from tutor.app.screens.train import TrainScreen
     from textual.widgets import Static
+
+    from tutor.app.screens.train import TrainScreen
 
     app = await _open_app(TRAIN_LESSON)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -102,8 +103,8 @@ async def probe_train_and_rss() -> dict:
 
 def probe_real_layers() -> dict:
     """AlexNet conv1 and a VGG-16 3x3 layer at full size: shape, weights, FLOPs, bytes (torch warm)."""
-    from tutor.core.lesson import load_lesson, parse_lesson
-    from tutor.core.live import solve
+    from tutor.core.evaluate.live import solve
+    from tutor.core.lesson.load import load_lesson, parse_lesson
 
     solve(parse_lesson('[given]\nx = [1, 2]\n[[steps]]\nid = "s"\nask = "conv1d(x, x)"\n'))  # loads torch's meta shapes
     real = [load_lesson(path) for path in sorted((ROOT / "lessons" / "real-networks").glob("*.toml"))]
@@ -113,10 +114,11 @@ def probe_real_layers() -> dict:
         assert not errors, errors
     solve_ms = (time.perf_counter() - started) * 1000
     # VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's size at fork
-    rss_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    with open("/proc/self/status") as status:
+        rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
     mazur = load_lesson(ROOT / "lessons" / "backprop" / "mazur-2-2-2-network.toml")
+    from tutor.core.evaluate.live import LiveLesson
     from tutor.core.expr.syntax import parse_expr
-    from tutor.core.live import LiveLesson
 
     started = time.perf_counter()
     LiveLesson(mazur).evaluate(parse_expr("sgd(E_total, 0.5, steps=10000)"))
@@ -170,8 +172,8 @@ def _bump(v):
 
 
 def measure_checks() -> dict:
-    from tutor.core.catalog import Catalog
-    from tutor.core.live import LiveLesson
+    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.lesson.catalog import Catalog
 
     lessons = [e.lesson for e in Catalog.load().entries if e.lesson]
     cases = []
@@ -201,10 +203,10 @@ def measure_checks() -> dict:
 
 
 def measure_validate_and_drills() -> dict:
-    from tutor.cli_report import validate_paths
-    from tutor.core.catalog import BUILTIN_DIR, Catalog
-    from tutor.core.drill import resolve_topic, variant
-    from tutor.core.live import solve
+    from tutor.cli.lesson_commands import validate_paths
+    from tutor.core.drill.variants import resolve_topic, variant
+    from tutor.core.evaluate.live import solve
+    from tutor.core.lesson.catalog import BUILTIN_DIR, Catalog
 
     validate_paths([BUILTIN_DIR])  # warm
     t = time.perf_counter()
@@ -225,9 +227,9 @@ def measure_validate_and_drills() -> dict:
 
 def _check_and_save(open_store, rounds: int = 40) -> float:
     """Median ms from a typed answer to its attempt committed to the database."""
-    from tutor.core.catalog import Catalog
-    from tutor.core.live import LiveLesson
-    from tutor.core.skills import skills_for
+    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.lesson.catalog import Catalog
+    from tutor.core.progress.skills import skills_for
 
     lesson = Catalog.load().lesson(START_LESSON)
     live, step = LiveLesson(lesson), lesson.steps[0]
@@ -248,7 +250,7 @@ def _check_and_save(open_store, rounds: int = 40) -> float:
 
 def measure_check_and_save() -> dict:
     """The same check and save with the learner's SQLite file and with a class on PostgreSQL."""
-    from tutor.core.progress import ProgressStore
+    from tutor.core.progress.store import ProgressStore
 
     with tempfile.TemporaryDirectory() as folder:
         results = {"check_and_save_sqlite_p50_ms": _check_and_save(lambda: ProgressStore.open(Path(folder)))}

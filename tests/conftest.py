@@ -2,7 +2,7 @@
 
 import pytest
 
-from tutor.core.catalog import Catalog
+from tutor.core.lesson.catalog import Catalog
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,7 @@ def catalog():
 @pytest.fixture(scope="module")
 def live(catalog):
     """A lesson id -> its LiveLesson, each evaluated by torch once per test module."""
-    from tutor.core.live import LiveLesson
+    from tutor.core.evaluate.live import LiveLesson
 
     cache = {}
 

@@ -21,6 +21,6 @@ def test_the_core_never_imports_textual_or_rich():
 
 
 def test_listing_lessons_needs_neither_torch_nor_textual():
-    loaded = fresh_modules("import tutor.cli, tutor.core.catalog, tutor.core.answer, tutor.core.check\n"
-                           "tutor.core.catalog.Catalog.load()")
+    loaded = fresh_modules("import tutor.cli.main, tutor.core.lesson.catalog, tutor.core.answer.parse, tutor.core.answer.judge\n"
+                           "tutor.core.lesson.catalog.Catalog.load()")
     assert "torch" not in loaded and "textual" not in loaded

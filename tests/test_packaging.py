@@ -5,8 +5,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-
-import tutor.core.catalog as catalog  # torch depends on setuptools, so --no-build-isolation works
+import tutor.core.lesson.catalog as catalog  # torch depends on setuptools, so --no-build-isolation works
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -166,7 +166,7 @@ def make_app(folder: Path | None, lesson: str | None = None, step: str | None = 
     """A TutorApp over only the test lessons in `folder` (so screens and snapshots do not change
     with the curriculum), or over the built-in curriculum when folder is None."""
     from tutor.app.app import TutorApp
-    from tutor.core.catalog import Catalog, load_file
+    from tutor.core.lesson.catalog import Catalog, load_file
 
     if folder is None:
         cat = Catalog.load()

@@ -2,7 +2,7 @@
 
 from app_helpers import answer, make_app, screen_text, settle
 
-from tutor.core.catalog import Catalog
+from tutor.core.lesson.catalog import Catalog
 
 SIZE = (80, 24)
 

@@ -2,9 +2,9 @@
 
 from app_helpers import answer, screen_text, settle
 
-from tutor.core.catalog import Catalog
-from tutor.core.drill import resolve_topic, variant
-from tutor.core.live import LiveLesson
+from tutor.core.drill.variants import resolve_topic, variant
+from tutor.core.evaluate.live import LiveLesson
+from tutor.core.lesson.catalog import Catalog
 
 SIZE = (80, 24)
 SEED = 11

@@ -5,7 +5,7 @@ from app_helpers import answer, make_app, screen_text, settle
 
 from tutor.app.screens.graph import GraphScreen
 from tutor.app.widgets.graph_view import GraphView
-from tutor.core.catalog import Catalog
+from tutor.core.lesson.catalog import Catalog
 
 SIZE = (80, 24)
 BUILTIN = [e for e in Catalog.load().entries if e.lesson is not None and e.lesson.graph]

@@ -9,7 +9,7 @@ SIZE = (80, 24)
 
 
 async def test_a_hostile_folder_lists_the_good_lessons_and_names_the_bad_ones(tmp_path, monkeypatch):
-    import tutor.core.catalog as catalog
+    import tutor.core.lesson.catalog as catalog
     from tutor.app.app import TutorApp
 
     monkeypatch.setattr(catalog, "BUILTIN_DIR", tmp_path / "no-built-ins")

@@ -32,7 +32,7 @@ def test_the_first_screen_paints_before_torch_is_imported():
     code = """
 import asyncio, sys
 from tutor.app.app import TutorApp
-from tutor.core.catalog import Catalog
+from tutor.core.lesson.catalog import Catalog
 
 seen = {}
 class Probe(TutorApp):

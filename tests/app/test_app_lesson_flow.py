@@ -4,7 +4,7 @@
 from app_helpers import answer, make_app, screen_text, settle, type_text
 
 from tutor.app.widgets.answer_box import AnswerInput
-from tutor.core.progress import ProgressStore
+from tutor.core.progress.store import ProgressStore
 
 SIZE = (80, 24)
 

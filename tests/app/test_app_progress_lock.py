@@ -7,7 +7,8 @@ import sys
 import time
 
 from app_helpers import answer, make_app, settle
-from tutor.core.progress import ProgressStore, default_path
+
+from tutor.core.progress.store import ProgressStore, default_path
 
 # Holds SQLite's write lock until its stdin closes, like a second login in the middle of a write.
 HOLD_THE_LOCK = """

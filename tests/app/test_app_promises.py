@@ -128,7 +128,7 @@ async def test_the_last_lesson_says_so_and_the_others_offer_the_next(lesson_dir)
 
 async def test_a_lesson_file_outside_the_catalog_never_claims_to_be_the_last(lesson_dir, tmp_path):
     from tutor.app.app import TutorApp
-    from tutor.core.catalog import Catalog, load_file
+    from tutor.core.lesson.catalog import Catalog, load_file
 
     own = tmp_path / "own"
     own.mkdir()

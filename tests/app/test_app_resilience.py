@@ -19,7 +19,7 @@ from tutor.app.screens.train import TrainScreen
 from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.graph_answer_box import GraphAnswerBox
 from tutor.app.widgets.graph_view import GraphView
-from tutor.core.catalog import BUILTIN_DIR, Catalog
+from tutor.core.lesson.catalog import BUILTIN_DIR, Catalog
 
 SMALL = (40, 12)
 NORMAL = (80, 24)

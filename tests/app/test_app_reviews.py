@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from app_helpers import make_app, screen_text, settle, wait_for_text
-from tutor.core.progress import ProgressStore
-from tutor.core.skills import skills_for
+
+from tutor.core.progress.skills import skills_for
+from tutor.core.progress.store import ProgressStore
 
 
 def _learned_a_week_ago(skills_answered: dict[str, str]) -> None:
-    week_ago = datetime.now(timezone.utc) - timedelta(days=7)
+    week_ago = datetime.now(UTC) - timedelta(days=7)
     with ProgressStore.open(clock=lambda: week_ago) as store:
         for skill, verdict in skills_answered.items():
             store.record_attempt("conv1d-dilation", "length", "5", verdict, skills=[skill])
@@ -47,7 +48,7 @@ async def test_nothing_due_says_so_and_stays_on_the_list():
 
 async def test_tutor_review_opens_the_app_straight_on_the_run_of_what_is_due():
     from tutor.app.app import TutorApp
-    from tutor.core.catalog import Catalog
+    from tutor.core.lesson.catalog import Catalog
 
     app = TutorApp(Catalog.load(), review_skills=["softmax-ce-gradient"])
     async with app.run_test(size=(80, 24)) as pilot:

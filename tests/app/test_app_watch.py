@@ -11,7 +11,7 @@ SIZE = (80, 24)
 
 def watched_app(path):
     from tutor.app.app import TutorApp
-    from tutor.core.catalog import Catalog, load_file
+    from tutor.core.lesson.catalog import Catalog, load_file
 
     return TutorApp(Catalog([]), start=load_file(path), start_step="loss", watch=True)
 

@@ -2,13 +2,13 @@
 
 import math
 
+from contract_example import contract_lesson_text
 from textual.app import App, ComposeResult
 
 from tutor.app.widgets.graph_view import GraphView
 from tutor.app.widgets.loss_plot import LossPlot
-from tutor.core.lesson import parse_lesson
-from tutor.core.values import NodeValue
-from contract_example import contract_lesson_text
+from tutor.core.evaluate.results import NodeValue
+from tutor.core.lesson.load import parse_lesson
 
 SINE_NEURON = contract_lesson_text()
 

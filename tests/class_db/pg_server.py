@@ -80,7 +80,7 @@ def throwaway_server():
     """Yields a running Server with the class set up; stops and removes it afterwards."""
     import psycopg
 
-    from tutor.core.class_db import init
+    from tutor.core.progress.class_db import init
 
     root = Path(tempfile.mkdtemp(prefix="tutor-pg-"))
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []

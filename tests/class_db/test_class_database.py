@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from tests.class_db.pg_server import ADMIN, STUDENTS, TEACHER
-from tutor.cli import main
-from tutor.core.progress import ProgressStore
+from tutor.cli.main import main
+from tutor.core.progress.store import ProgressStore
 
 
 def _store(pg, role: str) -> ProgressStore:
@@ -202,7 +202,7 @@ def _wait_for_refusal(store) -> bool:
 # Prints each answer only once the store says it is saved in the class database.
 WRITE_FOREVER = """
 import sys
-from tutor.core.progress_store import ProgressStore
+from tutor.core.progress.store import ProgressStore
 store = ProgressStore.open(database=sys.argv[1])
 assert store.warning is None, store.warning
 n = 0

@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from tutor.cli import main
-from tutor.core.catalog import BUILTIN_DIR
+from tutor.cli.main import main
+from tutor.core.lesson.catalog import BUILTIN_DIR
 
 SQUARE = '''
 id = "square"

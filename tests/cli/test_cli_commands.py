@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 import pytest
-
 from contract_example import contract_lesson_text
-from tutor.cli import main
+
+from tutor.cli.main import main
 
 # the contract's own example, under an id of its own so it cannot shadow the built-in lesson
 SINE = contract_lesson_text(id=('id = "sine-neuron"', 'id = "sine-neuron-copy"'))

@@ -2,7 +2,7 @@
 
 import json
 
-from tutor.cli import main
+from tutor.cli.main import main
 
 RIGHT_GRAPH = '''graph = """
 s = w @ x

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.cli import main
+from tutor.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAIN = (ROOT / "lessons" / "autograd" / "chain-rule-scalar.toml").read_text()
@@ -213,7 +213,7 @@ def test_solve_never_shows_escape_sequences(tmp_path, capsys):
 @pytest.mark.parametrize("command, code", [("solve", 2), ("validate", 1)])
 @pytest.mark.parametrize("error", [RecursionError("deep"), MemoryError(), OverflowError("big"), IndexError("x")])
 def test_an_unforeseen_error_is_one_line_with_a_contract_exit_code(monkeypatch, capsys, command, code, error):
-    import tutor.cli as cli
+    import tutor.cli.main as cli
 
     def explode(*_):
         raise error
@@ -240,7 +240,7 @@ def test_a_drill_draw_that_overflows_names_the_file_and_seed(tmp_path, capsys):
 
 
 def test_progress_shows_hostile_rows_without_escape_codes(capsys):
-    from tutor.core.progress import ProgressStore
+    from tutor.core.progress.store import ProgressStore
 
     with ProgressStore.open() as store:
         store.record_attempt("chain-rule-scalar", "forward", "\x1b]0;owned\x07=5", "wrong", "\x1b[2J",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import csv
+import functools
 import io
 import json
 import random
@@ -87,8 +87,8 @@ def sample(count: int, seed: int = 12) -> list[tuple[str, str]]:
 
 def run_case(text: str, tmp: Path, answers: list[str]) -> list[str]:
     """Every output path for one lesson text; returns what went wrong (empty if nothing)."""
-    from tutor import cli_report
-    from tutor.core.catalog import load_file
+    from tutor.cli import lesson_commands as cli_report
+    from tutor.core.lesson.catalog import load_file
 
     problems: list[str] = []
     path = tmp / "case.toml"
@@ -145,14 +145,14 @@ def answers_cases() -> list[tuple[str, str]]:
 
 @functools.lru_cache(maxsize=1)
 def _chain_rule():
-    from tutor.core.lesson import load_lesson
+    from tutor.core.lesson.load import load_lesson
 
     return load_lesson(ROOT / "lessons" / "autograd" / "chain-rule-scalar.toml")
 
 
 def run_answers_case(text: str, tmp: Path) -> list[str]:
     """Grades one hostile answers file for chain-rule-scalar as `grade` and `grade --answers DIR` would."""
-    from tutor import cli_report
+    from tutor.cli import lesson_commands as cli_report
     from tutor.core.errors import TutorError
 
     problems: list[str] = []
@@ -189,7 +189,8 @@ def run_answers_case(text: str, tmp: Path) -> list[str]:
 
 def run_progress_case(answer: str, tmp: Path) -> list[str]:
     """An attempt with hostile text in the progress database, then every way progress is shown."""
-    from tutor.core.progress import ProgressStore, format_progress
+    from tutor.core.progress.report import format_progress
+    from tutor.core.progress.store import ProgressStore
 
     problems: list[str] = []
     out = io.StringIO()

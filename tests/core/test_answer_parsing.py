@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tutor.core.answer import Digits, ParsedAnswer, describe, parse_answer
+from tutor.core.answer.parse import Digits, ParsedAnswer, describe, parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.expr import names
 

@@ -2,8 +2,8 @@
 
 import time
 
-from tutor.core.lesson import parse_lesson
-from tutor.core.live import LiveLesson
+from tutor.core.evaluate.live import LiveLesson
+from tutor.core.lesson.load import parse_lesson
 
 BIG = '''title = "A batch of 64 images through an 11x11 convolution"
 graph = """

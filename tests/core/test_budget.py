@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from tutor.core import budget
-from tutor.core.budget import Budget, BudgetExceeded, Cancelled
 from tutor.core.errors import ExprError, LessonError, LessonErrors
-from tutor.core.lesson import parse_lesson
-from tutor.core.live import LiveLesson, solve
+from tutor.core.evaluate.live import LiveLesson, solve
+from tutor.core.expr import budget
+from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
+from tutor.core.lesson.load import parse_lesson
 
 
 def _lesson(given: str, asks: list[str], graph: str = "", train: str = "") -> str:
@@ -146,7 +146,7 @@ def test_same_padding_with_a_huge_dilation_answers_at_once():
 
 @pytest.mark.parametrize("draw", ["randint(0, 9, 100000000)", "choice([randint(0, 9, (100, 100)), 1], (100, 100))"])
 def test_drill_draws_keep_their_size_limit(draw):
-    from tutor.core.drill_draw import draw_givens, rng_for
+    from tutor.core.drill.draw import draw_givens, rng_for
 
     lesson = parse_lesson(f'[given]\nx = 1\n[drill]\nx = "{draw}"\n[[steps]]\nid = "x"\nask = "x"\n')
     start = time.monotonic()

@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tutor.core.errors import TutorError
-from tutor.core.expr.signatures import ASK, GRAPH, SIGNATURES
-from tutor.core.lesson import parse_lesson
-from tutor.core.live import LiveLesson
+from tutor.core.evaluate.live import LiveLesson
+from tutor.core.expr.signatures import GRAPH, SIGNATURES
+from tutor.core.lesson.load import parse_lesson
 
 CALLABLE = [s for s in SIGNATURES if GRAPH in s.where or s.name in ("shape", "flops", "bytes")]
 SIZES = st.sampled_from([1, 2, 3, 5, 64, 3000, 10**6, 10**9])

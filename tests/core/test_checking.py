@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tutor.core.check import Verdict, check_answer, format_shape, missing_verdict
-from tutor.core.lesson import Tolerance
-from tutor.core.values import Expected
+from tutor.core.answer.judge import Verdict, check_answer, format_shape, missing_verdict
+from tutor.core.evaluate.results import Expected
+from tutor.core.lesson.model import Tolerance
 
 
 def value(v, shape=()):

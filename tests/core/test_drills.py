@@ -6,10 +6,11 @@ import sys
 
 import pytest
 
-from tutor.core.catalog import Catalog
-from tutor.core.drill import DrillError, DrillRun, emit_variant, resolve_topic, variant
-from tutor.core.lesson import parse_lesson
-from tutor.core.live import solve
+from tutor.core.drill.run import DrillRun
+from tutor.core.drill.variants import DrillError, emit_variant, resolve_topic, variant
+from tutor.core.evaluate.live import solve
+from tutor.core.lesson.catalog import Catalog
+from tutor.core.lesson.load import parse_lesson
 
 CATALOG = Catalog.load()
 DRILL_TOPICS = ["autograd", "convolution", "jacobians", "mlp", "layer-costs"]
@@ -41,7 +42,7 @@ def test_a_variant_changes_the_givens_not_the_questions():
 
 def test_the_same_seed_gives_the_same_bytes_in_another_process():
     here = emit_variant(resolve_topic(CATALOG, "convolution"), 1234)
-    code = ("import sys; from tutor.core.catalog import Catalog; from tutor.core.drill import *;"
+    code = ("import sys; from tutor.core.lesson.catalog import Catalog; from tutor.core.drill.variants import *; from tutor.core.drill.run import *;"
             "sys.stdout.write(emit_variant(resolve_topic(Catalog.load(), 'convolution'), 1234))")
     env = {**os.environ, "PYTHONHASHSEED": "987"}
     there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
@@ -50,7 +51,7 @@ def test_the_same_seed_gives_the_same_bytes_in_another_process():
 
 
 def test_drill_emit_on_the_command_line(capsys):
-    from tutor.cli import main
+    from tutor.cli.main import main
 
     assert main(["drill", "mlp", "--seed", "7", "--emit"]) == 0
     first = capsys.readouterr().out
@@ -86,7 +87,7 @@ def test_a_drill_run_keeps_streak_accuracy_and_what_went_wrong():
 
 
 def test_drawn_options_keep_the_text_the_lesson_wrote():
-    from tutor.core.drill_draw import draw_givens, rng_for
+    from tutor.core.drill.draw import draw_givens, rng_for
     from tutor.core.expr.syntax import DRILL_CALLS, parse_expr
 
     drill = {"w": parse_expr("choice([pi/6, 2*pi/3, -1, 0.5], (8,))", DRILL_CALLS)}

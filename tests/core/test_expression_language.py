@@ -5,8 +5,8 @@ import time
 import pytest
 
 from tutor.core.errors import ExprError, LessonErrors
-from tutor.core.lesson import parse_lesson
-from tutor.core.live import LiveLesson
+from tutor.core.evaluate.live import LiveLesson
+from tutor.core.lesson.load import parse_lesson
 
 
 def live(graph: str = "", given: str = "", asks: dict[str, str] | None = None, extra: str = "") -> LiveLesson:

@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
-from tutor.core.graph_model import INPUT, OP, PARAM, build_graph, resolve_loss
-from tutor.core.graph_render import render_graph
-from tutor.core.lesson import load_lesson, parse_lesson
-from tutor.core.values import NodeValue
 from contract_example import contract_lesson_text
+
+from tutor.core.evaluate.results import NodeValue
+from tutor.core.graph.model import INPUT, OP, PARAM, build_graph, resolve_loss
+from tutor.core.graph.render import render_graph
+from tutor.core.lesson.load import load_lesson, parse_lesson
 
 LESSONS = Path(__file__).resolve().parents[2] / "tutor" / "lessons"
 SINE_NEURON = contract_lesson_text()

@@ -3,10 +3,10 @@
 import pytest
 
 from tutor.core.errors import LessonErrors
-from tutor.core.graph_ops import operation_count
+from tutor.core.evaluate.live import LiveLesson
 from tutor.core.expr.syntax import parse_expr
-from tutor.core.lesson import parse_lesson
-from tutor.core.live import LiveLesson
+from tutor.core.graph.ops import operation_count
+from tutor.core.lesson.load import parse_lesson
 
 LESSON = '''
 graph = """
@@ -68,8 +68,8 @@ def test_a_graph_cannot_overwrite_a_given():
 
 
 def test_the_graph_view_earns_numbers_from_value_steps_not_from_drawing_the_graph():
-    from tutor.core.catalog import Catalog
-    from tutor.core.graph_earned import earned_values
+    from tutor.core.graph.earned import earned_values
+    from tutor.core.lesson.catalog import Catalog
 
     lesson = Catalog.load().lesson("sine-neuron")
     values = LiveLesson(lesson).node_values()

@@ -6,13 +6,11 @@ from contextlib import contextmanager
 
 import pytest
 
-from tutor.core.catalog import Catalog
 from tutor.core.errors import LessonErrors
-from tutor.core.lesson import MAX_GRAPH_LINES, parse_lesson
-from tutor.core.safe_file import (
-    MAX_LESSON_BYTES, MAX_TOML_DEPTH, FileRefused, loads_toml, nesting_depth, read_text,
-)
-from tutor.core.safe_text import clean, csv_cell
+from tutor.core.lesson.catalog import Catalog
+from tutor.core.lesson.load import MAX_GRAPH_LINES, parse_lesson
+from tutor.core.text.files import MAX_LESSON_BYTES, MAX_TOML_DEPTH, FileRefused, loads_toml, nesting_depth, read_text
+from tutor.core.text.safe import clean, csv_cell
 
 LESSON = '''
 id = "{id}"
@@ -251,7 +249,7 @@ def test_special_files_and_bad_lessons_are_listed_beside_the_good_ones(tmp_path)
 
 
 def test_a_folder_too_big_to_search_ends_with_a_message(tmp_path, monkeypatch):
-    import tutor.core.catalog as catalog
+    import tutor.core.lesson.catalog as catalog
 
     monkeypatch.setattr(catalog, "MAX_ENTRIES", 30)
     for i in range(40):
@@ -262,7 +260,7 @@ def test_a_folder_too_big_to_search_ends_with_a_message(tmp_path, monkeypatch):
 
 
 def test_links_to_folders_are_not_followed(tmp_path):
-    from tutor.core.catalog import toml_files
+    from tutor.core.lesson.catalog import toml_files
 
     (tmp_path / "topic").mkdir()
     (tmp_path / "topic" / "a.toml").write_text(LESSON.format(id="a"))
@@ -277,8 +275,8 @@ def test_a_step_with_thousands_of_named_mistakes_is_refused_at_load():
 
 
 def test_a_drill_variant_of_a_lesson_with_escape_codes_is_a_valid_clean_lesson(tmp_path):
-    from tutor.core.drill import emit_variant, variant
-    from tutor.core.lesson import load_lesson
+    from tutor.core.drill.variants import emit_variant, variant
+    from tutor.core.lesson.load import load_lesson
 
     path = tmp_path / "esc.toml"
     path.write_text(LESSON.format(id="esc").replace('prompt = "Compute $y$."', 'prompt = "\\u001b[2JCompute $y$."')

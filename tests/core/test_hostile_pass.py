@@ -1,8 +1,7 @@
 """A bounded hostile pass: mutated lessons, answers files and progress rows through every output path."""
 
 import pytest
-
-from hostile_cases import all_cases, answers_cases, run_answers_case, run_case, run_progress_case, sample, ANSWERS
+from hostile_cases import ANSWERS, all_cases, answers_cases, run_answers_case, run_case, run_progress_case, sample
 
 LESSON_CASES = sample(80)
 ANSWERS_CASES = answers_cases()[::3]
@@ -29,7 +28,7 @@ def test_hostile_progress_rows_export_as_inert_cells(answer, tmp_path):
 
 
 def test_a_bom_at_the_start_of_an_answers_file_is_ignored(tmp_path):
-    from tutor.cli_report import read_answers
+    from tutor.cli.lesson_commands import read_answers
 
     path = tmp_path / "notepad.toml"
     path.write_bytes(b"\xef\xbb\xbfforward = \"5\"\n")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tutor.core.latex import math_to_unicode, to_unicode
-from tutor.core.lesson import load_lesson
+from tutor.core.lesson.load import load_lesson
+from tutor.core.text.latex import math_to_unicode, to_unicode
 
 LESSONS = Path(__file__).resolve().parents[2] / "tutor" / "lessons"
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tutor.core.catalog import Catalog
 from tutor.core.errors import LessonErrors
-from tutor.core.lesson import load_lesson, parse_lesson
+from tutor.core.lesson.catalog import Catalog
+from tutor.core.lesson.load import load_lesson, parse_lesson
 
 GOOD = '''
 title = "ok"

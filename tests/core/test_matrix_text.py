@@ -2,7 +2,7 @@
 
 import pytest
 
-from tutor.core.matrix_text import format_number, format_plain, format_value, shape_text, to_lines
+from tutor.core.text.matrix import format_number, format_plain, format_value, shape_text, to_lines
 
 
 @pytest.mark.parametrize("x, shown", [

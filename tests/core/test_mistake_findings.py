@@ -8,8 +8,8 @@ import math
 
 import pytest
 
-from tutor.core import drill
-from tutor.core.live import LiveLesson
+from tutor.core.drill import variants as drill
+from tutor.core.evaluate.live import LiveLesson
 
 
 def verdict(live, lesson_id, step, typed):
@@ -71,7 +71,7 @@ def test_an_unflipped_kernel_in_the_backward_pass_is_never_told_it_flipped(tmp_p
     # y = conv1d(x, k) with k = [1, 2]; L = sum(y * g) with g = [1, 10]. dL/dx is the full convolution
     # of g with the flipped kernel: [1*1, 1*2 + 10*1, 10*2] = [1, 12, 20]. Sliding k as written gives
     # [2*1, 1*1 + 2*10, 1*10] = [2, 21, 10].
-    from tutor.core.lesson import parse_lesson
+    from tutor.core.lesson.load import parse_lesson
 
     text = ('title = "t"\ngraph = """\ny = conv1d(x, k)\nL = sum(y * g)\n"""\n[given]\n'
             'x = [1, 2, 3]\nk = [1, 2]\ng = [1, 10]\n[[steps]]\nid = "dx"\nask = "grad(L, x)"\n')
@@ -85,7 +85,7 @@ def test_an_unflipped_kernel_in_the_backward_pass_is_never_told_it_flipped(tmp_p
 
 
 def test_a_lessons_own_mistake_is_labelled_in_plain_text_without_a_prefix():
-    from tutor.core.lesson import parse_lesson
+    from tutor.core.lesson.load import parse_lesson
 
     text = ('title = "t"\ngraph = """\nL = (y - t) ** 2\n"""\n[given]\ny = 3\nt = 1\n'
             '[[steps]]\nid = "d"\nask = "grad(L, y)"\n[[steps.mistakes]]\nwhen = "grad(L, t)"\n'

@@ -5,8 +5,8 @@ Each mistaken answer below is worked out by hand here, independently of the code
 
 import pytest
 
-from tutor.core.lesson import parse_lesson
-from tutor.core.live import LiveLesson
+from tutor.core.evaluate.live import LiveLesson
+from tutor.core.lesson.load import parse_lesson
 
 
 def lesson(graph: str, given: str, asks: dict[str, str], extra: str = "") -> LiveLesson:
@@ -133,7 +133,7 @@ def test_an_answer_that_is_a_plain_rounding_names_nothing():
 
 
 def test_a_candidate_list_cut_short_by_the_budget_names_nothing(monkeypatch):
-    from tutor.core import mistakes
+    from tutor.core.diagnosis import diagnose as mistakes
 
     monkeypatch.setattr(mistakes, "MIN_OPS", 0)
     monkeypatch.setattr(mistakes, "MAX_OPS_FACTOR", 0)

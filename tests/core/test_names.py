@@ -5,11 +5,11 @@ import math
 import pytest
 
 from tutor.core.errors import ExprError, LessonErrors
+from tutor.core.evaluate.live import LiveLesson, solve
 from tutor.core.expr import names
 from tutor.core.expr.syntax import parse_expr, parse_graph
-from tutor.core.graph_model import build_graph
-from tutor.core.lesson import parse_lesson
-from tutor.core.live import LiveLesson, solve
+from tutor.core.graph.model import build_graph
+from tutor.core.lesson.load import parse_lesson
 
 EVERY_NAME = sorted(names.FUNCTIONS | names.CONSTANTS | names.DTYPES)
 

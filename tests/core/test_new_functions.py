@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from tutor.core.errors import LessonError, LessonErrors
-from tutor.core.lesson import parse_lesson
-from tutor.core.live import LiveLesson
+from tutor.core.evaluate.live import LiveLesson
+from tutor.core.lesson.load import parse_lesson
 
 
 def value(ask: str, given: str = "", graph: str = "", extra: str = ""):
@@ -187,7 +187,7 @@ def test_mazur_ten_thousand_steps_reach_the_published_error():
     from pathlib import Path
 
     from tutor.core.expr.syntax import parse_expr
-    from tutor.core.lesson import load_lesson
+    from tutor.core.lesson.load import load_lesson
 
     path = Path(__file__).parents[2] / "lessons" / "backprop" / "mazur-2-2-2-network.toml"
     live = LiveLesson(load_lesson(path))

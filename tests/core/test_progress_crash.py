@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tutor.core import progress_store
-from tutor.core.progress import ProgressStore, format_progress
+from tutor.core.progress.report import format_progress
+from tutor.core.progress.sqlite import SCHEMA_VERSION
+from tutor.core.progress.store import ProgressStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 WRITE_FOREVER = """
 import sys
 from pathlib import Path
-from tutor.core.progress_store import ProgressStore
+from tutor.core.progress.store import ProgressStore
 store = ProgressStore.open(Path(sys.argv[1]))
 assert store.persistent and store.warning is None, store.warning
 n = 0
@@ -36,7 +37,7 @@ while True:
 WRITE_WHEN_TOLD = """
 import sys, time
 from pathlib import Path
-from tutor.core.progress_store import ProgressStore
+from tutor.core.progress.store import ProgressStore
 path, go, login, count = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 print("ready", flush=True)
 while not go.exists():
@@ -127,7 +128,7 @@ def _random_bytes(path: Path) -> None:
 def _right_version_but_no_tables(path: Path) -> None:
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")  # as tutor leaves it, so opening changes no byte
-    db.execute(f"PRAGMA user_version = {progress_store.SCHEMA_VERSION}")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     db.close()
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from tutor.core import progress_store
-from tutor.core.progress import ProgressStore, default_path, format_progress
+from tutor.core.progress.report import format_progress
+from tutor.core.progress.sqlite import SCHEMA_VERSION
+from tutor.core.progress.store import ProgressStore, default_path
 
 
 class FloatLike:
@@ -295,7 +296,7 @@ def test_answers_that_cannot_even_be_kept_are_named_at_exit(data_dir):
 
 def test_a_database_from_a_newer_tutor_is_kept_not_replaced(data_dir):
     data_dir.mkdir(parents=True)
-    newer_version = progress_store.SCHEMA_VERSION + 1
+    newer_version = SCHEMA_VERSION + 1
     newer = sqlite3.connect(data_dir / "progress.sqlite3")
     newer.execute(f"PRAGMA user_version = {newer_version}")
     newer.close()
@@ -308,7 +309,7 @@ def test_a_database_from_a_newer_tutor_is_kept_not_replaced(data_dir):
 
 
 def test_the_progress_modules_import_no_ui_or_torch():
-    code = ("import sys, tutor.core.progress, tutor.core.review, tutor.core.class_db; "
+    code = ("import sys, tutor.core.progress.store, tutor.core.progress.review, tutor.core.progress.class_db; "
             "print(sorted({'textual', 'rich', 'torch'} & sys.modules.keys()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tutor.core.progress import ProgressStore, format_progress
+from tutor.core.progress.report import format_progress
+from tutor.core.progress.store import ProgressStore
 
 LONG = "What a fully connected layer costs: parameters, memory and operations"
 LESSONS = [("fc", "layer-costs", LONG, 5), ("chain", "autograd", "The chain rule on a scalar graph", 8)]

@@ -1,16 +1,16 @@
 """Prose with live numbers: {{ expr }} quotes, own-numbers spans, and drill variants written with tomlkit."""
 
 import textwrap
-
-import pytest
 import tomllib
 
-from tutor.core.drill import DrillError, accepted, emit_variant, variant
+import pytest
+
+from tutor.core.drill.variants import DrillError, accepted, emit_variant, variant
 from tutor.core.errors import LessonErrors
-from tutor.core.latex import plain_text
-from tutor.core.lesson import load_lesson, parse_lesson
-from tutor.core.live import LiveLesson
-from tutor.core.prose import placeholder, render_lesson, without_own
+from tutor.core.evaluate.live import LiveLesson
+from tutor.core.lesson.load import load_lesson, parse_lesson
+from tutor.core.lesson.prose import placeholder, render_lesson, without_own
+from tutor.core.text.latex import plain_text
 
 
 def lesson_file(tmp_path, body: str, name: str = "quoting.toml"):

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tutor.cli import main
-from tutor.core.catalog import Catalog
-from tutor.core.lesson import parse_lesson
-from tutor.core.progress import ProgressStore
-from tutor.core.review import due, memories, review_lessons
-from tutor.core.skills import SKILLS, TOPIC_SKILLS, missed_skills, prerequisites, skills_for
+from tutor.cli.main import main
+from tutor.core.lesson.catalog import Catalog
+from tutor.core.lesson.load import parse_lesson
+from tutor.core.progress.review import due, memories, review_lessons
+from tutor.core.progress.skills import SKILLS, TOPIC_SKILLS, missed_skills, prerequisites, skills_for
+from tutor.core.progress.store import ProgressStore
 
 
 class FakeClock:
@@ -47,7 +47,7 @@ def _simulated_week(store, clock) -> None:
 
 
 def test_a_skill_missed_twice_is_due_sooner_than_the_skills_answered_right(tmp_path):
-    clock = FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))
     with ProgressStore.open(tmp_path, clock=clock) as store:
         _simulated_week(store, clock)
         remembered = {m.skill: m for m in memories(store)}
@@ -63,7 +63,7 @@ def test_a_skill_missed_twice_is_due_sooner_than_the_skills_answered_right(tmp_p
 def test_tutor_review_json_shows_the_missed_skill_due_first(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path))
     # the week ends now, so the command (on the real clock) looks at the end of it
-    clock = FakeClock(datetime.now(timezone.utc) - timedelta(days=6, minutes=5))
+    clock = FakeClock(datetime.now(UTC) - timedelta(days=6, minutes=5))
     with ProgressStore.open(clock=clock) as store:
         _simulated_week(store, clock)
     assert main(["review", "--json"]) == 0
@@ -76,7 +76,7 @@ def test_tutor_review_json_shows_the_missed_skill_due_first(tmp_path, capsys, mo
 
 
 def test_a_named_mistake_counts_against_its_own_skill_only(tmp_path):
-    clock = FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))
     with ProgressStore.open(tmp_path, clock=clock) as store:
         both = ["conv-output-size", "sgd-update"]
         _answer(store, "l", "s", both)
@@ -88,7 +88,7 @@ def test_a_named_mistake_counts_against_its_own_skill_only(tmp_path):
 
 
 def test_a_review_of_a_later_skill_credits_the_prerequisites_underneath(tmp_path):
-    clock = FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))
     with ProgressStore.open(tmp_path, clock=clock) as store:
         _answer(store, "l", "a", ["local-derivatives"])
         _answer(store, "l", "b", ["graph-forward"])
@@ -157,7 +157,7 @@ def test_tutor_review_with_nothing_due_says_so_without_opening_the_app(capsys):
 
 
 def test_revealing_an_answer_counts_as_not_recalling_its_skills(tmp_path):
-    clock = FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))
     with ProgressStore.open(tmp_path, clock=clock) as store:
         _answer(store, "l", "solved", ["softmax"])
         store.record_reveal("l", "peeked", skills=["cross-entropy"])
@@ -169,7 +169,7 @@ def test_revealing_an_answer_counts_as_not_recalling_its_skills(tmp_path):
 def test_a_database_from_before_skills_is_brought_up_to_date(tmp_path):
     import sqlite3
 
-    from tutor.core.progress_sqlite import MIGRATIONS
+    from tutor.core.progress.sqlite import MIGRATIONS
 
     old = sqlite3.connect(tmp_path / "progress.sqlite3")
     for statement in MIGRATIONS[0]:

@@ -2,8 +2,8 @@
 
 import torch
 
-from tutor.core.lesson import parse_lesson
-from tutor.core.live import LiveLesson, run_graph
+from tutor.core.evaluate.live import LiveLesson, run_graph
+from tutor.core.lesson.load import parse_lesson
 
 
 def live(graph: str, given: str, asks: dict[str, str]) -> LiveLesson:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tutor.core.catalog import Catalog
-from tutor.core.lesson import load_lesson
-from tutor.core.live import LiveLesson
+from tutor.core.evaluate.live import LiveLesson
+from tutor.core.lesson.catalog import Catalog
+from tutor.core.lesson.load import load_lesson
 
 SLIPS = Path(__file__).parent.parent / "fixtures" / "slips"
 _LIVE: dict[str, LiveLesson] = {}

@@ -30,7 +30,7 @@ def prints_as(value, *printed: str) -> bool:
     got = flat(value)
     if len(got) != len(printed):
         return False
-    for g, p in zip(got, printed):
+    for g, p in zip(got, printed, strict=False):
         decimals = len(p.split(".")[1]) if "." in p else 0
         if abs(g - float(p)) > 0.5 * 10 ** -decimals + 1e-12:
             return False

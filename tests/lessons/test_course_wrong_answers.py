@@ -7,8 +7,8 @@ forgotten sigmoid derivative, a forgotten 1/2, a transposed result, ...).
 
 import pytest
 
-from tutor.core.catalog import Catalog
-from tutor.core.live import LiveLesson
+from tutor.core.evaluate.live import LiveLesson
+from tutor.core.lesson.catalog import Catalog
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from tutor.core import drill
-from tutor.core.catalog import Catalog
-from tutor.core.latex import to_unicode
-from tutor.core.live import LiveLesson
-from tutor.core.prose import lesson_texts, own_spans, pieces, render_lesson
+from tutor.core.drill import variants as drill
+from tutor.core.evaluate.live import LiveLesson
+from tutor.core.lesson.catalog import Catalog
+from tutor.core.lesson.prose import lesson_texts, own_spans, pieces, render_lesson
+from tutor.core.text.latex import to_unicode
 
 CATALOG = Catalog.load()
 DRILLED = [e.lesson for e in CATALOG.entries if e.lesson is not None and e.lesson.drill]

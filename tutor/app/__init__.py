@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -22,9 +23,9 @@ def run_app(
     With `exit_process` (the `tutor` command itself), the process ends as soon as the app has
     closed and saved: see leave_now.
     """
-    from tutor.core.catalog import Catalog, UnknownLesson
-    from tutor.core.drill import DrillError, resolve_topic
+    from tutor.core.drill.variants import DrillError, resolve_topic
     from tutor.core.errors import LessonErrors
+    from tutor.core.lesson.catalog import Catalog, UnknownLesson
 
     catalog = Catalog.load(extra_dirs)
     start = None
@@ -56,9 +57,7 @@ def leave_now(code: int) -> None:
     wait for any evaluation abandoned in a thread. Progress is already saved by then: the app
     closes the progress store when it unmounts. Only the standard streams need flushing."""
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     os._exit(code)
 

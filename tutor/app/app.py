@@ -11,9 +11,8 @@ from textual.app import App
 from tutor import _start_time
 from tutor.app.commands import QUIT, TutorCommands, app_bindings
 from tutor.app.screens.messages import StoreWarning
-from tutor.core.catalog import Catalog, Entry
-from tutor.core.progress import ProgressStore
-
+from tutor.core.lesson.catalog import Catalog, Entry
+from tutor.core.progress.store import ProgressStore
 
 NO_COLOR_THEME = "ansi-light"  # Textual's theme of the terminal's own ANSI colours
 
@@ -93,7 +92,7 @@ class TutorApp(App[int]):
         longer loads (the lesson as it was stays open, to keep working in)."""
         from tutor.app.screens.lesson import LessonScreen
         from tutor.app.widgets.lesson_list import broken_reason
-        from tutor.core.catalog import load_file
+        from tutor.core.lesson.catalog import load_file
 
         path = Path(self.start.path)
         entry = load_file(path)
@@ -144,7 +143,7 @@ class TutorApp(App[int]):
     def warm_up_torch(self) -> None:
         # Importing the live evaluator imports torch (about a second); the first screen is up already.
         try:
-            import tutor.core.live  # noqa: F401
+            import tutor.core.evaluate.live  # noqa: F401
         except Exception as error:  # noqa: BLE001 - a missing or broken torch must not end the app
             self.call_from_thread(self._torch_loaded, f"failed: {error}")
         else:
@@ -241,7 +240,8 @@ class TutorApp(App[int]):
         """An endless run of fresh variants of a topic; without a seed one is drawn (and shown)."""
         import random
 
-        from tutor.core.drill import DrillError, DrillRun, resolve_topic
+        from tutor.core.drill.run import DrillRun
+        from tutor.core.drill.variants import DrillError, resolve_topic
 
         try:
             lessons = resolve_topic(self.catalog, topic)
@@ -286,7 +286,7 @@ class TutorApp(App[int]):
 
     def reviews_due(self) -> list[str]:
         """The skills due for review now, most overdue first (none if progress cannot be read)."""
-        from tutor.core.review import due
+        from tutor.core.progress.review import due
 
         try:
             return [memory.skill for memory in due(self.store)]
@@ -297,8 +297,8 @@ class TutorApp(App[int]):
         """A run of fresh variants of the lessons that exercise the due skills, most overdue first."""
         import random
 
-        from tutor.core.review import review_run
-        from tutor.core.skills import title
+        from tutor.core.progress.review import review_run
+        from tutor.core.progress.skills import title
 
         skills = self.reviews_due() if skills is None else skills
         lessons = [e.lesson for e in self.catalog.entries if e.lesson is not None]

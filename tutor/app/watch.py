@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 DEBOUNCE_MS = 150  # an editor's save is often several writes (or a write and a rename)
 

@@ -11,14 +11,26 @@ from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
 from tutor.app.commands import (
-    CHECK, GRAPH, HELP_F1, HINT, NEXT, PALETTE, PREV, QUIT, REVEAL, SCROLL_DOWN, SCROLL_UP, TRAIN,
-    Command, bindings,
+    CHECK,
+    GRAPH,
+    HELP_F1,
+    HINT,
+    NEXT,
+    PALETTE,
+    PREV,
+    QUIT,
+    REVEAL,
+    SCROLL_DOWN,
+    SCROLL_UP,
+    TRAIN,
+    Command,
+    bindings,
 )
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.lesson import LessonScreen
 from tutor.app.screens.messages import Checked, Revealed
-from tutor.core.catalog import Entry
-from tutor.core.drill import DrillRun
+from tutor.core.drill.run import DrillRun
+from tutor.core.lesson.catalog import Entry
 
 NEW_NUMBERS = Command("new_numbers", "New", "Skip to fresh numbers (a new variant of this topic)", "f8",
                       "new_numbers")

@@ -7,16 +7,23 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Input, Static
 
 from tutor.app.commands import (
-    CLOSE_GRAPH, HELP_F1, NEXT_NODE, PALETTE, PREV_NODE, QUIT, REVEAL_NODE, bindings,
+    CLOSE_GRAPH,
+    HELP_F1,
+    NEXT_NODE,
+    PALETTE,
+    PREV_NODE,
+    QUIT,
+    REVEAL_NODE,
+    bindings,
 )
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.screens.messages import GraphData
 from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.graph_view import GraphView
-from tutor.core.carried import node_steps
-from tutor.core.graph_earned import earned_grads, earned_values, learners_graph
-from tutor.core.lesson import Lesson
+from tutor.core.check.carried import node_steps
+from tutor.core.graph.earned import earned_grads, earned_values, learners_graph
+from tutor.core.lesson.model import Lesson
 
 
 class GraphScreen(TutorScreen):

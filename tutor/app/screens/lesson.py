@@ -13,8 +13,20 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static
 
 from tutor.app.commands import (
-    BACK, CHECK, GRAPH, HELP_F1, HINT, NEXT, PALETTE, PREV, QUIT, REVEAL, SCROLL_DOWN, SCROLL_UP,
-    TRAIN, bindings,
+    BACK,
+    CHECK,
+    GRAPH,
+    HELP_F1,
+    HINT,
+    NEXT,
+    PALETTE,
+    PREV,
+    QUIT,
+    REVEAL,
+    SCROLL_DOWN,
+    SCROLL_UP,
+    TRAIN,
+    bindings,
 )
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.lesson_answers import AnswerFlow
@@ -22,13 +34,13 @@ from tutor.app.screens.lesson_graph import GraphStepHooks
 from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.screens.messages import LiveBuilt, Recorded
 from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
-from tutor.app.widgets.graph_answer_box import GraphAnswerBox
 from tutor.app.widgets.feedback import earlier_view, error_view, finish_view
+from tutor.app.widgets.graph_answer_box import GraphAnswerBox
 from tutor.app.widgets.lesson_text import givens_text, intro_text
-from tutor.app.widgets.step_list import StepList, step_strip
 from tutor.app.widgets.prose import prose_text
-from tutor.core.catalog import Entry
-from tutor.core.latex import plain_text
+from tutor.app.widgets.step_list import StepList, step_strip
+from tutor.core.lesson.catalog import Entry
+from tutor.core.text.latex import plain_text
 
 GRADIENT_CALLS = {"grad", "jacobian"}
 
@@ -103,7 +115,7 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
 
     def show_reload_error(self, message: str) -> None:
         """`--watch`: the file no longer loads; say why above the lesson, which stays usable."""
-        from tutor.core.safe_text import clean
+        from tutor.core.text.safe import clean
 
         self.query_one("#reload-error", Static).update(f"⚠ {clean(message)}")
         self.add_class("-reload-failed")
@@ -168,7 +180,7 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         given_values = {}
         if self.handle.live is not None:
             try:
-                from tutor.core.prose import render_lesson
+                from tutor.core.lesson.prose import render_lesson
 
                 self.handle.prose = self.handle.call(lambda live: render_lesson(self.lesson, live))
             except Exception:  # noqa: BLE001 - quoted values stay '…'; the lesson still works
@@ -330,7 +342,7 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "train":
-            from tutor.core.training import has_plot  # no torch: it reads the lesson's asks
+            from tutor.core.evaluate.training import has_plot  # no torch: it reads the lesson's asks
 
             return has_plot(self.lesson)
         if action == "prev_step":

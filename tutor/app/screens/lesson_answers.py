@@ -9,11 +9,16 @@ from textual import work
 from tutor.app.screens.live_handle import LiveCancelled
 from tutor.app.screens.messages import Checked, Revealed, StepFailed
 from tutor.app.widgets.feedback import (
-    error_view, missing_view, reveal_view, unreadable_view, verdict_view, waiting_view,
+    error_view,
+    missing_view,
+    reveal_view,
+    unreadable_view,
+    verdict_view,
+    waiting_view,
 )
-from tutor.core.answer import parse_answer
+from tutor.core.answer.parse import parse_answer
 from tutor.core.errors import AnswerParseError
-from tutor.core.skills import skills_for
+from tutor.core.progress.skills import skills_for
 
 
 class AnswerFlow:

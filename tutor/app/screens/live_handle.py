@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
-from tutor.core.lesson import Lesson
+from tutor.core.lesson.model import Lesson
 
 T = TypeVar("T")
 POLL_SECONDS = 0.05  # how often a waiting worker looks for a cancel (quit, back, a newer run)
@@ -77,7 +78,7 @@ class LiveHandle:
 
     def text(self, raw: str) -> str:
         """Lesson prose as shown: its {{ }} quotes filled in once computed, '…' until then."""
-        from tutor.core.prose import has_template, placeholder
+        from tutor.core.lesson.prose import has_template, placeholder
 
         if not has_template(raw):
             return raw
@@ -99,7 +100,7 @@ class LiveHandle:
             self._ready.set()
 
     def _new_live(self):
-        from tutor.core.live import LiveLesson
+        from tutor.core.evaluate.live import LiveLesson
 
         return LiveLesson(self.lesson)
 

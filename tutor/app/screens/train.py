@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from tutor.app.commands import (
-    CLOSE_TRAIN, HELP, LOG_Y, LR_DOWN, LR_UP, PALETTE, QUIT, STEPS_DOWN, STEPS_UP, bindings,
+    CLOSE_TRAIN,
+    HELP,
+    LOG_Y,
+    LR_DOWN,
+    LR_UP,
+    PALETTE,
+    QUIT,
+    STEPS_DOWN,
+    STEPS_UP,
+    bindings,
 )
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.live_handle import LiveCancelled, LiveHandle
 from tutor.app.screens.messages import TrainDone
 from tutor.app.widgets.loss_plot import LossPlot
 from tutor.app.widgets.train_status import train_status
-from tutor.core.lesson import MAX_TRAIN_STEPS, Lesson
+from tutor.core.lesson.load import MAX_TRAIN_STEPS
+from tutor.core.lesson.model import Lesson
 
 LR_RANGE = (1e-6, 1e3)
 
@@ -32,7 +42,7 @@ class TrainScreen(TutorScreen):
 
     def __init__(self, lesson: Lesson, handle: LiveHandle, own_answers: Callable[[], dict[str, str]]):
         super().__init__()
-        from tutor.core.training import PLOT_STEPS, plot_lesson, written_rate
+        from tutor.core.evaluate.training import PLOT_STEPS, plot_lesson, written_rate
 
         self.lesson = plot_lesson(lesson) or lesson
         self.handle = handle
@@ -68,7 +78,7 @@ class TrainScreen(TutorScreen):
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _run(self, lr: float | None, steps: int, find_update: bool) -> None:
-        from tutor.core.training import learner_marker, plot_rate, run_sgd, update_steps
+        from tutor.core.evaluate.training import learner_marker, plot_rate, run_sgd, update_steps
 
         lesson = self.lesson
         run, marker, error, rate = None, None, None, None
@@ -77,7 +87,7 @@ class TrainScreen(TutorScreen):
 
             def job(live):
                 if not own:
-                    from tutor.core.live import LiveLesson
+                    from tutor.core.evaluate.live import LiveLesson
 
                     live = LiveLesson(lesson)
                 rate = plot_rate(lesson, live) if lr is None else lr

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import events
 from textual.widgets import Input, Static
 
-from tutor.core.answer import describe, parse_answer
+from tutor.core.answer.parse import describe, parse_answer
 from tutor.core.errors import AnswerParseError
 
 

@@ -18,12 +18,12 @@ class GraphAnswerBox(TextArea, inherit_bindings=False):
     ]
 
     class Submitted(Message):
-        def __init__(self, box: "GraphAnswerBox") -> None:
+        def __init__(self, box: GraphAnswerBox) -> None:
             super().__init__()
             self.box = box
 
         @property
-        def control(self) -> "GraphAnswerBox":
+        def control(self) -> GraphAnswerBox:
             return self.box
 
     def __init__(self, **kwargs):

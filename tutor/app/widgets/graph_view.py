@@ -9,10 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
-from tutor.core.graph_model import GraphModel, build_graph
-from tutor.core.graph_render import render_graph
-from tutor.core.lesson import Lesson
-from tutor.core.values import NodeValue
+from tutor.core.evaluate.results import NodeValue
+from tutor.core.graph.model import GraphModel, build_graph
+from tutor.core.graph.render import render_graph
+from tutor.core.lesson.model import Lesson
 
 LOADING = "Values are loading (PyTorch)… givens show as the lesson writes them."
 

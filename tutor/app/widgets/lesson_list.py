@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -14,7 +14,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from tutor.app.widgets.status_glyphs import lesson_state
-from tutor.core.catalog import Catalog, Entry
+from tutor.core.lesson.catalog import Catalog, Entry
 
 CONTINUE_ID = "continue"
 Row = Callable[[bool], RenderableType]  # draws the row, pointed at or not

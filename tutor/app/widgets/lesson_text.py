@@ -6,10 +6,10 @@ from typing import Any
 
 from rich.text import Text
 
-from tutor.app.widgets.value_text import named_value, value_text
 from tutor.app.widgets.prose import prose_text
-from tutor.core.lesson import Lesson
-from tutor.core.values import NodeValue
+from tutor.app.widgets.value_text import named_value, value_text
+from tutor.core.evaluate.results import NodeValue
+from tutor.core.lesson.model import Lesson
 
 
 def intro_text(lesson: Lesson, shown=lambda raw: raw) -> Text:

@@ -8,7 +8,7 @@ import os
 from textual.binding import Binding
 from textual_plotext import PlotextPlot
 
-from tutor.core.matrix_text import format_number
+from tutor.core.text.matrix import format_number
 
 RUN_MARKER = "hd"        # plotext's half-block dots: a dense line
 LEARNER_MARKER = "◆"     # the same glyph the status line uses for "your one-step update"
@@ -77,7 +77,7 @@ class LossPlot(PlotextPlot, can_focus=True):
         plt.xlabel("SGD step")
         plt.ylabel("loss, log scale" if log else "loss")
         if finite:
-            steps, values = zip(*finite)
+            steps, values = zip(*finite, strict=False)
             # no legend: plotext puts it top left, right where step 1 (the learner's point) lands;
             # the status line under the plot explains ◆ instead
             plt.plot(list(steps), [scale(v) for v in values], marker=RUN_MARKER, color=colour)

@@ -6,7 +6,7 @@ import re
 
 from rich.text import Text
 
-from tutor.core.latex import to_unicode
+from tutor.core.text.latex import to_unicode
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 # code first, so a `$` inside code stays code; then display math, inline math (pandoc's rule:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tutor.core.matrix_text import format_number
+from tutor.core.text.matrix import format_number
 
 
 def train_status(run, marker: tuple[int, float, str] | None, where_to_type: str | None = None) -> str:

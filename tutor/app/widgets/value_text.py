@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from rich.text import Text
 
-from tutor.core.matrix_text import format_value, shape_text
+from tutor.core.text.matrix import format_value, shape_text
 
 # Reverse video and underline survive NO_COLOR (only colors are dropped), so a mark never relies on red.
 MARKED = "bold reverse underline red"

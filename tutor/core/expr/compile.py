@@ -7,14 +7,14 @@ import contextlib
 import math
 import operator
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 
-from tutor.core import budget
 from tutor.core.errors import ExprError
-from tutor.core.expr import limits
+from tutor.core.expr import budget, limits
 
 # Lesson tensors are tiny: a second intra-op thread only adds spin-waiting, which made a 3-element
 # conv1d take 13 ms instead of 0.04 ms on a busy 2-core machine, and lab machines run many sessions.
@@ -33,7 +33,7 @@ class Scope:
 
     dtype: torch.dtype
     env: dict[str, Value] = field(default_factory=dict)
-    lesson: Any = None  # tutor.core.live.LiveLesson, for sgd() and flops()
+    lesson: Any = None  # tutor.core.evaluate.live.LiveLesson, for sgd() and flops()
     meta: bool = False  # shapes only: tensors live on the meta device and nothing is computed
 
     def lookup(self, name: str, column: int | None) -> Value:
@@ -130,7 +130,7 @@ def _broadcast(a: Value, b: Value, symbol: str) -> int:
     if sa == sb or not sa or not sb:
         return math.prod(sa or sb)  # same shape, or a scalar: no bigger than an operand
     out = []
-    for da, db in zip(reversed((1,) * (len(sb) - len(sa)) + sa), reversed((1,) * (len(sa) - len(sb)) + sb)):
+    for da, db in zip(reversed((1,) * (len(sb) - len(sa)) + sa), reversed((1,) * (len(sa) - len(sb)) + sb), strict=False):
         if da != db and da != 1 and db != 1:
             raise ExprError(f"cannot apply '{symbol}' to shapes {_fmt(sa)} and {_fmt(sb)}")
         out.append(max(da, db))

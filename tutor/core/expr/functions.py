@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Any, Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
-from tutor.core import budget
 from tutor.core.errors import ExprError
-from tutor.core.expr import limits
+from tutor.core.expr import budget, limits
 from tutor.core.expr.compile import (
-    DTYPES, Compiled, Compiler, Scope, Value, as_meta, meta_mode, tally_flops, to_tensor,
+    DTYPES,
+    Compiled,
+    Compiler,
+    Scope,
+    Value,
+    as_meta,
+    meta_mode,
+    tally_flops,
+    to_tensor,
 )
 from tutor.core.expr.signatures import TABLE
 
@@ -409,7 +416,7 @@ def _same_padding(s: Scope, input: Value, weight: Value, stride: Value = 1, dila
         raise ExprError("same_padding(): stride and dilation are single numbers")
     budget.charge(1, 0, "same_padding()")
     low, high = 0, None
-    for size, k in zip(xt.shape[-spatial:], wt.shape[-spatial:]):
+    for size, k in zip(xt.shape[-spatial:], wt.shape[-spatial:], strict=False):
         reach = dl * (k - 1) + 1
         # need (size − 1)·st <= size + 2p − reach < size·st
         low = max(low, -(-((size - 1) * st - size + reach) // 2))

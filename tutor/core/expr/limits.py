@@ -15,7 +15,7 @@ MAX_INT = 2**53                 # integers stay exact in a float64
 
 def _shapes_only() -> bool:
     """On meta tensors nothing is allocated or computed, so only the evaluation's budget applies."""
-    from tutor.core import budget
+    from tutor.core.expr import budget
 
     return getattr(budget.current(), "meta", False)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from tutor.core import budget
-from tutor.core.budget import Budget, BudgetExceeded, Cancelled
 from tutor.core.errors import ExprError
+from tutor.core.expr import budget
+from tutor.core.expr.budget import Budget, Cancelled
 from tutor.core.expr.compile import CONTAINED, Scope, Value, counting_flops
 
 

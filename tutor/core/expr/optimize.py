@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
-from tutor.core import budget
 from tutor.core.errors import ExprError
-from tutor.core.expr import limits
+from tutor.core.expr import budget, limits
 
 
 def _number(v: Any, what: str, low: float = 0.0) -> float:

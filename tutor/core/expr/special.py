@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ast
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
-from tutor.core import budget
 from tutor.core.errors import ExprError
-from tutor.core.expr import limits
+from tutor.core.expr import budget, limits
 from tutor.core.expr.compile import Compiled, Compiler, Scope, Value
 from tutor.core.expr.functions import FUNCTIONS, Builder, tensor
 from tutor.core.expr.meta import count_flops, shapes_first

@@ -1,0 +1,1 @@
+"""Checking a step: composes evaluation, judging, errors carried forward, diagnosis and graph answers."""

@@ -1,0 +1,424 @@
+"""Named mistakes: recomputes, live, what common slips would give; names one only when it alone explains an answer."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+
+from tutor.core.answer.judge import SWAPPED, check_answer
+from tutor.core.answer.parse import ParsedAnswer
+from tutor.core.diagnosis import rewrites as rw
+from tutor.core.diagnosis.edits import batched, cross_entropy_inputs, softmax_of, softmaxes
+from tutor.core.diagnosis.slips import ACTIVATIONS
+from tutor.core.errors import TutorError
+from tutor.core.evaluate.results import Expected
+from tutor.core.expr import budget
+from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
+
+MAX_CANDIDATES = 60
+# Diagnosis's cap: past it the candidate list is incomplete, and an incomplete list names nothing.
+MAX_SECONDS = 2.0        # wall time; generous, since a busy machine must not change what is named
+MIN_OPS = 2_000_000        # enough for every built-in lesson's candidates many times over
+MAX_OPS_FACTOR = 8         # ...and never more than this many reruns' worth of a big graph
+MAX_ELEMENTS = 4_000_000
+MAX_COMPARED = 10_000      # values bigger than this are never compared with an answer
+
+Source = Literal["lesson", "slip", "node"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What an answer would be after one mistake, and what to say if it is the explanation."""
+
+    name: str       # the mistake's short plain-text label ("" for a lesson's own: see `label`)
+    say: str        # the advice shown after the verdict
+    value: Any      # a tensor, a number, or a tuple for a shape
+    source: Source  # a lesson's own [[steps.mistakes]], a built-in slip, or another node's value
+    nodes: tuple[str, ...] = ()  # nodes whose value this story is (typing them is the story, not a coincidence)
+
+    @property
+    def label(self) -> str:
+        return self.name or plain_label(self.say)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything diagnosis reads: the lesson and step, the expected answer, the run's values and a way to rerun."""
+
+    lesson: Any                                   # tutor.core.lesson.model.Lesson
+    step: Any                                     # tutor.core.lesson.model.Step
+    expected: Expected
+    values: Mapping[str, Any]                     # every given and graph node of the run, by name
+    evaluate: Callable[[Any], Any]                # an Expr evaluated on the run
+    rerun: Callable[[str, list | None, ast.AST], Any]  # (slip, rewritten graph lines or None, ask), from the givens
+    tolerance: Any = None
+    graph_ops: int = 0                            # the graph's predicted work, which sizes diagnosis's budget
+    cache: dict = dataclasses.field(default_factory=dict)  # what depends only on the lesson, shared by its steps
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The step's candidates, and whether the list is complete (an incomplete one never names)."""
+
+    items: tuple[Candidate, ...]
+    complete: bool
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Which candidates explain an answer, and the one named (or why none is)."""
+
+    named: Candidate | None
+    explaining: tuple[Candidate, ...]
+    why_unnamed: Literal["", "none", "ambiguous", "coincidence", "rounding", "incomplete"]
+
+
+SHORT = 40  # a label longer than this is cut at its first colon, semicolon or dash
+
+
+def plain_label(say: str, limit: int = 60) -> str:
+    """A lesson mistake's label: the first sentence of its message, as plain text."""
+    from tutor.core.text.latex import to_unicode
+
+    text = to_unicode(say.strip())
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
+    first = re.sub(r"[$*`\\]", "", first).strip()
+    if len(first) > SHORT:  # "Transposed: in numerator layout ..." is named by what precedes the colon
+        head = re.split(r"[:;]\s| — ", first, maxsplit=1)[0].strip()
+        first = head or first
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
+    """The verdict, with `mistake` set and the advice appended when exactly one mistake explains the answer."""
+    if verdict.status not in ("wrong", "wrong_shape"):
+        return verdict
+    finding = explain(inputs, cands, parsed)
+    if finding.named is None:
+        return verdict
+    # "Rows and columns are swapped." says no more than a named layout or transpose slip does
+    message = finding.named.say if verdict.message == SWAPPED else f"{verdict.message} {finding.named.say}"
+    return dataclasses.replace(verdict, mistake=finding.named.label, message=message)
+
+
+def explain(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer) -> Finding:
+    """Which candidates give this answer; names one only if it alone does and nothing else accounts for it."""
+    explaining = tuple(c for c in cands.items if _gives(parsed, c.value, inputs))
+    stories = _stories(explaining)
+    if not stories:
+        return Finding(None, explaining, "none")
+    if len(stories) > 1:
+        return Finding(None, explaining, "ambiguous")
+    if not cands.complete:
+        return Finding(None, explaining, "incomplete")
+    if _is_another_node(parsed, inputs, set(stories[0].nodes)):
+        return Finding(None, explaining, "coincidence")
+    if _plain_rounding(parsed, inputs.expected):
+        return Finding(None, explaining, "rounding")
+    return Finding(stories[0], explaining, "")
+
+
+def candidates(inputs: Inputs) -> Candidates:
+    """Every mistake that can happen in this step, with the value it gives (those equal to the answer dropped).
+
+    Runs on its own capped share of the current budget: a wrong answer never costs more than
+    MAX_OPS_FACTOR reruns of the graph; past the cap the list is incomplete and names nothing.
+    """
+    found: list[Candidate] = []
+    meter = _Capped(budget.current(), inputs.graph_ops)
+    try:
+        with budget.running(meter):
+            # a lesson's own mistakes first: the teacher's words win when they tell the same story
+            for source in (_lesson_mistakes, _rewritten, _other_quantities, _generic, _node_inputs):
+                for cand in source(inputs):
+                    if len(found) >= MAX_CANDIDATES:
+                        return Candidates(tuple(found), False)
+                    if meter.exceeded:
+                        return Candidates(tuple(found), False)
+                    guess = _safely(lambda: _as_expected(cand.value, inputs.expected))  # noqa: B023 - called at once, inside the loop
+                    if guess is not None and not _same(guess, inputs.expected):
+                        found.append(cand)
+    except BudgetExceeded:
+        return Candidates(tuple(found), False)
+    return Candidates(tuple(found), not meter.exceeded)
+
+
+class _Capped(Budget):
+    """Diagnosis's share of an evaluation's budget: its own limits, and the outer one's (and its cancel)."""
+
+    def __init__(self, outer: Budget, graph_ops: int):
+        super().__init__(max_elements=MAX_ELEMENTS, max_ops=MIN_OPS + MAX_OPS_FACTOR * max(0, graph_ops),
+                         seconds=MAX_SECONDS)
+        self.outer = outer
+
+    exceeded = False  # set once any limit refused work, even if the refusal was reported as a lesson error
+
+    def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
+        try:
+            super().charge(ops, elements, what)
+            self.outer.charge(ops, elements, what)
+        except BudgetExceeded:
+            self.exceeded = True
+            raise
+
+    def check(self) -> None:
+        try:
+            self.outer.check()
+            super().check()
+        except BudgetExceeded:
+            self.exceeded = True
+            raise
+
+
+# ---- deciding -------------------------------------------------------------------------------
+
+def _gives(parsed: ParsedAnswer, value: Any, inputs: Inputs) -> bool:
+    guess = _as_expected(value, inputs.expected)
+    # a coarse answer ("0.2" for 0.197) still tells which value the learner computed
+    return guess is not None and check_answer(parsed, guess, inputs.tolerance).status in ("correct", "imprecise")
+
+
+def _stories(explaining: tuple[Candidate, ...]) -> list[Candidate]:
+    """Distinct explanations. A lesson's own mistake and one built-in slip giving the same answer are one story,
+    told in the lesson's words; two different ones are two."""
+    own = list({c.say: c for c in explaining if c.source == "lesson"}.values())
+    built_in = list({c.name: c for c in explaining if c.source != "lesson"}.values())
+    if len(own) == 1 and len(built_in) <= 1 and all(c.source == "slip" for c in built_in):
+        return own
+    return own + built_in
+
+
+def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> bool:
+    asked = inputs.step.ask.tree.id if isinstance(inputs.step.ask.tree, ast.Name) else None
+    if inputs.expected.kind != "value":
+        return False
+    for name, value in inputs.values.items():
+        if name != asked and name not in story and isinstance(value, torch.Tensor) and value.is_floating_point() \
+                and _gives(parsed, value, inputs):
+            return True
+    return False
+
+
+def _plain_rounding(parsed: ParsedAnswer, expected: Expected) -> bool:
+    """Every typed element the answer correctly rounded to the places typed (too coarse to tell a story)."""
+    if expected.kind != "value" or not parsed.literal_digits:
+        return False
+    want = torch.tensor(expected.value, dtype=torch.float64).reshape(-1).tolist()
+    if len(want) != len(parsed.values):
+        return False
+    for a, digits, x in zip(parsed.values, parsed.literal_digits, want, strict=False):
+        if digits is None or abs(a - x) > digits.unit / 2 * (1 + 1e-9) or _whole(x):
+            return False
+    return True
+
+
+def _whole(x: float) -> bool:
+    return abs(x - round(x)) <= 1e-6 * max(1.0, abs(x))
+
+
+# ---- sources of candidates -----------------------------------------------------------------
+
+def _lesson_mistakes(inputs: Inputs):
+    from tutor.core.lesson.prose import expr_evaluator, has_template, placeholder, render
+
+    for m in inputs.step.mistakes:
+        value = _safely(lambda: inputs.evaluate(m.when))  # noqa: B023 - called at once, inside the loop
+        if value is not None:
+            named = (m.when.tree.id,) if isinstance(m.when.tree, ast.Name) else ()
+            if has_template(m.say):  # the message quotes this run's numbers; one label for every variant
+                yield Candidate(plain_label(placeholder(m.say)), render(m.say, expr_evaluator(inputs.evaluate)),
+                                value, "lesson", named)
+            else:
+                yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
+
+
+def _rewritten(inputs: Inputs):
+    """Mistakes made by computing something else: the same graph and ask, rewritten and rerun from the givens."""
+    lesson, ask = inputs.lesson, inputs.step.ask.tree
+    for rewrite in rw.REWRITES:
+        if not rewrite.applies(lesson, ask):
+            continue
+        graph = _rewritten_graph(inputs, rewrite)
+        new_ask = rewrite.apply(ask, lesson, None)
+        if graph is None and new_ask is None:
+            continue  # the mistake cannot happen in this step
+        value = _safely(lambda: inputs.rerun(rewrite.name, graph, new_ask or ask))  # noqa: B023 - called at once, inside the loop
+        if value is not None:
+            yield Candidate(rewrite.name, rewrite.say, value, "slip")
+
+
+def _rewritten_graph(inputs: Inputs, rewrite) -> list | None:
+    """The graph's lines after the rewrite (None where unchanged), or None if no line changes; the same for
+    every step of a lesson, so kept in the run's cache."""
+    key = ("graph", rewrite.name)
+    if key not in inputs.cache:
+        trees = [rewrite.apply(a.expr.tree, inputs.lesson, a.target) for a in inputs.lesson.graph]
+        inputs.cache[key] = None if all(t is None for t in trees) else trees
+    return inputs.cache[key]
+
+
+def _other_quantities(inputs: Inputs):
+    """Another quantity of the same graph: ∂y/∂w for ∂L/∂w, p for p − y, logits for probabilities."""
+    tree, env, lesson = inputs.step.ask.tree, inputs.values, inputs.lesson
+    if _is_call(tree, "grad") and len(tree.args) == 2 and all(isinstance(a, ast.Name) for a in tree.args):
+        f, x = (a.id for a in tree.args)
+        if f not in env or x not in env:
+            return
+        for z, _target in cross_entropy_inputs(lesson):
+            if z == x:
+                yield Candidate("softmax probabilities instead of p − y",
+                                f"Those are the softmax probabilities p = softmax({z}); the gradient of "
+                                f"cross-entropy with respect to the logits is p − y.",
+                                _safely(lambda: torch.softmax(env[z], dim=-1)), "slip",  # noqa: B023 - called at once, inside the loop
+                                tuple(p for p, _ in softmaxes(lesson, z)))
+        for other in _scalar_nodes(lesson, env):
+            # f = sigmoid(other): ∂other/∂x is the forgotten activation derivative, a slip of its own
+            if other != f and not _activation_of(lesson, f, other):
+                yield Candidate(f"∂{other}/∂{x} instead of ∂{f}/∂{x}",
+                                f"That is ∂{other}/∂{x}; this step asks for ∂{f}/∂{x}.",
+                                _safely(lambda o=other: _grad(env[o], env[x])), "slip")
+        # with respect to another node or parameter of the same shape; never a target or data
+        learnable = set(lesson.graph_names) | set(lesson.train.params if lesson.train else ())
+        for other in sorted(learnable):
+            value = env.get(other)
+            if other not in (x, f) and isinstance(value, torch.Tensor) and value.shape == env[x].shape:
+                yield Candidate(f"∂{f}/∂{other} instead of ∂{f}/∂{x}",
+                                f"That is ∂{f}/∂{other}; the step asks for ∂{f}/∂{x}.",
+                                _safely(lambda o=other: _grad(env[f], env[o])), "slip")
+    for z, _prob in softmax_of(lesson, tree):
+        yield Candidate("logits instead of probabilities",
+                        f"Those are the logits {z}; apply softmax to turn them into probabilities.", env.get(z), "slip",
+                        (z,))
+
+
+def _node_inputs(inputs: Inputs):
+    """The input of the asked node's own line (h = relu(z) answered with z): the last operation left out."""
+    tree = inputs.step.ask.tree
+    if inputs.step.kind != "value" or not isinstance(tree, ast.Name):
+        return
+    lines = [a for a in inputs.lesson.graph if a.target == tree.id and a.op == "="]
+    if not lines:
+        return
+    used = {n.id for n in ast.walk(lines[-1].expr.tree) if isinstance(n, ast.Name)}
+    for name in sorted(used & set(inputs.lesson.graph_names)):
+        value = inputs.values.get(name)
+        if name != tree.id and isinstance(value, torch.Tensor):
+            yield Candidate(f"the value of {name}", f"That is the value of {name}; this step asks for {tree.id}.",
+                            value, "node", (name,))
+
+
+def _generic(inputs: Inputs):
+    expected, ask = inputs.expected, inputs.step.ask.tree
+    if expected.kind == "shape":
+        dims = tuple(expected.value)
+        if len(dims) == 2 and dims[0] != dims[1]:
+            if _contains(ask, "jacobian"):
+                yield Candidate("Jacobian in the other layout",
+                                "That is the denominator layout (columns follow f). This lesson uses numerator "
+                                "layout: one row per entry of f, one column per entry of x.", dims[::-1], "slip")
+            else:
+                yield Candidate("transposed shape", "Rows come first, then columns.", dims[::-1], "slip")
+        shaped = ask.args[0] if _is_call(ask, "shape") and ask.args else None
+        if len(dims) >= 3 and shaped is not None and batched(inputs.lesson, shaped):
+            yield Candidate("batch dimension left out", "The batch dimension N comes first in PyTorch's layout.",
+                            dims[1:], "slip")
+        return
+    if expected.kind != "value":
+        return
+    value = torch.tensor(expected.value, dtype=torch.float64)
+    if value.dim() == 2 and value.shape[0] > 1 and value.shape[1] > 1:
+        if _contains(ask, "jacobian"):
+            yield Candidate("Jacobian in the other layout",
+                            "That is the denominator layout (its transpose). This lesson uses numerator layout: "
+                            "one row per entry of f, one column per entry of x.", value.T, "slip")
+            if torch.equal(value, torch.diag(torch.diagonal(value))):
+                yield Candidate("the diagonal only",
+                                "The Jacobian of an elementwise function is a full square matrix: the derivatives "
+                                "on the diagonal, zeros elsewhere.", torch.diagonal(value), "slip")
+        else:
+            yield Candidate("transposed matrix", "That is the transpose of the answer: check rows against columns.",
+                            value.T, "slip")
+    yield Candidate("sign flipped", "The sign is flipped: check each minus sign along the chain.", -value, "slip")
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+def _safely(compute: Callable[[], Any]) -> Any:
+    """The value, or None when the slip cannot be computed here; running out of budget or a cancel is raised."""
+    try:
+        return compute()
+    except (BudgetExceeded, Cancelled):
+        raise
+    except (TutorError, RuntimeError, ValueError, TypeError, IndexError, KeyError, ZeroDivisionError,
+            OverflowError, NotImplementedError):
+        return None
+
+
+def _grad(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
+    if f.numel() != 1 or not f.requires_grad or not x.requires_grad:
+        return None
+    (g,) = torch.autograd.grad(f.reshape(()), x, retain_graph=True, allow_unused=True)
+    return g
+
+
+def _activation_of(lesson, f: str, z: str) -> bool:
+    lines = [a for a in lesson.graph if a.target == f and a.op == "="]
+    tree = lines[-1].expr.tree if lines else None
+    return bool(isinstance(tree, ast.Call)
+                and isinstance(tree.func, ast.Name) and tree.func.id in ACTIVATIONS
+                and tree.args and isinstance(tree.args[0], ast.Name) and tree.args[0].id == z)
+
+
+def _scalar_nodes(lesson, env) -> list[str]:
+    return [n for n in lesson.graph_names if isinstance(env.get(n), torch.Tensor) and env[n].numel() == 1]
+
+
+def _is_call(tree: ast.AST, name: str) -> bool:
+    return isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == name
+
+
+def _contains(tree: ast.AST, name: str) -> bool:
+    return any(_is_call(n, name) for n in ast.walk(tree))
+
+
+def _as_expected(value: Any, like: Expected) -> Expected | None:
+    if value is None:
+        return None
+    if like.kind == "shape":
+        dims = [int(d) for d in value] if isinstance(value, tuple) else None
+        return Expected("shape", dims, (len(dims),)) if dims is not None else None
+    if isinstance(value, torch.Tensor):
+        if value.is_meta or value.numel() > MAX_COMPARED:
+            return None  # shapes only, or too big to be anyone's hand-typed answer
+        t = value.detach().double()
+        if not torch.isfinite(t).all():
+            return None
+        if like.kind == "integer":
+            whole = t.numel() == 1 and _whole(t.item())
+            return Expected("integer", int(round(t.item())), ()) if whole else None
+        return Expected("value", t.tolist() if t.dim() else float(t.item()), tuple(t.shape))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        if like.kind == "integer":
+            return Expected("integer", int(round(value)), ()) if _whole(value) else None
+        return Expected("value", float(value), ())
+    return None
+
+
+def _same(a: Expected, b: Expected) -> bool:
+    if a.kind == "shape" or b.kind == "shape":
+        return list(a.value) == list(b.value)
+    fa, fb = _flat(a.value), _flat(b.value)
+    return len(fa) == len(fb) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(fa, fb, strict=False))
+
+
+def _flat(value: Any) -> list[float]:
+    if isinstance(value, (list, tuple)):
+        return [v for item in value for v in _flat(item)]
+    return [float(value)]

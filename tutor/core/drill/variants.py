@@ -1,0 +1,125 @@
+"""Drills: endless fresh variants of a topic's lessons, reproducible from a seed, with running stats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tutor.core.drill import emit as toml_variant
+from tutor.core.drill.draw import draw_givens, rng_for
+from tutor.core.errors import ExprError, LessonErrors, TutorError
+from tutor.core.lesson.load import parse_lesson, read_lesson_text  # bounded, regular files only
+from tutor.core.lesson.model import Lesson
+
+
+class DrillError(TutorError):
+    """No drillable lessons for that topic, or a [drill] section that cannot draw."""
+
+
+class UnfairDrill(DrillError):
+    """Every draw allowed for a seed was unfair; `problems` are the first draw's (where, reason)."""
+
+    def __init__(self, message: str, problems: list[tuple[str | None, str]]):
+        super().__init__(message)
+        self.problems = problems
+
+
+def resolve_topic(catalog, topic: str) -> list[Lesson]:
+    """The lessons with a [drill] section in a topic (or the one lesson with that id)."""
+    lessons = [e.lesson for e in catalog.entries if e.lesson and e.topic == topic and e.lesson.drill]
+    if not lessons:
+        lessons = [e.lesson for e in catalog.entries if e.lesson and e.id == topic and e.lesson.drill]
+    if not lessons:
+        topics = sorted({e.topic for e in catalog.entries if e.lesson and e.lesson.drill})
+        raise DrillError(f"no drills for {topic!r}; topics with drills: {', '.join(topics) or 'none'}")
+    return sorted(lessons, key=lambda l: (l.order, l.id))
+
+
+def pick_lesson(lessons: list[Lesson], seed: int) -> Lesson:
+    if len(lessons) == 1:
+        return lessons[0]
+    rng = rng_for("|".join(l.id for l in lessons), seed)
+    return lessons[rng.randrange(len(lessons))]
+
+
+MAX_DRAWS = 50  # redraws allowed for one seed before a lesson's [drill] is called unusable
+# Small draw spaces repeat the same numbers under many seeds: judge each set of numbers once per process.
+_JUDGED: dict[tuple, list] = {}
+
+
+def draw_for(lesson: Lesson, seed: int, attempt: int = 0) -> dict:
+    """The givens drawn for `seed`; attempt n > 0 is the n-th redraw (deterministic too)."""
+    rng = rng_for(lesson.id, seed if attempt == 0 else f"{seed}/redraw-{attempt}")
+    try:
+        return draw_givens(lesson.drill, rng)
+    except ExprError as err:
+        raise DrillError(f"{lesson.path}: [drill]: {err}") from None
+
+
+def variant_text(lesson: Lesson, seed: int, attempt: int = 0) -> str:
+    """The author's own file with the givens redrawn, [drill] and own-numbers text removed, re-validated."""
+    if lesson.path is None:
+        raise DrillError(f"lesson {lesson.id!r} has no file to draw a variant from")
+    header = f"Drill variant {seed} of {lesson.id!r}: tutor drill {lesson.topic} --seed {seed} --emit"
+    try:
+        text = toml_variant.rewrite(read_lesson_text(lesson.path), draw_for(lesson, seed, attempt),
+                                    id=f"{lesson.id}-drill-{seed}", title=f"{lesson.title} (drill {seed})",
+                                    topic=lesson.topic, header=header)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError) as err:
+        raise DrillError(f"{lesson.path}: cannot write variant {seed}: {err}") from None
+    _parse(text, lesson, seed)  # never hand out a file that does not validate
+    return text
+
+
+def _parse(text: str, lesson: Lesson, seed: int) -> Lesson:
+    try:
+        return parse_lesson(text, Path(lesson.path).with_name(f"{lesson.id}-drill-{seed}.toml"), lesson.topic)
+    except LessonErrors as errs:
+        raise DrillError(f"variant {seed} of {lesson.id!r} is not a valid lesson: {errs}") from None
+
+
+def accepted(lesson: Lesson, seed: int) -> tuple[str, Lesson, int]:
+    """The first draw for `seed` whose numbers make a fair exercise: (text, lesson, redraws needed).
+
+    A draw is redrawn when a step cannot be computed (a division by a drawn zero), when a step's named
+    mistake gives the right answer or another named mistake's value, or when quoted prose fails.
+    """
+    from tutor.core.drill.fairness import lesson_problems
+
+    first: list[tuple[str | None, str]] = []
+    source = _source_key(lesson)
+    for attempt in range(MAX_DRAWS):
+        text = variant_text(lesson, seed, attempt)
+        candidate = _parse(text, lesson, seed)
+        key = (source, repr(sorted(candidate.given.items(), key=lambda kv: kv[0])))
+        problems = _JUDGED.get(key)
+        if problems is None:
+            problems = lesson_problems(candidate)
+            if len(_JUDGED) >= 4096:
+                _JUDGED.clear()
+            _JUDGED[key] = problems
+        if not problems:
+            return text, candidate, attempt
+        first = first or problems
+    where, reason = first[0]
+    raise UnfairDrill(f"{lesson.path}: no fair variant for seed {seed} in {MAX_DRAWS} draws; the first was "
+                      f"refused because {where + ': ' if where else ''}{reason}", first)
+
+
+def _source_key(lesson: Lesson) -> tuple:
+    import hashlib
+
+    try:
+        digest = hashlib.sha256(read_lesson_text(lesson.path).encode()).hexdigest()
+    except (OSError, TutorError, LessonErrors):
+        digest = ""
+    return (str(lesson.path), lesson.id, digest)
+
+
+def emit_variant(lessons: list[Lesson], seed: int) -> str:
+    """The variant for `seed` as lesson-file text: the same bytes for the same seed on any machine."""
+    return accepted(pick_lesson(lessons, seed), seed)[0]
+
+
+def variant(lessons: list[Lesson], seed: int) -> Lesson:
+    """The variant for `seed`, loaded and validated like any lesson file (evaluates it: imports torch)."""
+    return accepted(pick_lesson(lessons, seed), seed)[1]

@@ -1,0 +1,120 @@
+"""One work budget per evaluation: elements made, operations done and wall time, cancellable from any thread."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+
+from tutor.core.errors import ExprError, TutorError
+
+# An element is one number a tensor holds (8 bytes in float64); a Python list of floats costs 4 per number.
+MAX_ELEMENTS = 40_000_000
+# An operation is one multiply-add of a matmul or convolution, or one element of an elementwise result.
+MAX_OPS = 4_000_000_000
+SECONDS = 10.0         # of the evaluating thread's CPU time: work, however busy the machine is
+WALL_SECONDS = 30.0    # and of wall time, as a backstop
+
+
+class BudgetExceeded(ExprError):
+    """An evaluation that would do more work than one evaluation may; says what and how much."""
+
+
+class Cancelled(TutorError):
+    """An evaluation stopped because someone asked it to (the learner left the screen, or quit)."""
+
+    def __init__(self, message: str = "the evaluation was cancelled"):
+        super().__init__(message)
+        self.message = message
+
+
+class Budget:
+    """Counts what one evaluation has spent; `charge` refuses before the limit is crossed."""
+
+    def __init__(self, max_elements: int = MAX_ELEMENTS, max_ops: int = MAX_OPS, seconds: float = SECONDS):
+        self.max_elements = max_elements
+        self.max_ops = max_ops
+        self.seconds = seconds
+        self.elements = 0
+        self.ops = 0
+        self._started = time.monotonic()
+        self._thread = threading.get_ident()
+        self._cpu_started = time.thread_time()
+        self._cancelled = threading.Event()
+
+    def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
+        """Adds work about to be done; raises BudgetExceeded (before doing it) or Cancelled."""
+        self.check()
+        ops, elements = int(ops), int(elements)
+        label = what or "this evaluation"
+        if self.ops + ops > self.max_ops:
+            raise BudgetExceeded(f"{label} would take {self.ops + ops:,} operations in all; "
+                                 f"one evaluation may take {self.max_ops:,}")
+        if self.elements + elements > self.max_elements:
+            raise BudgetExceeded(f"{label} would make {self.elements + elements:,} numbers in all; "
+                                 f"one evaluation may make {self.max_elements:,}")
+        self.ops += ops
+        self.elements += elements
+
+    def check(self) -> None:
+        """Raises Cancelled after cancel(), BudgetExceeded once the wall-time limit has passed."""
+        if self._cancelled.is_set():
+            raise Cancelled()
+        if self._thread == threading.get_ident() and time.thread_time() - self._cpu_started > self.seconds:
+            raise BudgetExceeded(f"the evaluation took more than {self.seconds:g} seconds of work and was stopped")
+        if time.monotonic() - self._started > max(WALL_SECONDS, self.seconds):
+            raise BudgetExceeded(f"the evaluation took longer than {max(WALL_SECONDS, self.seconds):g} seconds "
+                                 "and was stopped")
+
+    def cancel(self) -> None:
+        """Safe from any thread: the next charge or check in the evaluating thread raises Cancelled."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+
+class _Unmetered(Budget):
+    """The budget outside any evaluation: per-operation limits still apply, totals are not kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
+        return None
+
+    def check(self) -> None:
+        return None
+
+    def cancel(self) -> None:
+        return None
+
+
+_UNMETERED = _Unmetered()
+_local = threading.local()
+
+
+def current() -> Budget:
+    """The budget of the evaluation running in this thread, or a harmless one that counts nothing."""
+    return getattr(_local, "budget", None) or _UNMETERED
+
+
+@contextlib.contextmanager
+def running(b: Budget) -> Iterator[Budget]:
+    """Makes `b` the current budget of this thread for the block (nesting restores the outer one)."""
+    outer = getattr(_local, "budget", None)
+    _local.budget = b
+    try:
+        yield b
+    finally:
+        _local.budget = outer
+
+
+def charge(ops: int, elements: int = 0, what: str = "") -> None:
+    """Charges the current budget."""
+    current().charge(ops, elements, what)

@@ -1,0 +1,1 @@
+"""Progress: attempts stored in SQLite or a class's PostgreSQL, reports, skills and reviews."""
