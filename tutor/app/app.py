@@ -68,6 +68,13 @@ class TutorApp(App[int]):
         # No animations and no blinking: every redraw costs bandwidth over SSH.
         self.animation_level = "none"
 
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """A toast; always plain text. Notifications quote topics, titles, file names, skills from the
+        progress database and error messages: as markup, '[/x]' would stop the app and
+        '[@click=app.quit]' would bind an action to a click. Widget.notify comes here too."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def on_mount(self) -> None:
         # Opened straight into a lesson or a drill, the list is composed only if the learner goes
         # back to it: composing both would delay the first paint.

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -140,16 +141,32 @@ class TutorCommands(Provider):
             entries.append((name, f"{entry.topic} · {entry.id}", _opener(app, entry.id)))
         return entries
 
+    # Lesson titles, topics and ids come from files: every entry is handed to the palette as Content
+    # (plain text), never as a string, which the palette would parse as markup ('[/x]' stops the
+    # app; '[@click=app.quit]' binds an action to a click).
+
     async def discover(self) -> Hits:
         for name, help_text, callback in self._entries():
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(Content(name), callback, text=name, help=Content(help_text))  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, help_text, callback in self._entries():
             score = max(matcher.match(name), matcher.match(help_text) * 0.5)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)
+                yield Hit(score, highlighted(matcher, name), callback, text=name,
+                          help=Content(help_text))  # type: ignore[arg-type]
+
+
+def highlighted(matcher, name: str) -> Content:
+    """The name as plain text with the letters the query matched styled (the matcher's own
+    `highlight` reads the name as markup)."""
+    content = Content(name)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, name)
+    for offset in offsets:
+        if not name[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def _runner(screen: Screen, action: str):

@@ -79,23 +79,23 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         self.warned: str | None = None  # the progress-store warning already shown
 
     def compose_body(self) -> ComposeResult:
-        yield Static(id="title-bar")
+        yield Static(id="title-bar", markup=False)
         yield Static(id="reload-error", markup=False)
         with VerticalScroll(id="body"):
             # the numbers first: every step needs them, the intro is read once
-            yield Static(givens_text(self.lesson, {}, self._givens_width()), id="givens")
-            yield Static(intro_text(self.lesson, self.handle.text), id="intro")
+            yield Static(givens_text(self.lesson, {}, self._givens_width()), id="givens", markup=False)
+            yield Static(intro_text(self.lesson, self.handle.text), id="intro", markup=False)
             yield StepList(id="steps")
         with Vertical(id="step-panel"):
-            yield Static(id="prompt")
-            yield Static(id="hints")
+            yield Static(id="prompt", markup=False)
+            yield Static(id="hints", markup=False)
             with Horizontal(id="answer-row"):
                 yield Static("answer ›", id="answer-label")
                 yield AnswerInput(id="answer", placeholder="your answer")
             yield GraphAnswerBox(id="graph-answer")
             yield AnswerPreview(id="preview")
             with VerticalScroll(id="feedback-box"):
-                yield Static(id="feedback")
+                yield Static(id="feedback", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

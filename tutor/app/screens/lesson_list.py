@@ -29,7 +29,7 @@ class LessonListScreen(TutorScreen):
             self.refresh_lessons()
 
     def compose_body(self) -> ComposeResult:
-        yield Static(TITLE, id="title-bar")
+        yield Static(TITLE, id="title-bar", markup=False)
         yield Static(id="warning", markup=False)
         yield LessonList(id="lessons")
         yield Static(id="detail", markup=False)
