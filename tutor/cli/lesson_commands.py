@@ -324,36 +324,84 @@ def validate_file(path: Path, skip_non_lessons: bool = False) -> list[LessonErro
     return errors
 
 
+CHECK_RUN_SECONDS = 3600.0  # of work for a whole `tutor check` run
+
+
+def check_file_seconds(seeds: int) -> float:
+    """The work one file may take under `tutor check`: its own numbers and every drill seed, redraws
+    included (a built-in lesson takes about 0.2 s a seed at most)."""
+    return 10.0 + 0.5 * seeds
+
+
 def check_paths(paths: list[Path], seeds: int) -> dict:
-    """`tutor check`: validate, then solve each lesson and `seeds` drill variants and check their mistakes."""
-    from tutor.core.drill.fairness import check_lesson
-    from tutor.core.lesson.catalog import load_file
+    """`tutor check`: validate, then solve each lesson and `seeds` drill variants and check their mistakes.
+
+    Folders are searched as `validate` searches them (links to folders are not followed, at most
+    MAX_ENTRIES entries and MAX_FILES lesson files); a folder too big to search is named and skipped,
+    so `tutor check /` ends at once. Each file may take check_file_seconds(seeds) of work and the run
+    CHECK_RUN_SECONDS; a file or run that reaches its limit says so and what was not checked."""
+    from tutor.core.expr import budget
+    from tutor.core.lesson.catalog import toml_files
 
     problems: list[dict] = []
     files = 0
+    todo: list[tuple[Path, bool]] = []  # (file, found in a folder)
     for p in paths:
         if not (p.exists() or p.is_symlink()):
             problems.append({"file": str(p), "step": None, "seed": None, "reason": "no such file or folder"})
             continue
-        found = sorted(p.rglob("*.toml")) if p.is_dir() else [p]
-        if p.is_dir() and not found:
+        if not p.is_dir():
+            todo.append((p, False))
+            continue
+        found, problem = toml_files(p)
+        if problem:
+            problems.append({"file": str(p), "step": None, "seed": None,
+                             "reason": problem.removeprefix(f"{p}: ")})
+            if "stopped looking" in problem:  # too big a folder to search: check none of it
+                problems[-1]["reason"] += "; nothing in it was checked (name a smaller folder)"
+                continue
+        if not found:
             problems.append({"file": str(p), "step": None, "seed": None,
                              "reason": "no lesson files (*.toml) in this folder"})
-        for f in found:
-            errors = validate_file(f, skip_non_lessons=p.is_dir())
-            if errors is None:
-                continue
-            files += 1
-            if errors:
-                problems += [{"file": e.file, "step": _step_of(e.where), "seed": None,
-                              "reason": e.reason if _step_of(e.where) else f"{e.where}: {e.reason}" if e.where
-                              else e.reason} for e in errors]
-                continue
-            try:
-                problems += check_lesson(load_file(f).lesson, seeds)
-            except Exception as err:  # noqa: BLE001  one file's failure is that file's problem, not the run's
-                problems.append({"file": str(f), "step": None, "seed": None, "reason": unexpected(err)})
+        todo += [(f, True) for f in found]
+    run = budget.Ceiling(CHECK_RUN_SECONDS, f"the check took more than {CHECK_RUN_SECONDS:g} s of work in all")
+    per_file = check_file_seconds(seeds)
+    with budget.ceiling(run):
+        for n, (f, in_folder) in enumerate(todo):
+            if run.reached:
+                problems.append({"file": str(f), "step": None, "seed": None,
+                                 "reason": f"{run.message}; this file and {len(todo) - n - 1} more were not checked"})
+                break
+            limit = budget.Ceiling(per_file, f"checking this file took more than {per_file:g} s of work")
+            counted: list[Path] = []
+            with budget.ceiling(limit):
+                problems += _check_file(f, in_folder, seeds, counted)
+            files += bool(counted)
     return {"files": files, "seeds": seeds, "problems": problems}
+
+
+def _check_file(f: Path, in_folder: bool, seeds: int, counted: list[Path]) -> list[dict]:
+    """One file's problems under `tutor check`; appends to `counted` when it is a lesson file."""
+    from tutor.core.drill.fairness import check_lesson
+    from tutor.core.expr.budget import CeilingReached
+    from tutor.core.lesson.catalog import load_file
+
+    try:
+        errors = validate_file(f, skip_non_lessons=in_folder)
+    except CeilingReached as err:
+        counted.append(f)
+        return [{"file": str(f), "step": None, "seed": None, "reason": f"{err}; it was not checked further"}]
+    if errors is None:
+        return []
+    counted.append(f)
+    if errors:
+        return [{"file": e.file, "step": _step_of(e.where), "seed": None,
+                 "reason": e.reason if _step_of(e.where) else f"{e.where}: {e.reason}" if e.where
+                 else e.reason} for e in errors]
+    try:
+        return check_lesson(load_file(f).lesson, seeds)
+    except Exception as err:  # noqa: BLE001  one file's failure is that file's problem, not the run's
+        return [{"file": str(f), "step": None, "seed": None, "reason": unexpected(err)}]
 
 
 def _step_of(where: str | None) -> str | None:
@@ -367,7 +415,10 @@ def print_check(report: dict) -> None:
         place = ", ".join(part for part in (
             f"step {p['step']!r}" if p["step"] else "",
             f"seed {p['seed']}" if p["seed"] is not None else "the lesson's own numbers") if part)
-        print(clean(f"{p['file']}: {place}: {p['reason']}"))
+        if p["step"] is None and p["seed"] is None and (Path(p["file"]).is_dir() or not Path(p["file"]).exists()):
+            print(one_line(f"{p['file']}: {p['reason']}", 4000))  # a folder's or a missing path's, no lesson's
+            continue
+        print(one_line(f"{p['file']}: {place}: {p['reason']}", 4000))
     files, count = report["files"], len(report["problems"])
     bad = len({p["file"] for p in report["problems"]})
     verdict = f"{count} problem{'s' if count != 1 else ''} in {bad} file{'s' if bad != 1 else ''}" \

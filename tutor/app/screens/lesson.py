@@ -182,7 +182,9 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
             try:
                 from tutor.core.lesson.prose import render_lesson
 
-                self.handle.prose = self.handle.call(lambda live: render_lesson(self.lesson, live))
+                # one budget for all the quotes; leaving the lesson stops them (handle.cancel)
+                self.handle.prose = self.handle.call(
+                    lambda live: render_lesson(self.lesson, live, lambda: self.handle.cancelled))
             except Exception:  # noqa: BLE001 - quoted values stay '…'; the lesson still works
                 pass
             expression_givens = [k for k, v in self.lesson.given.items() if hasattr(v, "text")]

@@ -6,7 +6,9 @@ import math
 from typing import Any
 
 from tutor.core.errors import LessonError, LessonErrors, TutorError
-from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, render_checked
+from tutor.core.expr import budget
+from tutor.core.expr.budget import CeilingReached
+from tutor.core.lesson.prose import lesson_texts, render_lesson_checked
 from tutor.core.text.latex import plain_text
 
 
@@ -36,10 +38,8 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
             problems.append((where, str(err) or type(err).__name__))
             continue
         problems += [(where, reason) for reason in _mistake_problems(live, step, expected)]
-    evaluate = evaluator(live)
-    for where, text in lesson_texts(lesson):
-        if has_template(text):
-            problems += [(where, f"cannot quote {error}") for error in render_checked(text, evaluate)[1]]
+    problems += [(where, f"cannot quote {error}" if error.startswith("{{") else error)
+                 for where, error in render_lesson_checked(lesson, live)[1]]
     return problems
 
 
@@ -109,20 +109,36 @@ def check_lesson(lesson, seeds: int) -> list[dict]:
     """`tutor check` for one loaded lesson: its own numbers, then drill variants 0..seeds-1.
 
     Each problem is {"file", "step", "seed", "reason"}; seed is None for the lesson's own numbers.
+    Under a ceiling (`tutor check` puts one over each file and one over the run), the check stops
+    when the ceiling is reached and says which seeds were not checked.
     """
-    from tutor.core.drill.variants import MAX_DRAWS, DrillError, UnfairDrill, accepted
+    from tutor.core.drill.variants import MAX_DRAWS, DrillError, SlowDrill, UnfairDrill, accepted
     from tutor.core.lesson.prose import own_spans
 
     file = str(lesson.path or lesson.id)
-    found = [_problem(file, where, None, reason) for where, reason in lesson_problems(lesson)]
+    found: list[dict] = []
+    try:
+        found = [_problem(file, where, None, reason) for where, reason in lesson_problems(lesson)]
+        budget.check_ceilings()
+    except CeilingReached as err:
+        # the steps cut short by the ceiling each say so: one line says it for all of them
+        reason = f"{err}; the drill variants were not checked" if lesson.drill and seeds else str(err)
+        return [p for p in found if str(err) not in p["reason"]] + [_problem(file, None, None, reason)]
     if not lesson.drill:
         return found
     for seed in range(seeds):
         try:
             _, drawn, _ = accepted(lesson, seed)
+        except CeilingReached as err:
+            which = f"seed {seed}" if seed == seeds - 1 else f"seeds {seed} to {seeds - 1}"
+            found.append(_problem(file, None, seed, f"{err}; {which} not checked"))
+            break
         except UnfairDrill as err:
             found += [_problem(file, where, seed, f"every one of {MAX_DRAWS} draws is unfair; the first: {reason}")
                       for where, reason in err.problems]
+            continue
+        except SlowDrill as err:
+            found.append(_problem(file, None, seed, str(err).removeprefix(f"{file}: ")))
             continue
         except DrillError as err:
             found.append(_problem(file, None, seed, str(err).removeprefix(f"{file}: ")))

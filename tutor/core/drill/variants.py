@@ -7,12 +7,21 @@ from pathlib import Path
 from tutor.core.drill import emit as toml_variant
 from tutor.core.drill.draw import draw_givens, rng_for
 from tutor.core.errors import ExprError, LessonErrors, TutorError
+from tutor.core.expr import budget
 from tutor.core.lesson.load import parse_lesson, read_lesson_text  # bounded, regular files only
 from tutor.core.lesson.model import Lesson
 
 
 class DrillError(TutorError):
     """No drillable lessons for that topic, or a [drill] section that cannot draw."""
+
+
+class SlowDrill(DrillError):
+    """The draws of one seed took more work than one seed may; `problems` are the first draw's, if any."""
+
+    def __init__(self, message: str, problems: list[tuple[str | None, str]]):
+        super().__init__(message)
+        self.problems = problems
 
 
 class UnfairDrill(DrillError):
@@ -42,6 +51,7 @@ def pick_lesson(lessons: list[Lesson], seed: int) -> Lesson:
 
 
 MAX_DRAWS = 50  # redraws allowed for one seed before a lesson's [drill] is called unusable
+SEED_SECONDS = 10.0  # of work for all the draws of one seed (a built-in lesson's take under 0.2 s)
 # Small draw spaces repeat the same numbers under many seeds: judge each set of numbers once per process.
 _JUDGED: dict[tuple, list] = {}
 
@@ -81,28 +91,46 @@ def accepted(lesson: Lesson, seed: int) -> tuple[str, Lesson, int]:
     """The first draw for `seed` whose numbers make a fair exercise: (text, lesson, redraws needed).
 
     A draw is redrawn when a step cannot be computed (a division by a drawn zero), when a step's named
-    mistake gives the right answer or another named mistake's value, or when quoted prose fails.
+    mistake gives the right answer or another named mistake's value, or when quoted prose fails. All
+    the draws of one seed together may take SEED_SECONDS of work (MAX_DRAWS redraws of a step that
+    takes seconds would otherwise take minutes).
     """
     from tutor.core.drill.fairness import lesson_problems
 
     first: list[tuple[str | None, str]] = []
     source = _source_key(lesson)
-    for attempt in range(MAX_DRAWS):
-        text = variant_text(lesson, seed, attempt)
-        candidate = _parse(text, lesson, seed)
-        key = (source, repr(sorted(candidate.given.items(), key=lambda kv: kv[0])))
-        problems = _JUDGED.get(key)
-        if problems is None:
-            problems = lesson_problems(candidate)
-            if len(_JUDGED) >= 4096:
-                _JUDGED.clear()
-            _JUDGED[key] = problems
-        if not problems:
-            return text, candidate, attempt
-        first = first or problems
-    where, reason = first[0]
+    limit = budget.Ceiling(SEED_SECONDS, f"drawing variant {seed} took more than {SEED_SECONDS:g} s of work")
+    attempt = 0
+    try:
+        with budget.ceiling(limit):
+            for attempt in range(MAX_DRAWS):
+                budget.check_ceilings()
+                text = variant_text(lesson, seed, attempt)
+                candidate = _parse(text, lesson, seed)
+                key = (source, repr(sorted(candidate.given.items(), key=lambda kv: kv[0])))
+                problems = _JUDGED.get(key)
+                if problems is None:
+                    problems = lesson_problems(candidate)
+                    budget.check_ceilings()  # a draw cut short by a ceiling is not judged unfair
+                    if len(_JUDGED) >= 4096:
+                        _JUDGED.clear()
+                    _JUDGED[key] = problems
+                if not problems:
+                    return text, candidate, attempt
+                first = first or problems
+    except budget.CeilingReached as err:
+        if err.ceiling is not limit:
+            raise  # an outer ceiling (`tutor check` of the whole file or run) says so itself
+        tried = f"; {attempt} draw{'s' if attempt != 1 else ''} before it were unfair, the first because " \
+            f"{_first_reason(first)}" if first else ""
+        raise SlowDrill(f"{lesson.path}: {err}{tried}", first) from None
     raise UnfairDrill(f"{lesson.path}: no fair variant for seed {seed} in {MAX_DRAWS} draws; the first was "
-                      f"refused because {where + ': ' if where else ''}{reason}", first)
+                      f"refused because {_first_reason(first)}", first)
+
+
+def _first_reason(problems: list[tuple[str | None, str]]) -> str:
+    where, reason = problems[0]
+    return f"{where + ': ' if where else ''}{reason}"
 
 
 def _source_key(lesson: Lesson) -> tuple:

@@ -152,13 +152,18 @@ class LiveLesson:
 
     # ---- budgets ----------------------------------------------------------------------
 
+    def evaluation(self, meter: Budget):
+        """Runs the block inside `meter`: everything evaluated in it (all of a lesson's prose quotes,
+        say) shares that one budget, and cancel() stops all of it."""
+        return self._evaluation(meter)
+
     @contextlib.contextmanager
-    def _evaluation(self) -> Iterator[None]:
+    def _evaluation(self, meter: Budget | None = None) -> Iterator[None]:
         """Runs the block inside one work budget, unless an evaluation of this lesson is already running."""
         if self._running is not None and budget.current() is self._running:
             yield
             return
-        meter = Budget()
+        meter = meter or Budget()
         self._running = meter
         try:
             with budget.running(meter):

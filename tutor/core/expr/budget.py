@@ -16,6 +16,8 @@ MAX_OPS = 4_000_000_000
 SECONDS = 10.0         # of the evaluating thread's CPU time: work, however busy the machine is
 WALL_SECONDS = 30.0    # and of wall time, as a backstop
 
+_local = threading.local()  # this thread's running budget and ceilings
+
 
 class BudgetExceeded(ExprError):
     """An evaluation that would do more work than one evaluation may; says what and how much."""
@@ -42,6 +44,8 @@ class Budget:
         self._thread = threading.get_ident()
         self._cpu_started = time.thread_time()
         self._cancelled = threading.Event()
+        # the ceilings over many evaluations that this thread is working under now (see Ceiling)
+        self._ceilings: tuple[Ceiling, ...] = tuple(getattr(_local, "ceilings", ()))
 
     def charge(self, ops: int, elements: int = 0, what: str = "") -> None:
         """Adds work about to be done; raises BudgetExceeded (before doing it) or Cancelled."""
@@ -61,6 +65,8 @@ class Budget:
         """Raises Cancelled after cancel(), BudgetExceeded once the wall-time limit has passed."""
         if self._cancelled.is_set():
             raise Cancelled()
+        for ceiling in self._ceilings:
+            ceiling.check()
         if self._thread == threading.get_ident() and time.thread_time() - self._cpu_started > self.seconds:
             raise BudgetExceeded(f"the evaluation took more than {self.seconds:g} seconds of work and was stopped")
         if time.monotonic() - self._started > max(WALL_SECONDS, self.seconds):
@@ -77,6 +83,60 @@ class Budget:
 
     def elapsed(self) -> float:
         return time.monotonic() - self._started
+
+
+class CeilingReached(BudgetExceeded):
+    """A ceiling over many evaluations was reached; `ceiling` says which."""
+
+    def __init__(self, ceiling: Ceiling):
+        super().__init__(ceiling.message)
+        self.ceiling = ceiling
+
+
+class Ceiling:
+    """A limit over many evaluations done by one thread: `tutor check` of one file (every drill seed
+    and redraw) or of a whole run, all the redraws of one drill seed. Every Budget made in the thread
+    while the ceiling is active (see `ceiling()`) stops too once the ceiling's CPU seconds are spent,
+    or as soon as `stop` is set (a learner who quits during a drill's draw)."""
+
+    def __init__(self, seconds: float | None, message: str, stop: threading.Event | None = None):
+        self.seconds = seconds
+        self.message = message
+        self.stop = stop
+        self._thread = threading.get_ident()
+        self._cpu_started = time.thread_time()
+        self.reached = False
+
+    def check(self) -> None:
+        """Raises Cancelled once `stop` is set, CeilingReached once the seconds are spent (and after)."""
+        if self.stop is not None and self.stop.is_set():
+            raise Cancelled()
+        if self.reached:
+            raise CeilingReached(self)
+        if (self.seconds is not None and self._thread == threading.get_ident()
+                and time.thread_time() - self._cpu_started > self.seconds):
+            self.reached = True
+            raise CeilingReached(self)
+
+    def spent(self) -> float:
+        return time.thread_time() - self._cpu_started
+
+
+@contextlib.contextmanager
+def ceiling(c: Ceiling) -> Iterator[Ceiling]:
+    """Makes `c` a ceiling over every evaluation this thread starts in the block (ceilings nest)."""
+    outer = getattr(_local, "ceilings", ())
+    _local.ceilings = (*outer, c)
+    try:
+        yield c
+    finally:
+        _local.ceilings = outer
+
+
+def check_ceilings() -> None:
+    """Raises as Ceiling.check does for every ceiling active in this thread (between evaluations)."""
+    for c in getattr(_local, "ceilings", ()):
+        c.check()
 
 
 class _Unmetered(Budget):
@@ -96,7 +156,6 @@ class _Unmetered(Budget):
 
 
 _UNMETERED = _Unmetered()
-_local = threading.local()
 
 
 def current() -> Budget:

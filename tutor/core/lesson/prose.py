@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from tutor.core.errors import ExprError
+from tutor.core.expr import budget
+from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
 from tutor.core.text.matrix import format_number, format_plain, shape_text
 
 _TOKEN = re.compile(r"\{\{(?P<expr>.*?)\}\}|\{%(?P<tag>.*?)%\}", re.DOTALL)
 PENDING = "…"       # shown for a quoted value until PyTorch has computed it
 FAILED = "?"        # a quoted value that could not be computed (`tutor check` reports it)
+QUOTES_SECONDS = 5.0          # of work for all the quotes of one lesson together (the largest built-in
+                              # lesson's take under a second)
+MAX_QUOTED_NUMBERS = 10_000   # numbers one quote may show
+MAX_QUOTE_PROBLEMS = 20       # failing quotes reported one by one
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,16 @@ def render(text: str, evaluate) -> str:
     return render_checked(text, evaluate)[0]
 
 
-def render_checked(text: str, evaluate) -> tuple[str, list[str]]:
+class _Quoting:
+    """What rendering a lesson's quotes has run into so far: once the shared budget is spent, the
+    remaining quotes are not evaluated (each would fail the same way) and show '?'."""
+
+    def __init__(self, cancelled: Callable[[], bool] = lambda: False):
+        self.cancelled = cancelled
+        self.spent: str | None = None  # why the budget ran out, said once
+
+
+def render_checked(text: str, evaluate, quoting: _Quoting | None = None) -> tuple[str, list[str]]:
     """The rendered prose and why each quoted value that could not be computed failed."""
     if not has_template(text):
         return text, []
@@ -142,13 +158,25 @@ def render_checked(text: str, evaluate) -> tuple[str, list[str]]:
         parts = pieces(text)
     except ExprError as err:
         return text, [str(err)]
+    quoting = quoting or _Quoting()
     out, errors = [], []
     for p in parts:
         if p.kind == "text":
             out.append(p.text)
         elif p.kind == "expr":
+            if quoting.cancelled():
+                raise Cancelled()
+            if quoting.spent is not None:
+                out.append(FAILED)
+                continue
             try:
                 out.append(quote_value(evaluate(p.text)))
+            except Cancelled:
+                raise
+            except BudgetExceeded as err:  # the lesson's quotes together: the rest are not tried
+                quoting.spent = str(err)
+                errors.append(f"{{{{ {p.text} }}}}: {err}; the quotes after it were not computed")
+                out.append(FAILED)
             except Exception as err:  # noqa: BLE001 - prose must show; the reason goes to `tutor check`
                 errors.append(f"{{{{ {p.text} }}}}: {str(err) or type(err).__name__}")
                 out.append(FAILED)
@@ -156,7 +184,10 @@ def render_checked(text: str, evaluate) -> tuple[str, list[str]]:
 
 
 def quote_value(value: Any) -> str:
-    """A value as prose quotes it: 2, -0.4161, [1 -2 3], [3 -4; 1 6], 4×24, 13,893,632."""
+    """A value as prose quotes it: 2, -0.4161, [1 -2 3], [3 -4; 1 6], 4×24, 13,893,632.
+
+    Turning a tensor into text is charged to the running evaluation's budget; one quote holds at most
+    MAX_QUOTED_NUMBERS numbers, and a value that is not finite is refused (it would read 'nan')."""
     if isinstance(value, tuple):
         return shape_text(value)
     shape, data = _plain(value)
@@ -164,8 +195,24 @@ def quote_value(value: Any) -> str:
         number = data
         while isinstance(number, list):
             number = number[0]
+        if not math.isfinite(float(number)):
+            raise ExprError(f"the value is {float(number)}, which prose cannot quote as a number")
         return quote_number(number)
+    if not all(math.isfinite(x) for x in _flat(data)):
+        raise ExprError("the value holds inf or nan, which prose cannot quote as numbers")
     return format_plain(data, shape)
+
+
+def _flat(data: Any) -> list[float]:
+    out: list[float] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        else:
+            out.append(float(item))
+    return out
 
 
 def quote_number(x: float) -> str:
@@ -178,6 +225,11 @@ def quote_number(x: float) -> str:
 def _plain(value: Any) -> tuple[tuple[int, ...], Any]:
     if hasattr(value, "detach"):
         t = value.detach()
+        count = math.prod(t.shape)
+        if count > MAX_QUOTED_NUMBERS:
+            raise ExprError(f"the value holds {count:,} numbers; a quote shows at most {MAX_QUOTED_NUMBERS:,} "
+                            "(quote a part of it, or its shape)")
+        budget.charge(count, 4 * count, "quoting a value")  # a Python list of floats, then its text
         return tuple(t.shape), t.double().tolist()
     if isinstance(value, bool):
         return (), float(value)
@@ -224,7 +276,33 @@ def lesson_texts(lesson) -> list[tuple[str, str]]:
     return [(where, text) for where, text in out if text]
 
 
-def render_lesson(lesson, live) -> dict[str, str]:
+def render_lesson(lesson, live, cancelled: Callable[[], bool] = lambda: False) -> dict[str, str]:
     """Every templated prose text of a lesson, rendered once with its live numbers: original -> shown."""
+    return render_lesson_checked(lesson, live, cancelled)[0]
+
+
+def render_lesson_checked(lesson, live, cancelled: Callable[[], bool] = lambda: False
+                          ) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Every templated prose text of a lesson rendered with its live numbers, and (where, why) for
+    each quote that failed.
+
+    All the quotes of the lesson share ONE budget (QUOTES_SECONDS of work, with the usual element and
+    operation limits, turning values into text included): a lesson of thousands of quotes costs no
+    more than one that spends the budget on a single quote. `cancelled()` is asked before each quote,
+    and LiveLesson.cancel() stops the one being computed: a learner who leaves stops the rendering."""
+    quoting = _Quoting(cancelled)
     evaluate = evaluator(live)
-    return {text: render(text, evaluate) for _, text in lesson_texts(lesson) if has_template(text)}
+    shown: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    with live.evaluation(Budget(seconds=QUOTES_SECONDS)):
+        for where, text in lesson_texts(lesson):
+            if not has_template(text) or text in shown:
+                continue
+            rendered, errors = render_checked(text, evaluate, quoting)
+            shown[text] = rendered
+            problems += [(where, error) for error in errors]
+    if len(problems) > MAX_QUOTE_PROBLEMS:  # 20,000 failing quotes are one problem, not 20,000 lines
+        more = len(problems) - MAX_QUOTE_PROBLEMS
+        problems = problems[:MAX_QUOTE_PROBLEMS] + [(problems[MAX_QUOTE_PROBLEMS][0],
+                                                     f"{more:,} more quotes cannot be computed either")]
+    return shown, problems

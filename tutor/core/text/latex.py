@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import unicodedata
@@ -20,8 +21,18 @@ def to_unicode(text: str) -> str:
         return text.replace("$", "")
 
 
+# Math is converted by a parser in pure Python (about 5-20 µs a character): a lesson's formulas take
+# a few hundred characters, so beyond these limits the math is shown as written, and a hostile
+# lesson's prose stays quick to show.
+MAX_FORMULA_CHARS = 2_000   # one $...$ or $$...$$
+MAX_MATH_CHARS = 8_000      # all the math of one piece of prose
+
+
+@lru_cache(maxsize=4096)  # the same symbols recur across a lesson's texts
 def math_to_unicode(latex: str) -> str:
     r"""One math expression without its $ delimiters: \frac{\partial y}{\partial w} -> ∂y/∂w."""
+    if len(latex) > MAX_FORMULA_CHARS:
+        return latex
     try:
         return _math(latex)
     except Exception:  # noqa: BLE001 - same promise as to_unicode: never raise on a lesson's text
@@ -30,29 +41,46 @@ def math_to_unicode(latex: str) -> str:
 
 def _convert_spans(text: str) -> str:
     out: list[str] = []
+    shown = 0  # pieces of `out` that are not empty
     after_display = False
+    budget = MAX_MATH_CHARS
+
+    def converted(latex: str) -> str:
+        nonlocal budget
+        budget -= len(latex)
+        return math_to_unicode(latex) if budget >= 0 else latex
+
     for kind, piece in _spans(text):
         if kind == "display":
-            block = math_to_unicode(piece.strip())
-            while out and out[-1].endswith((" ", "\n")):
+            block = converted(piece.strip())
+            if out and out[-1].endswith((" ", "\n")):
                 out[-1] = out[-1].rstrip(" \n")
+                shown -= not out[-1]
             # a display formula stands in its own paragraph, as it does when typeset
-            out.append(("\n\n" if "".join(out) else "") + block)
+            piece = ("\n\n" if shown else "") + block
             after_display = True
-            continue
-        if after_display:
-            rest = piece.lstrip(" \n")
-            piece = ("\n\n" + rest) if rest else ""
-            after_display = False
-        out.append(math_to_unicode(piece) if kind == "inline" else piece)
+        else:
+            if after_display:
+                rest = piece.lstrip(" \n")
+                piece = ("\n\n" + rest) if rest else ""
+                after_display = False
+            if kind == "inline":
+                piece = converted(piece)
+        out.append(piece)
+        shown += bool(piece)
     return "".join(out)
 
 
 def _spans(text: str) -> list[tuple[str, str]]:
-    """Splits text into ("text" | "inline" | "display", content) pieces; code spans stay text."""
+    """Splits text into ("text" | "inline" | "display", content) pieces; code spans stay text.
+
+    Linear in the text however its backticks and dollars fall: each delimiter is looked up in tables
+    built in one pass, never searched for again from every place it might open."""
     pieces: list[tuple[str, str]] = []
     plain_start = i = 0
     n = len(text)
+    code = CodeRuns(text)
+    closers = _InlineClosers(text)
 
     def flush(end: int) -> None:
         if end > plain_start:
@@ -64,7 +92,7 @@ def _spans(text: str) -> list[tuple[str, str]]:
             i += 2  # an escaped character, such as \$, is never a delimiter
             continue
         if ch == "`":
-            i = _skip_code(text, i)
+            i = code.skip(i)
             continue
         if ch != "$":
             i += 1
@@ -78,7 +106,7 @@ def _spans(text: str) -> list[tuple[str, str]]:
             pieces.append(("display", text[i + 2:close]))
             i = plain_start = close + 2
             continue
-        close = _inline_close(text, i)
+        close = closers.close(i)
         if close is None:
             i += 1
             continue
@@ -89,32 +117,89 @@ def _spans(text: str) -> list[tuple[str, str]]:
     return pieces
 
 
-def _skip_code(text: str, start: int) -> int:
-    """Index after a markdown code span or fence that opens at `start` (dollars inside are code)."""
-    run = len(text[start:]) - len(text[start:].lstrip("`"))
-    fence = text[start:start + run]
-    close = text.find(fence, start + run)
-    return start + run if close == -1 else close + run
+_BACKTICKS = re.compile(r"`+")
 
 
-def _inline_close(text: str, start: int) -> int | None:
-    """Pandoc's rule, so that prices like '$5 and $6' stay prose: '$x$' hugs its content."""
-    if start + 1 >= len(text) or text[start + 1].isspace():
-        return None
-    i = start + 1
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "\n" and text.startswith("\n", i + 1):
+class CodeRuns:
+    """The Markdown code spans of a text: a run of backticks opens one, closed by the next run of the
+    same length (as CommonMark has it). Built in one pass; each question is answered in O(1)."""
+
+    def __init__(self, text: str):
+        self.runs = [(m.start(), m.end() - m.start()) for m in _BACKTICKS.finditer(text)]
+        self.index = {start: k for k, (start, _) in enumerate(self.runs)}
+        self.closing: list[int | None] = [None] * len(self.runs)
+        last: dict[int, int] = {}
+        for k in range(len(self.runs) - 1, -1, -1):
+            length = self.runs[k][1]
+            self.closing[k] = last.get(length)
+            last[length] = k
+        self._next = 0  # for next_span: callers only ever move forward
+
+    def span_at(self, start: int) -> tuple[int, int, int] | None:
+        """(body start, body end, end) of the code span opening at `start`, or None."""
+        k = self.index.get(start)
+        if k is None or self.closing[k] is None:
+            return None
+        length = self.runs[k][1]
+        close = self.runs[self.closing[k]][0]
+        return start + length, close, close + length
+
+    def skip(self, start: int) -> int:
+        """Where the text goes on after a backtick at `start`: past its code span, else past its run."""
+        span = self.span_at(start)
+        if span is not None:
+            return span[2]
+        k = self.index.get(start)
+        return start + (self.runs[k][1] if k is not None else 1)
+
+    def next_span(self, pos: int) -> tuple[int, int, int, int] | None:
+        """(start, body start, body end, end) of the first code span opening at or after `pos`.
+        `pos` must not go backwards between calls (so the whole text is walked once)."""
+        runs, k = self.runs, self._next
+        while k < len(runs) and (runs[k][0] < pos or self.closing[k] is None):
+            k += 1
+        self._next = k
+        if k == len(runs):
+            return None
+        start, length = runs[k]
+        close = runs[self.closing[k]][0]  # type: ignore[index]
+        return start, start + length, close, close + length
+
+
+class _InlineClosers:
+    """Where an inline $...$ opened at a given '$' closes, by pandoc's rule, answered by lookup: the
+    candidates (an unescaped '$' after a non-space, not before a digit) and the blank lines math may
+    not cross are found in one pass."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.candidates: list[int] = []
+        self.blanks: list[int] = []
+        n, i = len(text), 0
+        while i < n:
+            ch = text[i]
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == "\n" and text.startswith("\n", i + 1):
+                self.blanks.append(i)
+            elif ch == "$" and i > 0 and not text[i - 1].isspace() \
+                    and not (i + 1 < n and text[i + 1].isdigit()):
+                self.candidates.append(i)
+            i += 1
+
+    def close(self, start: int) -> int | None:
+        text = self.text
+        if start + 1 >= len(text) or text[start + 1].isspace():
+            return None
+        k = bisect.bisect_right(self.candidates, start)
+        if k == len(self.candidates):
+            return None
+        close = self.candidates[k]
+        b = bisect.bisect_right(self.blanks, start)
+        if b < len(self.blanks) and self.blanks[b] < close:
             return None  # math never spans a blank line
-        if ch == "$":
-            follows_digit = i + 1 < len(text) and text[i + 1].isdigit()
-            if not text[i - 1].isspace() and not follows_digit:
-                return i
-        i += 1
-    return None
+        return close
 
 
 _SPACES = re.compile(r"[ \t\u00a0]+")
