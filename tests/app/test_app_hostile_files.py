@@ -1,7 +1,10 @@
 """The app over a shared folder with hostile files: every good lesson listed, bad ones named, no escape codes."""
 
 import os
+import signal
 import textwrap
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -251,3 +254,192 @@ async def test_text_from_files_and_databases_is_never_markup(h, tmp_path, monkey
         await settle(pilot, rounds=6)
         await _shown_as_text_and_inert(pilot, f"({h!r}, when", "toast: drill failure", toast=True)
         assert app.is_running
+
+
+# ---- Ctrl+Q answers at once: prose, graphs and drill draws never hold the UI thread -------------
+
+@contextmanager
+def at_most(seconds: int):
+    """Fails the test instead of letting it hang (the UI thread stuck in a regex or a layout)."""
+    def expired(*_):
+        raise AssertionError(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _lesson_file(tmp_path, text: str, name: str = "hostile.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+BACKTICKS = f'''
+id = "backticks"
+title = "Thirty thousand backticks"
+topic = "hostile"
+intro = "{"`" * 30_000} and $a $b $c"
+graph = """
+y = a * b
+"""
+[given]
+a = 2
+b = 3
+[[steps]]
+id = "s"
+ask = "y"
+prompt = "{"`" * 30_000}"
+hints = ["{"`a" * 15_000}", "{"$x " * 10_000}"]
+explain = "{"``` `` ` " * 3_000}"
+'''
+
+
+async def test_ctrl_q_answers_at_once_on_a_lesson_of_30000_backticks(tmp_path):
+    from tutor.app.app import TutorApp
+    from tutor.core.lesson.catalog import Catalog, load_file
+
+    entry = load_file(_lesson_file(tmp_path, BACKTICKS))
+    app = TutorApp(Catalog([entry]), start=entry)
+    with at_most(60):
+        ui = time.thread_time()
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert "Step 1/1 · s" in screen_text(app)
+            await pilot.press("f2", "f2")  # both hints, on the UI thread
+            await pilot.pause()
+            opened = time.thread_time() - ui
+            quit_start = time.thread_time()
+            await pilot.press("ctrl+q")
+        quitting = time.thread_time() - quit_start
+    # measured: opening 0.5 s of the UI thread's time, quitting 0.02 s (a cubic regex took minutes)
+    assert opened < 5, f"opening the lesson took {opened:.1f} s of the UI thread"
+    assert quitting < 1, f"quitting took {quitting:.2f} s of the UI thread"
+
+
+def _wide_graph(lines: int) -> str:
+    """`lines` graph lines, each reading a given of its own: 2 x lines + 1 nodes, all in two rows."""
+    graph = "\n".join(f"y{i} = g{i} * a" for i in range(lines))
+    givens = "".join(f"g{i} = {i}\n" for i in range(lines))
+    return (f'id = "wide"\ntitle = "A wide graph"\ntopic = "hostile"\ngraph = """\n{graph}\n"""\n'
+            f'[given]\na = 1\n{givens}[[steps]]\nid = "s"\nask = "y0"\n')
+
+
+async def test_a_500_node_graph_says_it_is_too_big_and_ctrl_q_answers(tmp_path):
+    from tutor.app.app import TutorApp
+    from tutor.core.lesson.catalog import Catalog, load_file
+
+    entry = load_file(_lesson_file(tmp_path, _wide_graph(250)))
+    app = TutorApp(Catalog([entry]), start=entry)
+    with at_most(60):
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            ui = time.thread_time()
+            await pilot.press("f4")
+            await settle(pilot)
+            text = screen_text(app)
+            drawing = time.thread_time() - ui
+            quit_start = time.thread_time()
+            await pilot.press("ctrl+q")
+        quitting = time.thread_time() - quit_start
+    assert "The graph has 501 nodes, too many to draw here (at most 100)" in text
+    assert drawing < 2 and quitting < 1, (drawing, quitting)  # drawing it took 32 s of the UI thread
+
+
+async def test_a_graph_still_being_drawn_lets_the_learner_leave(tmp_path):
+    """A graph under the limit can take a second to lay out: it is drawn in a worker, and Esc (or
+    Ctrl+Q) while it is drawn answers at once; the drawing is abandoned."""
+    from tutor.app.app import TutorApp
+    from tutor.app.screens.graph import GraphScreen
+    from tutor.app.screens.lesson import LessonScreen
+    from tutor.core.lesson.catalog import Catalog, load_file
+
+    entry = load_file(_lesson_file(tmp_path, _wide_graph(49)))  # 99 nodes: about a second to lay out
+    app = TutorApp(Catalog([entry]), start=entry)
+    with at_most(60):
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("f4")
+            for _ in range(100):  # values arrive, then the drawing starts
+                await pilot.pause(0.02)
+                if isinstance(app.screen, GraphScreen) and app.screen.query_one("GraphView").drawing:
+                    break
+            ui = time.thread_time()
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, LessonScreen)
+            leaving = time.thread_time() - ui
+            await pilot.press("f4")
+            await settle(pilot)
+            assert "┌" in screen_text(app)  # drawn in full when the learner stays
+    assert leaving < 0.5, f"leaving took {leaving:.2f} s of the UI thread"
+
+
+SLOW_DRAW = '''
+id = "slow-draw"
+title = "Every draw is slow and unfair"
+topic = "slow-draw"
+graph = """
+y = sum((w * x) ** 2)
+"""
+[given]
+x = [1, 2, 3]
+w = [1, 1, 1]
+
+[drill]
+x = "[randint(1, 9), randint(1, 9), randint(1, 9)]"
+
+[[steps]]
+id = "s"
+ask = "sgd(y, 0.00001, 10000)"
+
+[[steps.mistakes]]
+when = "sgd(y, 0.00001, 10000) * 1"
+say = "Always the answer."
+
+[train]
+loss = "y"
+params = ["w"]
+lr = 0.001
+steps = 5
+'''
+
+
+def busy_threads(window: float = 1.0) -> list[str]:
+    """The threads of this process, other than this one, that did work during `window` seconds: an
+    evaluation abandoned by a learner who left should not be one of them."""
+    import threading
+
+    def clock(thread) -> float:
+        try:
+            return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        except (OSError, TypeError):  # it ended meanwhile
+            return 0.0
+
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    before = {t: clock(t) for t in others}
+    time.sleep(window)
+    return [t.name for t in others if clock(t) - before[t] > 0.05]
+
+
+async def test_ctrl_q_during_a_drill_draw_answers_and_stops_the_draw(tmp_path):
+    from tutor.app.app import TutorApp
+    from tutor.core.lesson.catalog import Catalog, load_file
+
+    entry = load_file(_lesson_file(tmp_path, SLOW_DRAW))
+    app = TutorApp(Catalog([entry]), drill_topic="slow-draw", drill_seed=1)
+    with at_most(60):
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(1.5)  # the draw is under way: each of its draws takes seconds
+            assert app.screen_stack[1:] == [], "the draw should still be running"
+            quit_start = time.thread_time()
+            await pilot.press("ctrl+q")
+        quitting = time.thread_time() - quit_start
+        time.sleep(0.5)  # the abandoned draw stops at its next step, not after 50 redraws
+        busy = busy_threads()
+    assert quitting < 1, f"quitting took {quitting:.2f} s of the UI thread"
+    assert not busy, f"still drawing after the app quit: {busy}"

@@ -42,16 +42,22 @@ def screen_text(app) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+async def drawn(pilot) -> None:
+    """The graph is laid out in a worker: waits for it, and for the drawing to be shown."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_graph_view_says_values_are_loading_then_shows_them():
     app = GraphApp()
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(GraphView)
-        await pilot.pause()
+        await drawn(pilot)
         shown = screen_text(app)
         assert "loading" in shown
         assert "w · param" in shown and "= [pi/2, pi]" in shown
         view.update(VALUES, GRADS)
-        await pilot.pause()
+        await drawn(pilot)
         assert not view.awaiting_values and "loading" not in screen_text(app)
         assert any("∂L/∂w = [-12 -6]" in line for line in view.lines)
         assert max(map(len, view.lines)) <= 80
@@ -63,7 +69,7 @@ async def test_graph_view_scrolls_with_the_keyboard():
         view = app.query_one(GraphView)
         view.update({**VALUES, "s": NodeValue((), 6.2832), "u": NodeValue((), 0.0)}, GRADS)
         view.focus()
-        await pilot.pause()
+        await drawn(pilot)
         assert "L · loss" not in screen_text(app)  # the loss is below the fold at 24 lines
         await pilot.press("end")
         await pilot.pause()

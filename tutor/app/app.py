@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from textual import work
@@ -63,6 +64,7 @@ class TutorApp(App[int]):
         self.torch_state = "loading"  # "loading" | "ready" | "failed: <why>"
         self.started_ms: float | None = None
         self.exit_notices: list[str] = []  # what could not be saved, told after the app closes
+        self._draw_stop: threading.Event | None = None  # stops the drill variant being drawn
         # The writer thread reports a save problem (or its end) as it happens.
         self.store.on_warning = lambda warning: self.post_message(StoreWarning(warning))
         # No animations and no blinking: every redraw costs bandwidth over SSH.
@@ -120,6 +122,8 @@ class TutorApp(App[int]):
             stop = getattr(screen, "stop_evaluations", None)
             if callable(stop):
                 stop()
+        if self._draw_stop is not None:
+            self._draw_stop.set()  # a drill variant being drawn
         if self.watcher is not None:
             self.watcher.stop()
         super().exit(*args, **kwargs)
@@ -268,13 +272,30 @@ class TutorApp(App[int]):
 
     @work(thread=True, group="drill", exclusive=True, exit_on_error=False)
     def _draw_drill(self, run, topic: str, replace: bool) -> None:
+        """Drawing a variant evaluates it (up to a seed's ceiling of work): the draw runs in a daemon
+        thread that quitting stops (and never waits for), under a ceiling its stop event ends."""
         from tutor.app.screens.drill import DrillScreen
+        from tutor.app.screens.live_handle import LiveCancelled, run_cancellable, worker_cancelled
         from tutor.core.errors import TutorError
+        from tutor.core.expr import budget
+
+        stop = self._draw_stop = threading.Event()
+
+        def draw() -> None:
+            with budget.ceiling(budget.Ceiling(None, "the draw was stopped", stop=stop)):
+                run.current()
 
         try:
-            run.current()
+            run_cancellable(draw, lambda: worker_cancelled() or stop.is_set(), stop.set)
+        except LiveCancelled:
+            return  # the learner quit, or another draw replaced this one
         except TutorError as error:
             self.call_from_thread(self._drill_failed, str(error))
+            return
+        except Exception as error:  # noqa: BLE001 - a lesson nobody foresaw is said, never a crash
+            from tutor.core.text.safe import unexpected
+
+            self.call_from_thread(self._drill_failed, f"The variant could not be drawn: {unexpected(error)}")
             return
 
         def show() -> None:

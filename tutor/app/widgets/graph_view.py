@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
 from tutor.core.evaluate.results import NodeValue
 from tutor.core.graph.model import GraphModel, build_graph
-from tutor.core.graph.render import render_graph
+from tutor.core.graph.render import DrawingCancelled, GraphTooBig, check_drawable, render_graph
 from tutor.core.lesson.model import Lesson
 
 LOADING = "Values are loading (PyTorch)… givens show as the lesson writes them."
+DRAWING = "Drawing the graph…"
+TOO_BIG_HINT = "The lesson file's graph lists its operations, one per line."
 
 
 class GraphView(ScrollableContainer, can_focus=True):
@@ -45,6 +49,8 @@ class GraphView(ScrollableContainer, can_focus=True):
         self.grads: dict[str, NodeValue] | None = None
         self.lines: list[str] = []     # the drawing as last shown, one string per terminal line
         self._drawn_width = 0
+        self._asked = self._shown = 0  # drawings asked for and shown (only the newest is shown)
+        self._scroll_target: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(LOADING, id="graph-note", markup=False)
@@ -68,7 +74,9 @@ class GraphView(ScrollableContainer, can_focus=True):
         self.model = build_graph(lesson)
 
     def scroll_to_node(self, name: str) -> None:
-        """Scrolls so the box of node `name` is in view (its title line is `│ name` or `│ name · ...`)."""
+        """Scrolls so the box of node `name` is in view (its title line is `│ name` or `│ name · ...`);
+        a drawing still being made scrolls there once it is shown."""
+        self._scroll_target = name
         title = re.compile(rf"[│|] {re.escape(name)}( · | +[│|])")
         for row, line in enumerate(self.lines):
             if title.search(line):
@@ -80,15 +88,63 @@ class GraphView(ScrollableContainer, can_focus=True):
     def awaiting_values(self) -> bool:  # not `loading`: that is Textual's, and blocks focus
         return self.values is None
 
+    @property
+    def drawing(self) -> bool:
+        """True while a drawing is being laid out (in a worker)."""
+        return self._asked != self._shown
+
     def _width(self) -> int:
         # the drawing never gets narrower than a readable box row, even in a cramped pane
         return max(40, self.scrollable_content_region.width or 80)
 
     def _redraw(self) -> None:
+        """Lays the graph out in a thread worker: a big graph takes a while, and the screen (Esc,
+        Ctrl+Q) must answer meanwhile. A newer drawing replaces one still being made."""
         if not self.is_mounted:
             return
         self._drawn_width = self._width()
-        self.lines = render_graph(self.model, self.values, self.grads, self._drawn_width, ascii=self.ascii)
+        self._asked += 1
+        try:
+            check_drawable(self.model)
+        except GraphTooBig as too_big:
+            self._show(self._asked, [], f"{str(too_big)[0].upper()}{str(too_big)[1:]}. {TOO_BIG_HINT}")
+            return
+        if not self.lines:
+            self.query_one("#graph-note", Static).update(LOADING if self.awaiting_values else DRAWING)
+            self.query_one("#graph-note", Static).display = True
+        self._draw(self._asked, self.model, self.values, self.grads, self._drawn_width)
+
+    @work(thread=True, group="graph-drawing", exclusive=True, exit_on_error=False)
+    def _draw(self, asked: int, model: GraphModel, values, grads, width: int) -> None:
+        from tutor.app.screens.live_handle import LiveCancelled, run_cancellable, worker_cancelled
+
+        stop = threading.Event()
+        try:
+            lines = run_cancellable(
+                lambda: render_graph(model, values, grads, width, ascii=self.ascii, cancelled=stop.is_set),
+                lambda: worker_cancelled() or asked != self._asked, stop.set)
+        except (LiveCancelled, DrawingCancelled):
+            return
+        except GraphTooBig as too_big:
+            self.app.call_from_thread(self._show, asked, [], f"{str(too_big)[0].upper()}{str(too_big)[1:]}. "
+                                                             f"{TOO_BIG_HINT}")
+            return
+        except Exception as error:  # noqa: BLE001 - said in the view, never a crash
+            self.app.call_from_thread(self._show, asked, [], f"The graph could not be drawn: {error}")
+            return
+        self.app.call_from_thread(self._show, asked, lines, None)
+
+    def _show(self, asked: int, lines: list[str], problem: str | None) -> None:
+        if asked != self._asked or not self.is_mounted:
+            return  # a newer drawing is on its way
+        self._shown = asked
+        self.lines = lines
         note = self.query_one("#graph-note", Static)
-        note.display = self.awaiting_values
+        if problem is not None:
+            note.update(problem)
+        elif self.awaiting_values:
+            note.update(LOADING)
+        note.display = problem is not None or self.awaiting_values
         self.query_one("#graph-lines", Static).update(Text("\n".join(self.lines), no_wrap=True))
+        if self._scroll_target is not None:
+            self.scroll_to_node(self._scroll_target)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from tutor.core.evaluate.results import NodeValue
 from tutor.core.graph.model import OP, PARAM, GraphModel, GraphNode, resolve_loss
 from tutor.core.text.matrix import format_plain
 
 GAP = 3          # columns between boxes in a row
+# Laying a graph out takes time that grows steeply with its size (500 nodes took minutes): beyond
+# these it is not drawn, and the view says so. A lesson's graph has a few dozen nodes at most.
+MAX_DRAWN_NODES = 100
+MAX_DRAWN_BOXES = 1_000  # nodes and the lanes long edges take through the rows between
 MIN_INNER = 9    # a box narrower than this cannot show a value
 
 _N, _S, _E, _W = 1, 2, 4, 8
@@ -23,6 +28,21 @@ _DOUBLE = "╔╗╚╝═║╤▼"   # the loss stands out without colour
 _PLAIN = "++++-|+v"
 
 
+class GraphTooBig(ValueError):
+    """A graph too big to lay out in a terminal; the message says how big, and the limit."""
+
+
+class DrawingCancelled(Exception):
+    """The drawing was given up (the view closed, or a newer drawing was asked for)."""
+
+
+def check_drawable(model: GraphModel) -> None:
+    """Raises GraphTooBig for a graph with more nodes than the view draws."""
+    if len(model.nodes) > MAX_DRAWN_NODES:
+        raise GraphTooBig(f"the graph has {len(model.nodes)} nodes, too many to draw here "
+                          f"(at most {MAX_DRAWN_NODES})")
+
+
 def render_graph(
     model: GraphModel,
     values: dict[str, NodeValue] | None = None,
@@ -30,8 +50,13 @@ def render_graph(
     width: int = 80,
     *,
     ascii: bool = False,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> list[str]:
-    """Layers from the inputs at the top to the loss at the bottom, boxes joined by arrows."""
+    """Layers from the inputs at the top to the loss at the bottom, boxes joined by arrows.
+
+    Raises GraphTooBig beyond MAX_DRAWN_NODES nodes or MAX_DRAWN_BOXES boxes and lanes, and
+    DrawingCancelled as soon as it notices `cancelled()` (it asks once per layout pass)."""
+    check_drawable(model)
     loss = resolve_loss(model, values)
 
     def build(node_id: str, cap: int) -> list[str]:
@@ -39,6 +64,8 @@ def render_graph(
 
     moved: dict[str, int] = {}
     for _ in range(2 * len(model.nodes) + 1):
+        if cancelled():
+            raise DrawingCancelled()
         rows, links = _rows(model, loss, moved)
         boxes: dict[str, list[str]] = {}
         movable: list[str] = []
@@ -110,11 +137,18 @@ def _rows(model: GraphModel, loss: str | None,
     for n in model.nodes:
         rows[layer[n.id]].append(n.id)
     links: list[tuple[str, str]] = []
+    boxes = len(model.nodes)
+    lanes: set[str] = set()
     for src, dst in model.edges:
         step = src
         for k in range(layer[src] + 1, layer[dst]):
             waypoint = f"~{src}~{k}"   # one shared lane per source and layer
-            if waypoint not in rows[k]:
+            if waypoint not in lanes:
+                lanes.add(waypoint)
+                boxes += 1
+                if boxes > MAX_DRAWN_BOXES:
+                    raise GraphTooBig(f"the graph's {len(model.nodes)} nodes and the lanes between them "
+                                      f"take more than {MAX_DRAWN_BOXES} places, too many to draw here")
                 rows[k].append(waypoint)
                 links.append((step, waypoint))
             step = waypoint
