@@ -6,8 +6,9 @@ import time
 
 import pytest
 
+from tutor.core.check.step import solve
 from tutor.core.errors import ExprError, LessonError, LessonErrors
-from tutor.core.evaluate.live import LiveLesson, solve
+from tutor.core.evaluate.live import LiveLesson
 from tutor.core.expr import budget
 from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
 from tutor.core.lesson.load import parse_lesson

@@ -139,6 +139,7 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
 
     `prose`, when given, is filled with the lesson's templated prose rendered with its numbers.
     """
+    from tutor.core.check.step import checker_for  # lazy: torch, not needed to list or validate
     from tutor.core.evaluate.live import LiveLesson
 
     try:
@@ -156,9 +157,10 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
             prose.update(render_lesson(lesson, live))
         except CONTAINED:  # quoted values then show as '…'; the solution itself still prints
             pass
+    checker = checker_for(live)
     for step in lesson.steps:
         try:
-            results[step.id] = live.expected(step.id)
+            results[step.id] = checker.expected(step.id)
         except LessonError as err:
             errors.append(err)
         except LessonErrors as errs:  # the graph itself fails: every step would say the same
@@ -170,23 +172,24 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
 
 def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
     from tutor.core.answer.judge import missing_verdict
+    from tutor.core.check.step import checker_for  # lazy: torch, not needed to list or validate
     from tutor.core.evaluate.live import LiveLesson
 
     try:
-        live = LiveLesson(lesson)
+        checker = checker_for(LiveLesson(lesson))
     except CONTAINED as err:
         raise LessonErrors([LessonError(str(lesson.path or lesson.id), "[given]", unexpected(err))]) from None
     steps = []
     for step in lesson.steps:
         try:
-            live.expected(step.id)  # a lesson error surfaces here, before any verdict
+            checker.expected(step.id)  # a lesson error surfaces here, before any verdict
         except CONTAINED as err:
             raise LessonErrors([_step_error(lesson, step.id, err)]) from None
         if step.id not in answers:
             verdict = missing_verdict()
         else:
             try:
-                verdict = live.check(step.id, answers[step.id], earlier=answers)
+                verdict = checker.check(step.id, answers[step.id], earlier=answers)
             except LessonErrors:
                 raise
             except (TutorError, *CONTAINED) as err:  # an answer nobody could check is not a crash

@@ -17,7 +17,7 @@ from tutor.app.commands import (
     bindings,
 )
 from tutor.app.screens.base import TutorScreen
-from tutor.app.screens.live_handle import LiveHandle
+from tutor.app.screens.live_handle import LiveHandle, checker
 from tutor.app.screens.messages import GraphData
 from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.graph_view import GraphView
@@ -113,7 +113,7 @@ class GraphScreen(TutorScreen):
         for step_id, _name in self.fillable:
             typed = self.answers.get(step_id, "")
             if typed.strip() and self.states.get(step_id) not in ("solved", "revealed"):
-                verdict = live.check(step_id, typed, earlier=self.answers)
+                verdict = checker(live).check(step_id, typed, earlier=self.answers)
                 if verdict.status == "wrong":
                     marks[step_id] = "carried" if verdict.carried_from else "slip"
         return marks
@@ -165,7 +165,7 @@ class GraphScreen(TutorScreen):
         from tutor.app.screens.messages import Checked
 
         try:
-            verdict = self.handle.call(lambda live: live.check(step_id, text, earlier=earlier))
+            verdict = self.handle.call(lambda live: checker(live).check(step_id, text, earlier=earlier))
         except Exception as error:  # noqa: BLE001 - said under the graph, never a crash
             self.post_message(GraphData({}, None, str(error) or type(error).__name__))
         else:

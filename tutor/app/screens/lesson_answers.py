@@ -6,7 +6,7 @@ import time
 
 from textual import work
 
-from tutor.app.screens.live_handle import LiveCancelled
+from tutor.app.screens.live_handle import LiveCancelled, checker
 from tutor.app.screens.messages import Checked, Revealed, StepFailed
 from tutor.app.widgets.feedback import (
     error_view,
@@ -62,7 +62,7 @@ class AnswerFlow:
     @work(thread=True, group="check", exit_on_error=False)
     def _check(self, step_id: str, text: str, seconds: float, earlier: dict[str, str]) -> None:
         try:
-            verdict = self.handle.call(lambda live: live.check(step_id, text, earlier=earlier))
+            verdict = self.handle.call(lambda live: checker(live).check(step_id, text, earlier=earlier))
         except LiveCancelled:
             return  # the learner left; nobody is waiting for this verdict
         except Exception as error:  # noqa: BLE001 - a lesson's failing math is shown, never a crash

@@ -15,9 +15,11 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
 
     Builds the LiveLesson (imports torch) unless one is given.
     """
-    if live is None:
-        from tutor.core.evaluate.live import LiveLesson
+    # lazy: these import torch, and listing or drawing a drill's numbers needs none
+    from tutor.core.check.step import checker_for
+    from tutor.core.evaluate.live import LiveLesson
 
+    if live is None:
         try:
             live = LiveLesson(lesson)
         except LessonErrors as errs:
@@ -28,7 +30,7 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
     for step in lesson.steps:
         where = f"step {step.id!r}"
         try:
-            expected = live.expected(step.id)
+            expected = checker_for(live).expected(step.id)
         except LessonError as err:
             problems.append((where, err.reason))
             continue

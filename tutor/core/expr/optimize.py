@@ -48,8 +48,11 @@ def optimizer_settings(kind: str, lr: Any, options: dict[str, Any]) -> dict[str,
 
 
 def train(kind: str, settings: dict[str, Any], params: dict[str, torch.Tensor],
-          loss_of: Callable[[dict[str, torch.Tensor]], torch.Tensor], steps: int) -> dict[str, torch.Tensor]:
+          loss_of: Callable[[dict[str, torch.Tensor]], torch.Tensor], steps: int,
+          losses: list[float] | None = None) -> dict[str, torch.Tensor]:
     """The parameters after `steps` optimizer steps on copies of `params`; the originals are not touched.
+
+    `losses`, when given, receives the loss before each step (for the loss plot).
 
     Each step is charged its forward work twice (the backward pass costs about as much), so a run too big
     for the evaluation is refused at the step that would cross the budget. Stops once the loss is not finite.
@@ -70,7 +73,10 @@ def train(kind: str, settings: dict[str, Any], params: dict[str, torch.Tensor],
         if loss.numel() != 1:
             raise ExprError("the [train] loss must be a scalar")
         meter.charge(max(meter.ops - before, 1) + 4 * size, size, f"{kind}() steps")
-        if not math.isfinite(float(loss.item())):
+        value = float(loss.item())
+        if losses is not None:
+            losses.append(value)
+        if not math.isfinite(value):
             break
         loss.reshape(()).backward()
         optimizer.step()

@@ -11,19 +11,19 @@ import torch
 
 from tutor.core.answer.judge import Verdict
 from tutor.core.errors import ExprError, LessonErrors, TutorError
+from tutor.core.evaluate.run import compile_expr, run_graph
 from tutor.core.expr.syntax import Assignment, Expr, parse_graph
-from tutor.core.graph.ops import needed_lines, one_operation_lines, operation_count, plain_assignment
 from tutor.core.lesson.graph_ask import graph_target
+from tutor.core.lesson.graph_ops import (
+    needed_lines,
+    one_operation_lines,
+    operation_count,
+    plain_assignment,
+)
 
 MAX_LINES = 40            # a hand-drawn graph is short; more lines are refused before anything runs
 MAX_LINE_CHARS = 200
 RANDOM_TRIALS = 3         # fresh values of the givens a graph must also get right
-
-
-def expected_graph(lesson, name: str) -> str:
-    """The lesson's own graph for `name`, one operation per line: a graph step's expected value."""
-    lines = one_operation_lines(needed_lines(list(lesson.graph), name), set(lesson.given))
-    return "\n".join(f"{target} = {text}" for target, text in lines)
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,6 @@ def _shown(a: Assignment) -> str:
 
 def run_lines(live, lines: list[Assignment], givens: dict[str, torch.Tensor], budget: Any = None) -> Run:
     """Runs assignments with run_graph from these givens, keeping every line's value."""
-    from tutor.core.evaluate.live import compile_expr, run_graph
-
     seen: list[Any] = []
 
     def recording(fn):
@@ -121,8 +119,6 @@ def fresh_givens(live, trial: int) -> dict[str, torch.Tensor] | None:
 
 
 def _runs(live, givens) -> bool:
-    from tutor.core.evaluate.live import run_graph
-
     try:
         scope = run_graph(live.lines, givens, live.dtype, lesson=live)
     except (TutorError, RuntimeError, ValueError, TypeError, IndexError):
@@ -218,14 +214,3 @@ def _first_slip(live, name: str, lines: list[Assignment], theirs: list[Run], our
     last = max(k for k, a in enumerate(lines) if a.target == name)
     return Verdict("wrong", f"Line {lines[last].line} ({_shown(lines[last])}) gives a value on the way to "
                             f"{name}, not {name} itself: the graph needs more operations.")
-
-
-def expected_graph_value(live, step):
-    """A graph step's expected value: the lesson's graph one operation per line, checked against itself."""
-    from tutor.core.evaluate.results import Expected
-
-    text = expected_graph(live.lesson, graph_target(step))
-    verdict = check_graph(live, step, text)
-    if verdict.status != "correct":
-        raise ExprError(f"the lesson's own graph, one operation per line, does not check: {verdict.message}")
-    return Expected("graph", text, ())

@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 
 from tutor.core.evaluate.results import NodeValue
-from tutor.core.graph.ops import needed_lines
+from tutor.core.evaluate.run import plain_data
+from tutor.core.lesson.graph_ops import needed_lines
 from tutor.core.text.matrix import format_plain
+from tutor.core.vocabulary import Status
 
 HIDDEN = NodeValue((), "?")
 EARNED = ("solved", "revealed")
@@ -85,13 +87,13 @@ def learners_graph(live, states: dict[str, str], answers: dict[str, str], shown:
     where they equal a value already shown (`?` elsewhere); None when no graph step is solved."""
     import dataclasses
 
-    from tutor.core.graph.answer import read_graph, run_lines, same_value
+    from tutor.core.graph.answer import check_graph, read_graph, run_lines, same_value
 
     for step in reversed(live.lesson.steps):
         text = answers.get(step.id, "")
         if step.kind != "graph" or states.get(step.id) != "solved" or not text.strip():
             continue
-        if live.check(step.id, text).status != "correct":
+        if check_graph(live, step, text).status != Status.CORRECT:
             continue
         lines = read_graph(text, set(live.givens))
         run = run_lines(live, lines, live.givens)
@@ -114,6 +116,4 @@ def _shown(value: NodeValue) -> bool:
 
 
 def _plain(value):
-    from tutor.core.evaluate.live import plain_data
-
     return plain_data(value)
