@@ -103,18 +103,18 @@ def test_float32_lessons_compute_in_float32():
     "x @ x @ x", "grad(x, x)", "sgd(x, 1)", "conv2d(x, x)", "x[5]", "cross_entropy(x, [1, 2])",
 ])
 def test_hostile_or_broken_asks_are_refused_quickly_with_a_message(ask):
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(Exception) as info:
         live("", "x = [1, 2, 3]", {"s": ask}).expected("s")
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert str(info.value) and "Traceback" not in str(info.value)
     assert type(info.value).__name__ in ("LessonError", "ExprError")
 
 
 def test_list_times_a_huge_number_scales_a_vector_instead_of_repeating_it():
-    start = time.perf_counter()
+    start = time.process_time()
     assert value("[1] * 10 ** 9") == [1e9]  # a list literal is a vector: '*' scales, never repeats
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
 
 
 @pytest.mark.parametrize("text", [

@@ -13,6 +13,7 @@ from tutor.core.lesson.model import Lesson
 from tutor.core.text.files import MAX_ANSWERS_BYTES, FileRefused, loads_toml, read_text
 from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import clean, csv_cell, one_line, unexpected
+from tutor.core.vocabulary import Kind, StepState
 
 MAX_ANSWERS_FILES = 2000
 # what checking a strange answer or lesson can raise beyond TutorError; each stays in its step
@@ -37,7 +38,7 @@ def lesson_rows(catalog) -> list[dict]:
         if e.lesson is not None:
             states = store.step_states(e.id) if store else {}
             row["steps"] = len(e.lesson.steps)
-            row["solved"] = sum(1 for s in e.lesson.steps if states.get(s.id) == "solved")
+            row["solved"] = sum(1 for s in e.lesson.steps if states.get(s.id) == StepState.SOLVED)
         else:
             row["error"] = e.error
         row["path"] = str(e.path)
@@ -71,11 +72,11 @@ def format_number(x: float) -> str:
 
 
 def format_expected(value: Any, kind: str) -> str:
-    if kind == "shape":
+    if kind == Kind.SHAPE:
         return "×".join(str(v) for v in value) if value else "scalar (1×1)"
-    if kind == "graph":
+    if kind == Kind.GRAPH:
         return "\n            ".join(value.splitlines())
-    if kind == "integer":
+    if kind == Kind.INTEGER:
         return f"{value:,}".replace(",", " ") if abs(value) >= 10000 else str(value)
     if isinstance(value, list):
         if value and isinstance(value[0], list) and value[0] and not isinstance(value[0][0], list):

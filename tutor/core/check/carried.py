@@ -15,6 +15,7 @@ from tutor.core.evaluate.expected import as_expected
 from tutor.core.evaluate.run import compile_expr, run_graph
 from tutor.core.expr.syntax import Assignment, Expr
 from tutor.core.lesson.graph_ops import needed_lines, plain_assignment
+from tutor.core.vocabulary import Status
 
 MAX_SHOWN = 24   # characters of a learner's typed value quoted back
 
@@ -61,7 +62,7 @@ def learner_value(live, step_id: str, text: str) -> torch.Tensor | None:
         parsed = parse_answer(text, "value")
     except TutorError:
         return None
-    if check_answer(parsed, expected, step.tolerance or live.lesson.tolerance).status != "wrong":
+    if check_answer(parsed, expected, step.tolerance or live.lesson.tolerance).status != Status.WRONG:
         return None
     if len(parsed.values) != max(1, _numel(expected.shape)):
         return None
@@ -127,7 +128,7 @@ def carried_verdict(live, step, parsed: ParsedAnswer, verdict, earlier: dict[str
         carried = as_expected(step.kind, compile_expr(step.ask)(scope))
     except (TutorError, RuntimeError, ValueError, TypeError, IndexError):
         return None
-    if check_answer(parsed, carried, step.tolerance or live.lesson.tolerance).status not in ("correct", "imprecise"):
+    if check_answer(parsed, carried, step.tolerance or live.lesson.tolerance).status not in (Status.CORRECT, Status.IMPRECISE):
         return None
     return dataclasses.replace(verdict, message=carried_message(pins), carried_from=tuple(p.step_id for p in pins))
 

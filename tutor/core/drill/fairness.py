@@ -8,6 +8,7 @@ from typing import Any
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, render_checked
 from tutor.core.text.latex import plain_text
+from tutor.core.vocabulary import Kind
 
 
 def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
@@ -81,7 +82,7 @@ def _flat(value: Any) -> tuple | None:
 
 
 def _flat_expected(expected) -> tuple:
-    if expected.kind == "shape":
+    if expected.kind == Kind.SHAPE:
         return ("shape",) + tuple(expected.value)
     data = expected.value
 

@@ -8,10 +8,10 @@ from tutor.core.evaluate.results import NodeValue
 from tutor.core.evaluate.run import plain_data
 from tutor.core.lesson.graph_ops import needed_lines
 from tutor.core.text.matrix import format_plain
-from tutor.core.vocabulary import Status
+from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
 
 HIDDEN = NodeValue((), "?")
-EARNED = ("solved", "revealed")
+EARNED = SETTLED
 
 
 def ancestors(lesson, name: str) -> set[str]:
@@ -43,7 +43,7 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
     targets = {a.target for a in lesson.graph}
     asked = {_asked_node(s): s for s in lesson.steps if _asked_node(s) in targets}
     # a graph step earns the drawing, not numbers
-    done = [s for s in lesson.steps if states.get(s.id) in EARNED and s.kind != "graph"]
+    done = [s for s in lesson.steps if states.get(s.id) in EARNED and s.kind != Kind.GRAPH]
     for name, value in values.items():
         if name not in targets:
             out[name] = value
@@ -51,7 +51,7 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
             step = asked[name]
             typed = " ".join(answers.get(step.id, "").split())
             if states.get(step.id) in EARNED:
-                out[name] = value if states.get(step.id) == "solved" or not typed else _beside(typed, value)
+                out[name] = value if states.get(step.id) == StepState.SOLVED or not typed else _beside(typed, value)
             else:
                 mark = {"carried": ", carried", "slip": " ✗ first slip"}.get((marks or {}).get(step.id), "")
                 out[name] = NodeValue((), f"? (yours {typed}{mark})") if typed else HIDDEN
@@ -91,7 +91,7 @@ def learners_graph(live, states: dict[str, str], answers: dict[str, str], shown:
 
     for step in reversed(live.lesson.steps):
         text = answers.get(step.id, "")
-        if step.kind != "graph" or states.get(step.id) != "solved" or not text.strip():
+        if step.kind != Kind.GRAPH or states.get(step.id) != StepState.SOLVED or not text.strip():
             continue
         if check_graph(live, step, text).status != Status.CORRECT:
             continue
