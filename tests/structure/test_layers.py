@@ -150,7 +150,7 @@ def test_imports_inside_functions_say_why_they_wait():
     # A project module imported inside a function is one that would slow start-up (torch, Textual,
     # psycopg): it says so in a `# lazy:` comment on its line or the line above.
     silent = []
-    for module, path in MODULES.items():
+    for path in MODULES.values():
         lines = path.read_text().splitlines()
         for node, name, nested in _imports(path):
             if not nested or not name.startswith("tutor"):
