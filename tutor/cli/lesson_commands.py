@@ -8,11 +8,19 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from tutor.core.answer.judge import missing_verdict
+from tutor.core.drill.fairness import check_lesson
 from tutor.core.errors import LessonError, LessonErrors, TutorError
+from tutor.core.expr import budget
+from tutor.core.expr.budget import CeilingReached
+from tutor.core.lesson.catalog import load_file, toml_files
 from tutor.core.lesson.model import Lesson
+from tutor.core.lesson.prose import placeholder, render_lesson
+from tutor.core.progress.store import ProgressStore
 from tutor.core.text.files import MAX_ANSWERS_BYTES, FileRefused, loads_toml, read_text
 from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import clean, csv_cell, one_line, unexpected
+from tutor.core.vocabulary import Kind, StepState
 
 MAX_ANSWERS_FILES = 2000
 # what checking a strange answer or lesson can raise beyond TutorError; each stays in its step
@@ -22,7 +30,6 @@ CONTAINED = (ArithmeticError, ValueError, TypeError, IndexError, KeyError, Recur
 def _progress_states() -> Any:
     """The learner's step states per lesson, or None when progress cannot be read."""
     try:
-        from tutor.core.progress.store import ProgressStore
 
         return ProgressStore.open()
     except Exception:  # progress is a nicety for listing; never block the list on it
@@ -37,7 +44,7 @@ def lesson_rows(catalog) -> list[dict]:
         if e.lesson is not None:
             states = store.step_states(e.id) if store else {}
             row["steps"] = len(e.lesson.steps)
-            row["solved"] = sum(1 for s in e.lesson.steps if states.get(s.id) == "solved")
+            row["solved"] = sum(1 for s in e.lesson.steps if states.get(s.id) == StepState.SOLVED)
         else:
             row["error"] = e.error
         row["path"] = str(e.path)
@@ -71,11 +78,11 @@ def format_number(x: float) -> str:
 
 
 def format_expected(value: Any, kind: str) -> str:
-    if kind == "shape":
+    if kind == Kind.SHAPE:
         return "×".join(str(v) for v in value) if value else "scalar (1×1)"
-    if kind == "graph":
+    if kind == Kind.GRAPH:
         return "\n            ".join(value.splitlines())
-    if kind == "integer":
+    if kind == Kind.INTEGER:
         return f"{value:,}".replace(",", " ") if abs(value) >= 10000 else str(value)
     if isinstance(value, list):
         if value and isinstance(value[0], list) and value[0] and not isinstance(value[0][0], list):
@@ -90,8 +97,6 @@ def _rounded(value: Any) -> Any:
 
 def _prose(text: str, prose: dict | None = None) -> str:
     """Lesson prose for a plain terminal or JSON: quoted values filled in, no LaTeX or Markdown marks left."""
-    from tutor.core.lesson.prose import placeholder
-    from tutor.core.text.latex import plain_text
 
     return clean(plain_text((prose or {}).get(text) or placeholder(text)))
 
@@ -139,7 +144,8 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
 
     `prose`, when given, is filled with the lesson's templated prose rendered with its numbers.
     """
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.check.step import checker_for  # lazy: torch, not needed to list or validate
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch, not needed to list or validate
 
     try:
         live = LiveLesson(lesson)
@@ -150,15 +156,15 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
     results: dict = {}
     errors: list[LessonError] = []
     if prose is not None:
-        from tutor.core.lesson.prose import render_lesson
 
         try:
             prose.update(render_lesson(lesson, live))
         except CONTAINED:  # quoted values then show as '…'; the solution itself still prints
             pass
+    checker = checker_for(live)
     for step in lesson.steps:
         try:
-            results[step.id] = live.expected(step.id)
+            results[step.id] = checker.expected(step.id)
         except LessonError as err:
             errors.append(err)
         except LessonErrors as errs:  # the graph itself fails: every step would say the same
@@ -169,24 +175,24 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
 
 
 def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
-    from tutor.core.answer.judge import missing_verdict
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.check.step import checker_for  # lazy: torch, not needed to list or validate
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch, not needed to list or validate
 
     try:
-        live = LiveLesson(lesson)
+        checker = checker_for(LiveLesson(lesson))
     except CONTAINED as err:
         raise LessonErrors([LessonError(str(lesson.path or lesson.id), "[given]", unexpected(err))]) from None
     steps = []
     for step in lesson.steps:
         try:
-            live.expected(step.id)  # a lesson error surfaces here, before any verdict
+            checker.expected(step.id)  # a lesson error surfaces here, before any verdict
         except CONTAINED as err:
             raise LessonErrors([_step_error(lesson, step.id, err)]) from None
         if step.id not in answers:
             verdict = missing_verdict()
         else:
             try:
-                verdict = live.check(step.id, answers[step.id], earlier=answers)
+                verdict = checker.check(step.id, answers[step.id], earlier=answers)
             except LessonErrors:
                 raise
             except (TutorError, *CONTAINED) as err:  # an answer nobody could check is not a crash
@@ -283,7 +289,6 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
     problems: list[LessonError] = []
     for p in paths:
         if p.is_dir():
-            from tutor.core.lesson.catalog import toml_files
 
             found, problem = toml_files(p)
             if problem:
@@ -308,7 +313,6 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
 
 def validate_file(path: Path, skip_non_lessons: bool = False) -> list[LessonError] | None:
     """Every problem of one lesson file; None for a file without [[steps]] found in a folder."""
-    from tutor.core.lesson.catalog import load_file
 
     entry = load_file(path)
     if entry.not_a_lesson and skip_non_lessons:
@@ -340,9 +344,6 @@ def check_paths(paths: list[Path], seeds: int) -> dict:
     MAX_ENTRIES entries and MAX_FILES lesson files); a folder too big to search is named and skipped,
     so `tutor check /` ends at once. Each file may take check_file_seconds(seeds) of work and the run
     CHECK_RUN_SECONDS; a file or run that reaches its limit says so and what was not checked."""
-    from tutor.core.expr import budget
-    from tutor.core.lesson.catalog import toml_files
-
     problems: list[dict] = []
     files = 0
     todo: list[tuple[Path, bool]] = []  # (file, found in a folder)
@@ -382,10 +383,6 @@ def check_paths(paths: list[Path], seeds: int) -> dict:
 
 def _check_file(f: Path, in_folder: bool, seeds: int, counted: list[Path]) -> list[dict]:
     """One file's problems under `tutor check`; appends to `counted` when it is a lesson file."""
-    from tutor.core.drill.fairness import check_lesson
-    from tutor.core.expr.budget import CeilingReached
-    from tutor.core.lesson.catalog import load_file
-
     try:
         errors = validate_file(f, skip_non_lessons=in_folder)
     except CeilingReached as err:

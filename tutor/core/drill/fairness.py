@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tutor.core.drill.variants import MAX_DRAWS, DrillError, UnfairDrill, accepted
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.expr import budget
 from tutor.core.expr.budget import CeilingReached
-from tutor.core.lesson.prose import lesson_texts, render_lesson_checked
+from tutor.core.lesson.prose import lesson_texts, own_spans, render_lesson_checked
 from tutor.core.text.latex import plain_text
+from tutor.core.vocabulary import Kind
 
 
 def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
@@ -17,9 +19,10 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
 
     Builds the LiveLesson (imports torch) unless one is given.
     """
-    if live is None:
-        from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.check.step import checker_for  # lazy: torch; drawing a drill's numbers needs none
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch; drawing a drill's numbers needs none
 
+    if live is None:
         try:
             live = LiveLesson(lesson)
         except LessonErrors as errs:
@@ -30,7 +33,7 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
     for step in lesson.steps:
         where = f"step {step.id!r}"
         try:
-            expected = live.expected(step.id)
+            expected = checker_for(live).expected(step.id)
         except LessonError as err:
             problems.append((where, err.reason))
             continue
@@ -79,7 +82,7 @@ def _flat(value: Any) -> tuple | None:
 
 
 def _flat_expected(expected) -> tuple:
-    if expected.kind == "shape":
+    if expected.kind == Kind.SHAPE:
         return ("shape",) + tuple(expected.value)
     data = expected.value
 
@@ -112,9 +115,6 @@ def check_lesson(lesson, seeds: int) -> list[dict]:
     Under a ceiling (`tutor check` puts one over each file and one over the run), the check stops
     when the ceiling is reached and says which seeds were not checked.
     """
-    from tutor.core.drill.variants import MAX_DRAWS, DrillError, SlowDrill, UnfairDrill, accepted
-    from tutor.core.lesson.prose import own_spans
-
     file = str(lesson.path or lesson.id)
     found: list[dict] = []
     try:
@@ -137,10 +137,7 @@ def check_lesson(lesson, seeds: int) -> list[dict]:
             found += [_problem(file, where, seed, f"every one of {MAX_DRAWS} draws is unfair; the first: {reason}")
                       for where, reason in err.problems]
             continue
-        except SlowDrill as err:
-            found.append(_problem(file, None, seed, str(err).removeprefix(f"{file}: ")))
-            continue
-        except DrillError as err:
+        except DrillError as err:  # SlowDrill among them: its message says how far it got
             found.append(_problem(file, None, seed, str(err).removeprefix(f"{file}: ")))
             continue
         for where, text in lesson_texts(drawn):

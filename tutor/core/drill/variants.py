@@ -95,6 +95,7 @@ def accepted(lesson: Lesson, seed: int) -> tuple[str, Lesson, int]:
     the draws of one seed together may take SEED_SECONDS of work (MAX_DRAWS redraws of a step that
     takes seconds would otherwise take minutes).
     """
+    # lazy: a cycle, until the check audit moves out of fairness
     from tutor.core.drill.fairness import lesson_problems
 
     first: list[tuple[str | None, str]] = []

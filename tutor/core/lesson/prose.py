@@ -12,6 +12,7 @@ from typing import Any
 from tutor.core.errors import ExprError
 from tutor.core.expr import budget
 from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
+from tutor.core.expr.syntax import ASK_CALLS, parse_expr
 from tutor.core.text.matrix import format_number, format_plain, shape_text
 
 _TOKEN = re.compile(r"\{\{(?P<expr>.*?)\}\}|\{%(?P<tag>.*?)%\}", re.DOTALL)
@@ -73,7 +74,6 @@ def pieces(text: str, parse=None) -> list[Piece]:
 
 def template_problems(text: str, known: set[str]) -> list[str]:
     """Why a piece of prose cannot be used with a lesson defining `known` (empty when it can)."""
-    from tutor.core.expr.syntax import ASK_CALLS, parse_expr
 
     if "{" not in text:
         return []
@@ -251,7 +251,6 @@ def evaluator(live):
 
 def expr_evaluator(evaluate_expr):
     """evaluate(source) for render(), from a function that evaluates a parsed Expr."""
-    from tutor.core.expr.syntax import ASK_CALLS, parse_expr
 
     def evaluate(source: str) -> Any:
         return evaluate_expr(parse_expr(source, ASK_CALLS))
