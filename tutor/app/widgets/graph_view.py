@@ -114,7 +114,7 @@ class GraphView(ScrollableContainer, can_focus=True):
             self.query_one("#graph-note", Static).display = True
         self._draw(self._asked, self.model, self.values, self.grads, self._drawn_width)
 
-    @work(thread=True, group="graph-drawing", exclusive=True, exit_on_error=False)
+    @work(thread=True, group="graph-drawing", exit_on_error=False)  # an outdated one returns by itself
     def _draw(self, asked: int, model: GraphModel, values, grads, width: int) -> None:
         from tutor.app.screens.live_handle import LiveCancelled, run_cancellable, worker_cancelled
 
