@@ -9,7 +9,7 @@ from tutor.core.drill.variants import MAX_DRAWS, DrillError, UnfairDrill, accept
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.expr import budget
 from tutor.core.expr.budget import CeilingReached
-from tutor.core.lesson.prose import lesson_texts, own_spans, render_lesson_checked
+from tutor.core.lesson.prose import lesson_texts, own_spans, render_lesson_checked, unclosed
 from tutor.core.text.latex import plain_text
 from tutor.core.vocabulary import Kind
 
@@ -116,9 +116,10 @@ def check_lesson(lesson, seeds: int) -> list[dict]:
     when the ceiling is reached and says which seeds were not checked.
     """
     file = str(lesson.path or lesson.id)
-    found: list[dict] = []
+    found: list[dict] = [_problem(file, where, None, reason) for where, text in lesson_texts(lesson)
+                         if (reason := unclosed(text)) is not None]
     try:
-        found = [_problem(file, where, None, reason) for where, reason in lesson_problems(lesson)]
+        found += [_problem(file, where, None, reason) for where, reason in lesson_problems(lesson)]
         budget.check_ceilings()
     except CeilingReached as err:
         # the steps cut short by the ceiling each say so: one line says it for all of them

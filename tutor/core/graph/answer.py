@@ -12,6 +12,7 @@ import torch
 from tutor.core.answer.judge import Verdict
 from tutor.core.errors import ExprError, LessonErrors, TutorError
 from tutor.core.evaluate.run import compile_expr, run_graph
+from tutor.core.expr.budget import BudgetExceeded
 from tutor.core.expr.syntax import Assignment, Expr, parse_graph
 from tutor.core.lesson.graph_ask import graph_target
 from tutor.core.lesson.graph_ops import (
@@ -169,11 +170,13 @@ def check_graph(live, step, text: str | None, budget: Any = None) -> Verdict:
     for index, givens in enumerate(trials):
         try:
             ours.append(run_lines(live, reference, givens, budget))
-        except LessonErrors:
+        except LessonErrors as errs:
+            _stop_if_spent(errs, index, len(trials))
             continue
         try:
             theirs.append(run_lines(live, lines, givens, budget))
         except LessonErrors as errs:
+            _stop_if_spent(errs, index, len(trials))
             problem = errs.errors[0]
             where = (problem.where or "").replace("graph line", "Line")
             others = "" if index == 0 else " for other values of the givens"
@@ -181,6 +184,17 @@ def check_graph(live, step, text: str | None, budget: Any = None) -> Verdict:
     if all(same_value(t.env[name], o.env[name], live.dtype) for t, o in zip(theirs, ours, strict=False)):
         return Verdict(Status.CORRECT, "Correct.")
     return _first_slip(live, name, lines, theirs, ours)
+
+
+def _stop_if_spent(errs: LessonErrors, index: int, trials: int) -> None:
+    """A run stopped because the check's shared budget ran out says nothing about the graph: the
+    check itself stops, saying so (it is not judged), instead of blaming a line of it."""
+    cause = errs.__context__  # run_graph wraps what stopped a line; the budget's own error is kept here
+    if isinstance(cause, BudgetExceeded):
+        tried = "the lesson's numbers" if index == 0 else \
+            f"the lesson's numbers and {index} other set{'s' if index != 1 else ''} of givens"
+        raise BudgetExceeded(f"checking the graph ran out of its budget after {tried} (of {trials} tried): "
+                             f"{cause}") from None
 
 
 def reference_lines(lesson, name: str) -> list[Assignment]:

@@ -89,6 +89,15 @@ def template_problems(text: str, known: set[str]) -> list[str]:
     return problems
 
 
+def unclosed(text: str) -> str | None:
+    """Why part of a piece of prose would show as written: a '{{' or '{%' that nothing closes."""
+    rest = _TOKEN.sub("", text) if has_template(text) else ""
+    for mark, close in (("{{", "}}"), ("{%", "%}")):
+        if mark in rest:
+            return f"'{mark}' is never closed with '{close}': the text after it shows as written"
+    return None
+
+
 def has_template(text: str) -> bool:
     return "{{" in text or "{%" in text
 
