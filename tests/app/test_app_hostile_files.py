@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from app_helpers import SINE_NEURON, screen_text, settle
+from app_helpers import SINE_NEURON, screen_text, settle, wait_for_text
 
 SIZE = (80, 24)
 
@@ -445,3 +445,80 @@ async def test_ctrl_q_during_a_drill_draw_answers_and_stops_the_draw(tmp_path):
         busy = busy_threads()
     assert quitting < 1, f"quitting took {quitting:.2f} s of the UI thread"
     assert not busy, f"still drawing after the app quit: {busy}"
+
+
+# ---- --watch in a hostile folder -------------------------------------------------------------
+
+def _watched(path):
+    from tutor.app.app import TutorApp
+    from tutor.core.lesson.catalog import Catalog, load_file
+
+    return TutorApp(Catalog([]), start=load_file(path), start_step="loss", watch=True)
+
+
+async def test_watch_goes_on_when_a_symlink_loop_appears_in_the_folder(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(textwrap.dedent(SINE_NEURON).lstrip())
+    app = _watched(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        (tmp_path / "loop.toml").symlink_to("loop.toml")          # a link to itself
+        (tmp_path / "a").symlink_to("b")
+        (tmp_path / "b").symlink_to("a")                          # two links to each other
+        (tmp_path / "d").mkdir()
+        (tmp_path / "d" / "up").symlink_to(tmp_path)              # a folder that holds itself
+        await pilot.pause(0.5)
+        path.write_text(textwrap.dedent(SINE_NEURON).lstrip().replace(
+            'id = "loss"\nask = "L"', 'id = "loss"\nask = "L"\nprompt = "Saved after the loops."'))
+        text = await wait_for_text(pilot, "Saved after the loops.")
+    assert "Step 3/5 · loss  Saved after the loops." in text
+
+
+async def test_watch_notices_the_file_replaced_by_a_link(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(textwrap.dedent(SINE_NEURON).lstrip())
+    elsewhere = tmp_path / "drafts"
+    elsewhere.mkdir()
+    draft = elsewhere / "draft.toml"
+    draft.write_text(textwrap.dedent(SINE_NEURON).lstrip().replace(
+        'id = "loss"\nask = "L"', 'id = "loss"\nask = "L"\nprompt = "From the draft."'))
+    app = _watched(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        link = tmp_path / "new-link.toml"
+        link.symlink_to(draft)
+        os.replace(link, path)  # as an editor or a script swaps a file in
+        text = await wait_for_text(pilot, "From the draft.")
+        assert "Step 3/5 · loss  From the draft." in text
+        # the link's own target is watched from now on
+        await pilot.pause(0.5)
+        draft.write_text(draft.read_text().replace("From the draft.", "The draft, edited."))
+        text = await wait_for_text(pilot, "The draft, edited.")
+        assert "Step 3/5 · loss  The draft, edited." in text
+        zero = tmp_path / "zero-link.toml"
+        zero.symlink_to("/dev/zero")
+        os.replace(zero, path)
+        text = await wait_for_text(pilot, "does not load now")
+    assert "⚠ mine.toml does not load now:" in text and "Step 3/5 · loss" in text
+
+
+async def test_a_folder_that_cannot_be_watched_is_said_not_ended_in_silence(tmp_path, monkeypatch):
+    import watchfiles
+
+    calls = []
+
+    def broken_watch(*args, **kwargs):
+        calls.append(1)
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(watchfiles, "watch", broken_watch)
+    path = tmp_path / "mine.toml"
+    path.write_text(textwrap.dedent(SINE_NEURON).lstrip())
+    app = _watched(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = await wait_for_text(pilot, "is not being watched now")
+        said = " ".join(text.split())  # the banner wraps at 80 columns
+        assert "⚠ mine.toml is not being watched now ([Errno 24] Too many open files); trying again" in said
+        await pilot.pause(1.5)
+    assert len(calls) >= 2  # tried again

@@ -103,10 +103,15 @@ class TutorApp(App[int]):
             self.push_screen(_list_screen()())
         self.call_after_refresh(self._painted)
         if self.watch:
-
             self.watcher = LessonFileWatcher(Path(self.start.path), self.reload_watched,
-                                             self.call_from_thread)
+                                             self.call_from_thread, self.watch_failed)
             self.watcher.start()
+
+    def watch_failed(self, reason: str) -> None:
+        """The watched file's folder could not be watched: said above the lesson, as a failed save is."""
+        shown = next((s for s in reversed(self.screen_stack) if isinstance(s, LessonScreen)), None)
+        if shown is not None:
+            shown.show_reload_error(reason)
 
     def reload_watched(self) -> None:
         """The watched file was saved: reopen it on the same step, or say in place why it no

@@ -19,7 +19,7 @@ from tutor.core.lesson.prose import placeholder, render_lesson
 from tutor.core.progress.store import ProgressStore
 from tutor.core.text.files import MAX_ANSWERS_BYTES, FileRefused, loads_toml, read_text
 from tutor.core.text.latex import plain_text
-from tutor.core.text.safe import clean, csv_cell, one_line, unexpected
+from tutor.core.text.safe import clean, csv_cell, one_line, unexpected, visible
 from tutor.core.vocabulary import Kind, StepState
 
 MAX_ANSWERS_FILES = 2000
@@ -244,13 +244,14 @@ def print_folder_grade(lesson: Lesson, report: dict) -> None:
     print(f"{lesson.title}  [{lesson.id}]")
     ids = [s.id for s in lesson.steps]
     print("steps: " + " ".join(f"{n}={sid}" for n, sid in enumerate(ids, start=1)))
-    width = max(len(r["file"]) for r in report["files"])
-    for r in report["files"]:
+    names = [visible(r["file"]) for r in report["files"]]  # one row per file, whatever its name holds
+    width = max(len(name) for name in names)
+    for name, r in zip(names, report["files"], strict=True):
         if "error" in r:
-            print(f"  {r['file']:<{width}}  ✗ {r['error']}")
+            print(f"  {name:<{width}}  ✗ {one_line(r['error'])}")
         else:
             marks = " ".join(_MARK.get(s["verdict"], "✗") for s in r["steps"])
-            print(f"  {r['file']:<{width}}  {r['correct']:>3}/{r['total']:<3} {marks}")
+            print(f"  {name:<{width}}  {r['correct']:>3}/{r['total']:<3} {marks}")
     graded = [r for r in report["files"] if "error" not in r]
     perfect = sum(1 for r in graded if r["correct"] == r["total"])
     print(f"{len(report['files'])} answers files: {perfect} all correct, "

@@ -58,6 +58,15 @@ def one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+_BREAKS = str.maketrans({"\n": "\\n", "\t": "\\t", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def visible(text: str) -> str:
+    """`text` cleaned, with the line breaks and tabs it keeps written out as \\n and \\t: one row of a
+    table per file, whatever its name holds (a newline in a file name would forge a row)."""
+    return clean(str(text)).translate(_BREAKS)
+
+
 _UNEXPECTED = {
     OverflowError: "a number is too large",
     ZeroDivisionError: "division by zero",
