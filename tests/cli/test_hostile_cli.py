@@ -7,6 +7,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,111 @@ def test_thousands_of_unknown_answer_keys_are_one_note(tmp_path, capsys):
     assert code == 1 and "1/8 correct" in out
     assert err == ("tutor: note: the answers file has 'k0', 'k1', 'k10', 'k100', 'k1000' and 4995 more, "
                    "which are not steps of this lesson\n")
+
+
+# ---- bounded work: check, solve, and names that would forge a row ----------------------------
+
+def tutor_cpu(*argv: str) -> tuple[subprocess.CompletedProcess, float]:
+    """The real command, limited to 15 s of CPU and 1 GB (not to a time on the clock, which a busy
+    machine stretches), and the CPU seconds it used."""
+    def limits():
+        limited()
+        resource.setrlimit(resource.RLIMIT_CPU, (15, 15))
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8:strict"}
+    result = subprocess.run([sys.executable, "-m", "tutor", *argv], capture_output=True, text=True,
+                            timeout=300, preexec_fn=limits, env=env, cwd=ROOT)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+SLOW_UNFAIR = '''
+id = "slow-unfair"
+graph = """
+y = sum((w * x) ** 2)
+"""
+[given]
+x = [1, 2, 3]
+w = [1, 1, 1]
+
+[drill]
+x = "[randint(1, 9), randint(1, 9), randint(1, 9)]"
+
+[[steps]]
+id = "s"
+ask = "sgd(y, 0.00001, 10000)"
+
+[[steps.mistakes]]
+when = "sgd(y, 0.00001, 10000) * 1"
+say = "Always the answer."
+
+[train]
+loss = "y"
+params = ["w"]
+lr = 0.001
+steps = 5
+'''
+
+
+def test_check_of_a_slow_lesson_whose_every_draw_is_unfair_stops_at_the_files_ceiling(tmp_path):
+    """A 3 s step and 50 unfair redraws took 210 s; the file's ceiling (10.5 s of work for one
+    seed) ends it with one line per problem."""
+    path = tmp_path / "slow-unfair.toml"
+    path.write_text(SLOW_UNFAIR)
+    result, cpu = tutor_cpu("check", str(path), "--seeds", "1")
+    clean_output(result)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert f"{path}: seed 0: checking this file took more than 10.5 s of work; seed 0 not checked" in lines
+    assert lines[-1] == "1 lesson file checked with 1 drill variant each: 2 problems in 1 file"
+    assert cpu < 15
+
+
+def test_solve_of_5000_slow_quotes_spends_one_budget(tmp_path):
+    quotes = " ".join(f"{{{{ sgd(y, 0.0001, {1000 + k}) }}}}" for k in range(5000))
+    path = tmp_path / "quotes.toml"
+    path.write_text(SLOW_UNFAIR.split("[drill]")[0] + f'[[steps]]\nid = "s"\nask = "y"\nprompt = "{quotes}"\n'
+                    '[train]\nloss = "y"\nparams = ["w"]\nlr = 0.001\nsteps = 5\n')
+    result, cpu = tutor_cpu("solve", str(path))
+    clean_output(result)
+    assert result.returncode == 0, result.stderr
+    prompt = result.stdout.splitlines()[2]
+    assert prompt.startswith("s: ") and prompt.endswith("?")  # the quotes past the budget
+    assert cpu < 15  # over a minute with a budget per quote
+
+
+def test_check_skips_a_folder_too_big_to_search(tmp_path, capsys, monkeypatch):
+    import tutor.core.lesson.catalog as catalog
+
+    monkeypatch.setattr(catalog, "MAX_ENTRIES", 100)
+    for k in range(150):
+        (tmp_path / f"notes-{k}.txt").write_text("x")
+    (tmp_path / "slow.toml").write_text(SLOW_UNFAIR)  # never reached
+    start = time.process_time()
+    code, out, err = run(capsys, "check", str(tmp_path))
+    assert time.process_time() - start < 5
+    assert code == 1 and err == ""
+    assert out.splitlines() == [
+        f"{tmp_path}: stopped looking after 100 entries; nothing in it was checked (name a smaller folder)",
+        "no lesson files found"]
+
+
+def test_check_searches_a_folder_as_validate_does(tmp_path, capsys):
+    (tmp_path / "good.toml").write_text(lesson("good"))
+    (tmp_path / "loop").symlink_to(tmp_path)  # followed, it would be searched forever
+    (tmp_path / "answers.toml").write_text('forward = "5"\n')
+    code, out, _ = run(capsys, "check", str(tmp_path), "--seeds", "1")
+    assert code == 0, out
+    assert out.splitlines() == ["1 lesson file checked with 1 drill variant each: no problems"]
+
+
+@pytest.mark.parametrize("name", ["forged\n  good.toml    8 ✓ ✓ ✓.toml", "tab\there.toml", "line\u2028sep.toml",
+                                  "cr\rreturn.toml"])
+def test_a_line_break_in_an_answers_file_name_cannot_forge_a_row(tmp_path, capsys, name):
+    (tmp_path / name).write_text('forward = "5"\n')
+    (tmp_path / "real.toml").write_text('forward = "5"\n')
+    code, out, _ = run(capsys, "grade", "chain-rule-scalar", "--answers", str(tmp_path))
+    rows = out.splitlines()[2:-1]
+    assert len(rows) == 2, out  # one row per file, never a third made up by a name
+    assert all(row.startswith("  ") and "1/8" in row for row in rows)

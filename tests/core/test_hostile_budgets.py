@@ -93,7 +93,7 @@ def quotes_lesson(prompt: str, size: int = 3):
 def test_thousands_of_slow_quotes_share_one_budget():
     """5,000 quotes of a distinct 1,000-step SGD run each: a minute and more when each quote had its
     own budget; now all of them together stop at QUOTES_SECONDS of work, the rest showing '?'."""
-    lesson = quotes_lesson(" ".join("{{ sgd(y, 0.0001, %d) }}" % (1000 + k) for k in range(5000)))
+    lesson = quotes_lesson(" ".join(f"{{{{ sgd(y, 0.0001, {1000 + k}) }}}}" for k in range(5000)))
     live = LiveLesson(lesson)
     start = time.process_time()
     shown, problems = render_lesson_checked(lesson, live)
@@ -132,7 +132,7 @@ def test_turning_values_into_text_is_charged_to_the_budget():
 
 
 def test_leaving_stops_the_rendering_between_quotes():
-    lesson = quotes_lesson(" ".join("{{ sgd(y, 0.0001, %d) }}" % (1000 + k) for k in range(5000)))
+    lesson = quotes_lesson(" ".join(f"{{{{ sgd(y, 0.0001, {1000 + k}) }}}}" for k in range(5000)))
     live = LiveLesson(lesson)
     asked = []
 
