@@ -18,6 +18,7 @@ from tutor.core.diagnosis import rewrites as rw
 from tutor.core.diagnosis.edits import batched, cross_entropy_inputs, softmax_of, softmaxes
 from tutor.core.diagnosis.slips import ACTIVATIONS
 from tutor.core.errors import TutorError
+from tutor.core.evaluate.compare import same_value
 from tutor.core.evaluate.results import Expected
 from tutor.core.expr import budget
 from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
@@ -145,7 +146,7 @@ def candidates(inputs: Inputs) -> Candidates:
                     if meter.exceeded:
                         return Candidates(tuple(found), False)
                     guess = _safely(lambda: _as_expected(cand.value, inputs.expected))  # noqa: B023 - called at once, inside the loop
-                    if guess is not None and not _same(guess, inputs.expected):
+                    if guess is not None and not same_value(guess, inputs.expected):
                         found.append(cand)
     except BudgetExceeded:
         return Candidates(tuple(found), False)
@@ -410,16 +411,3 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
             return Expected("integer", int(round(value)), ()) if _whole(value) else None
         return Expected("value", float(value), ())
     return None
-
-
-def _same(a: Expected, b: Expected) -> bool:
-    if a.kind == Kind.SHAPE or b.kind == Kind.SHAPE:
-        return list(a.value) == list(b.value)
-    fa, fb = _flat(a.value), _flat(b.value)
-    return len(fa) == len(fb) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(fa, fb, strict=False))
-
-
-def _flat(value: Any) -> list[float]:
-    if isinstance(value, (list, tuple)):
-        return [v for item in value for v in _flat(item)]
-    return [float(value)]

@@ -10,7 +10,8 @@ from typing import Any
 
 from tutor.core.errors import ExprError
 from tutor.core.expr.syntax import ASK_CALLS, parse_expr
-from tutor.core.text.matrix import format_number, format_plain, shape_text
+from tutor.core.text.matrix import format_number, format_plain
+from tutor.core.text.shapes import dims_text
 
 _TOKEN = re.compile(r"\{\{(?P<expr>.*?)\}\}|\{%(?P<tag>.*?)%\}", re.DOTALL)
 PENDING = "…"       # shown for a quoted value until PyTorch has computed it
@@ -158,7 +159,7 @@ def render_checked(text: str, evaluate) -> tuple[str, list[str]]:
 def quote_value(value: Any) -> str:
     """A value as prose quotes it: 2, -0.4161, [1 -2 3], [3 -4; 1 6], 4×24, 13,893,632."""
     if isinstance(value, tuple):
-        return shape_text(value)
+        return dims_text(value)
     shape, data = _plain(value)
     if not shape or math.prod(shape) == 1:
         number = data
