@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import torch
 
-from tutor.core.answer.judge import SWAPPED, check_answer
+from tutor.core.answer.judge import SWAPPED, check_answer, exactly, placeholder_rounding
 from tutor.core.answer.parse import ParsedAnswer
 from tutor.core.diagnosis import rewrites as rw
 from tutor.core.diagnosis.edits import batched, cross_entropy_inputs, softmax_of, softmaxes
@@ -97,15 +97,44 @@ def plain_label(say: str, limit: int = 60) -> str:
 
 
 def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
-    """The verdict, with `mistake` set and the advice appended when exactly one mistake explains the answer."""
+    """The verdict, with `mistake` set and the advice appended when exactly one mistake explains the answer.
+
+    An answer too coarse to tell (a correct rounding) that is also exactly one mistake's value keeps its
+    verdict, asks for more digits and mentions the mistake as a possibility."""
+    if verdict.status == "imprecise":
+        return _possibly_a_slip(inputs, cands, parsed, verdict)
     if verdict.status not in ("wrong", "wrong_shape"):
         return verdict
     finding = explain(inputs, cands, parsed)
     if finding.named is None:
+        if finding.why_unnamed == "rounding":
+            return _possibly_a_slip(inputs, cands, parsed, verdict, finding.explaining)
         return verdict
     # "Rows and columns are swapped." says no more than a named layout or transpose slip does
     message = finding.named.say if verdict.message == SWAPPED else f"{verdict.message} {finding.named.say}"
     return dataclasses.replace(verdict, mistake=finding.named.label, message=message)
+
+
+def _possibly_a_slip(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict,
+                     explaining: tuple[Candidate, ...] | None = None):
+    if explaining is None:
+        explaining = tuple(c for c in cands.items if _gives(parsed, c.value, inputs))
+    stories = _stories(tuple(c for c in explaining if _exactly(parsed, c.value, inputs)))
+    if len(stories) != 1 or not cands.complete:
+        return verdict
+    typed = " ".join(parsed.text.split())
+    ask = "If" if verdict.status == "imprecise" else "Give more digits; if"
+    return dataclasses.replace(verdict, message=f"{verdict.message} {ask} you meant exactly {typed}, "
+                                                f"that may be a known slip: {stories[0].say}")
+
+
+def _exactly(parsed: ParsedAnswer, value: Any, inputs: Inputs) -> bool:
+    """The typed numbers are the candidate's value itself, not a rounding of it."""
+    guess = _as_expected(value, inputs.expected)
+    if guess is None or guess.kind == "shape":
+        return False
+    want = _flat(guess.value)
+    return len(want) == len(parsed.values) and all(exactly(a, x, 1e-9) for a, x in zip(parsed.values, want, strict=False))
 
 
 def explain(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer) -> Finding:
@@ -214,7 +243,9 @@ def _plain_rounding(parsed: ParsedAnswer, expected: Expected) -> bool:
     if len(want) != len(parsed.values):
         return False
     for a, digits, x in zip(parsed.values, parsed.literal_digits, want, strict=False):
-        if digits is None or abs(a - x) > digits.unit / 2 * (1 + 1e-9) or _whole(x):
+        if digits is None or _whole(x):
+            return False
+        if abs(a - x) > digits.unit / 2 * (1 + 1e-9) and not placeholder_rounding(abs(a - x), digits):
             return False
     return True
 

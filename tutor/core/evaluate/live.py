@@ -19,7 +19,7 @@ from tutor.core.expr.meta import ShapesOnly, on_meta
 from tutor.core.expr.optimize import train as optimizer_train
 from tutor.core.expr.special import compiler
 from tutor.core.expr.syntax import Assignment, Expr
-from tutor.core.lesson.model import Lesson, Step
+from tutor.core.lesson.model import Lesson, Step, is_count
 
 _COMPILER = compiler()
 _AUG = {"+=": "Add", "-=": "Sub", "*=": "Mult", "/=": "Div"}
@@ -330,9 +330,17 @@ class LiveLesson:
             if self._expected_numbers + count > MAX_EXPECTED_NUMBERS:
                 raise ExprError(f"the lesson's answers would hold more than {MAX_EXPECTED_NUMBERS:,} "
                                 "numbers; ask for smaller values (or their shape)")
-            result = _as_expected(step, value)
+            result = _as_expected(step, value, self._is_count(step))
         self._expected_numbers += count
         return result
+
+    def _is_count(self, step: Step) -> bool:
+        """A value ask built only from whole numbers by counting (numel, sizes, whole size givens): held exactly."""
+        def whole(name: str) -> bool:
+            value = self._givens.get(name)
+            return isinstance(value, torch.Tensor) and value.numel() == 1 and float(value.item()).is_integer()
+
+        return step.kind == "value" and is_count(step.ask.tree, self.lesson, whole)
 
     def evaluate(self, expr: Expr) -> Any:
         """Evaluates any ask-language expression against this lesson's graph."""
@@ -367,9 +375,9 @@ class LiveLesson:
             return parsed  # missing or unreadable: a verdict already
         with self._evaluation():
             verdict = check_answer(parsed, expected, step.tolerance or self.lesson.tolerance)
-            if verdict.status not in ("wrong", "wrong_shape"):
+            if verdict.status not in ("wrong", "wrong_shape", "imprecise"):
                 return verdict
-            if earlier:
+            if earlier and verdict.status != "imprecise":
                 carried = carried_verdict(self, step, parsed, verdict, earlier)
                 if carried is not None:
                     return carried
@@ -502,8 +510,10 @@ def _literal(raw: Any, dtype: torch.dtype) -> torch.Tensor:
     return torch.tensor(raw, dtype=dtype)
 
 
-def _as_expected(step: Step, value: Any) -> Expected:
+def _as_expected(step: Step, value: Any, count: bool = False) -> Expected:
     kind = step.kind
+    if count and _whole_scalar(value):
+        kind = "integer"  # a count built from sizes: exact, whatever the ask looks like
     if kind == "shape":
         if not isinstance(value, tuple):
             raise ExprError("a shape ask must be written shape(expr)")
@@ -520,7 +530,15 @@ def _as_expected(step: Step, value: Any) -> Expected:
     flat = [data] if not shape else _flatten(data)
     if not all(math.isfinite(v) for v in flat):
         raise ExprError("the answer is not a finite number (inf or nan)")
-    return Expected("value", data, shape)
+    single = isinstance(value, torch.Tensor) and value.dtype in (torch.float32, torch.float16, torch.bfloat16)
+    # round-off forgiven around an exact value typed by hand: float32's, or float64's (far smaller)
+    return Expected("value", data, shape, noise=1e-6 if single else 1e-12)
+
+
+def _whole_scalar(value: Any) -> bool:
+    number = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
+    return isinstance(number, (int, float)) and not isinstance(number, bool) and math.isfinite(number) \
+        and float(number).is_integer()
 
 
 def _flatten(data: Any) -> list[float]:
