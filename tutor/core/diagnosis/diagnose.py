@@ -109,6 +109,8 @@ def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
     if finding.named is None:
         if finding.why_unnamed == "rounding":
             return _possibly_a_slip(inputs, cands, parsed, verdict, finding.explaining)
+        if finding.why_unnamed == "ambiguous":
+            return _one_of_two(verdict, _stories(finding.explaining))
         return verdict
     # "Rows and columns are swapped." says no more than a named layout or transpose slip does
     message = finding.named.say if verdict.message == SWAPPED else f"{verdict.message} {finding.named.say}"
@@ -126,6 +128,20 @@ def _possibly_a_slip(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, ve
     ask = "If" if verdict.status == "imprecise" else "Give more digits; if"
     return dataclasses.replace(verdict, message=f"{verdict.message} {ask} you meant exactly {typed}, "
                                                 f"that may be a known slip: {stories[0].say}")
+
+
+MAX_ALTERNATIVES = 2  # built-in slips said beside a lesson's own mistake when they give the same answer
+
+
+def _one_of_two(verdict, stories: list[Candidate]):
+    """A few slips give this answer and the lesson warned about one of them: the lesson's words are said as a
+    possibility, with the others, and nothing is named."""
+    own = [c for c in stories if c.source == "lesson"]
+    others = [c.label for c in stories if c.source != "lesson"]
+    if len(own) != 1 or not 1 <= len(others) <= MAX_ALTERNATIVES:
+        return verdict
+    return dataclasses.replace(verdict, message=f"{verdict.message} More than one slip gives exactly this. "
+                                                f"Perhaps: {own[0].say} Or: {'; or '.join(others)}.")
 
 
 def _exactly(parsed: ParsedAnswer, value: Any, inputs: Inputs) -> bool:
@@ -210,8 +226,24 @@ class _Capped(Budget):
 
 def _gives(parsed: ParsedAnswer, value: Any, inputs: Inputs) -> bool:
     guess = _as_expected(value, inputs.expected)
-    # a coarse answer ("0.2" for 0.197) still tells which value the learner computed
-    return guess is not None and check_answer(parsed, guess, inputs.tolerance).status in ("correct", "imprecise")
+    if guess is None:
+        return False
+    status = check_answer(parsed, guess, inputs.tolerance).status
+    # a coarse answer ("0.2" for 0.197) still tells which value the learner computed; one exactly halfway
+    # ("0.8" for 0.75) or a whole number for a fraction ("1" for 0.5) tells nothing
+    return status == "correct" or (status == "imprecise" and _tells(parsed, guess))
+
+
+def _tells(parsed: ParsedAnswer, guess: Expected) -> bool:
+    want = _flat(guess.value)
+    if len(want) != len(parsed.values):
+        return False
+    for a, digits, x in zip(parsed.values, parsed.literal_digits, want, strict=False):
+        if digits is None or exactly(a, x, 1e-9):
+            continue
+        if (a == round(a) and not _whole(x)) or abs(a - x) >= digits.unit / 2 * (1 - 1e-9):
+            return False
+    return True
 
 
 def _stories(explaining: tuple[Candidate, ...]) -> list[Candidate]:
@@ -225,14 +257,17 @@ def _stories(explaining: tuple[Candidate, ...]) -> list[Candidate]:
 
 
 def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> bool:
+    return bool(other_nodes(parsed, inputs, story))
+
+
+def other_nodes(parsed: ParsedAnswer, inputs: Inputs, story: set[str] = frozenset()) -> list[str]:
+    """The givens and graph nodes (other than the asked one and the story's own) whose value the answer is."""
     asked = inputs.step.ask.tree.id if isinstance(inputs.step.ask.tree, ast.Name) else None
     if inputs.expected.kind != "value":
-        return False
-    for name, value in inputs.values.items():
-        if name != asked and name not in story and isinstance(value, torch.Tensor) and value.is_floating_point() \
-                and _gives(parsed, value, inputs):
-            return True
-    return False
+        return []
+    return [name for name, value in inputs.values.items()
+            if name != asked and name not in story and isinstance(value, torch.Tensor) and value.is_floating_point()
+            and _gives(parsed, value, inputs)]
 
 
 def _plain_rounding(parsed: ParsedAnswer, expected: Expected) -> bool:
@@ -270,14 +305,38 @@ def _lesson_mistakes(inputs: Inputs):
                 yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
 
 
+# Rewritten trees depend only on a lesson's text (its graph, names and asks), never on its numbers: drill
+# variants of one lesson share them. Bounded; cleared when full.
+_TREES: dict[tuple, Any] = {}
+_MAX_TREES = 20_000
+
+
+def _shared(key: tuple, compute: Callable[[], Any]) -> Any:
+    if key not in _TREES:
+        if len(_TREES) >= _MAX_TREES:
+            _TREES.clear()
+        _TREES[key] = compute()
+    return _TREES[key]
+
+
+def _shape_of(lesson) -> tuple:
+    """What rewrites read of a lesson: its graph, given names and training settings (not their numbers)."""
+    train = lesson.train
+    return (tuple((a.target, a.op, a.expr.text) for a in lesson.graph), tuple(sorted(lesson.given)),
+            (train.loss.text, train.params) if train is not None else None)
+
+
 def _rewritten(inputs: Inputs):
     """Mistakes made by computing something else: the same graph and ask, rewritten and rerun from the givens."""
     lesson, ask = inputs.lesson, inputs.step.ask.tree
+    shape = _shape_of(lesson)
     for rewrite in rw.REWRITES:
-        if not rewrite.applies(lesson, ask):
+        if not _shared((shape, inputs.step.ask.text, rewrite.name, "applies"),
+                       lambda r=rewrite: r.applies(lesson, ask)):
             continue
         graph = _rewritten_graph(inputs, rewrite)
-        new_ask = rewrite.apply(ask, lesson, None)
+        new_ask = _shared((shape, inputs.step.ask.text, rewrite.name, "ask"),
+                          lambda r=rewrite: r.apply(ask, lesson, None))
         if graph is None and new_ask is None:
             continue  # the mistake cannot happen in this step
         value = _safely(lambda: inputs.rerun(rewrite.name, graph, new_ask or ask))  # noqa: B023 - called at once, inside the loop
@@ -288,11 +347,11 @@ def _rewritten(inputs: Inputs):
 def _rewritten_graph(inputs: Inputs, rewrite) -> list | None:
     """The graph's lines after the rewrite (None where unchanged), or None if no line changes; the same for
     every step of a lesson, so kept in the run's cache."""
-    key = ("graph", rewrite.name)
-    if key not in inputs.cache:
+    def rewritten() -> list | None:
         trees = [rewrite.apply(a.expr.tree, inputs.lesson, a.target) for a in inputs.lesson.graph]
-        inputs.cache[key] = None if all(t is None for t in trees) else trees
-    return inputs.cache[key]
+        return None if all(t is None for t in trees) else trees
+
+    return _shared((_shape_of(inputs.lesson), rewrite.name, "graph"), rewritten)
 
 
 def _other_quantities(inputs: Inputs):
@@ -319,7 +378,9 @@ def _other_quantities(inputs: Inputs):
         learnable = set(lesson.graph_names) | set(lesson.train.params if lesson.train else ())
         for other in sorted(learnable):
             value = env.get(other)
-            if other not in (x, f) and isinstance(value, torch.Tensor) and value.shape == env[x].shape:
+            # ∂f/∂h for h = relu(a) asked as ∂f/∂a is the forgotten activation derivative, a slip of its own
+            if other not in (x, f) and isinstance(value, torch.Tensor) and value.shape == env[x].shape \
+                    and not _activation_output(lesson, other):
                 yield Candidate(f"∂{f}/∂{other} instead of ∂{f}/∂{x}",
                                 f"That is ∂{f}/∂{other}; the step asks for ∂{f}/∂{x}.",
                                 _safely(lambda o=other: _grad(env[f], env[o])), "slip")
@@ -397,6 +458,12 @@ def _grad(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
         return None
     (g,) = torch.autograd.grad(f.reshape(()), x, retain_graph=True, allow_unused=True)
     return g
+
+
+def _activation_output(lesson, name: str) -> bool:
+    lines = [a for a in lesson.graph if a.target == name and a.op == "="]
+    tree = lines[-1].expr.tree if lines else None
+    return bool(isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id in ACTIVATIONS)
 
 
 def _activation_of(lesson, f: str, z: str) -> bool:

@@ -384,6 +384,10 @@ class LiveLesson:
             inputs = self.diagnosis_inputs(step_id)
             return diagnose(inputs, self.mistake_candidates(step_id), parsed, verdict)
 
+    def computed_values(self) -> dict[str, Any]:
+        """Every given's and graph node's value (meta tensors, shapes only, for a graph too big to run)."""
+        return dict((self._scope or self._meta_scope or self.scope).env)
+
     def diagnosis_inputs(self, step_id: str):
         """What diagnosis reads about a step: the lesson, the step, its answer, this run's values, a rerun."""
         from tutor.core.diagnosis.diagnose import Inputs

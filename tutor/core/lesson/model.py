@@ -55,6 +55,17 @@ class Train:
 
 
 @dataclass(frozen=True)
+class Conventions:
+    """Claims a lesson's text makes about the answers of every variant (`[conventions]`, 2026-12-04);
+    `tutor check` tests each on the lesson's own numbers and on its drill variants."""
+
+    decimals: int | None = None          # "two decimals are enough": every value answer, rounded to this many
+    significant: int | None = None       # "two significant figures are enough"
+    whole_numbers: tuple[str, ...] = ()  # "whole numbers throughout": these steps' answers are whole numbers
+    whole_everywhere: bool = False       # whole_numbers = true: every step's
+
+
+@dataclass(frozen=True)
 class Lesson:
     id: str
     title: str
@@ -72,6 +83,7 @@ class Lesson:
     path: Path | None = None
     graph_text: str = ""
     skills: tuple[str, ...] = ()  # empty: the topic's skills
+    conventions: Conventions = field(default_factory=Conventions)
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
