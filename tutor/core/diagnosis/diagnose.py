@@ -341,7 +341,25 @@ def _rewritten(inputs: Inputs):
             continue  # the mistake cannot happen in this step
         value = _safely(lambda: inputs.rerun(rewrite.name, graph, new_ask or ask))  # noqa: B023 - called at once, inside the loop
         if value is not None:
-            yield Candidate(rewrite.name, rewrite.say, value, "slip")
+            yield Candidate(rewrite.name, rewrite.say, value, "slip", _inner_inputs(lesson, graph))
+
+
+def _inner_inputs(lesson, graph: list | None) -> tuple[str, ...]:
+    """For a rewrite that drops an activation's derivative: the inputs of the activation's argument. Without
+    the derivative, ∂y/∂w of y = sin(s), s = w @ x is x itself, so typing x is this slip, not a coincidence."""
+    if graph is None:
+        return ()
+    lines = {a.target: a for a in lesson.graph if a.op == "="}
+    found: list[str] = []
+    for assignment, tree in zip(lesson.graph, graph, strict=False):
+        if tree is None:
+            continue
+        for node in ast.walk(assignment.expr.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ACTIVATIONS \
+                    and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in lines:
+                inner = lines[node.args[0].id].expr.tree
+                found += [n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and n.id not in found]
+    return tuple(found)
 
 
 def _rewritten_graph(inputs: Inputs, rewrite) -> list | None:
@@ -467,11 +485,12 @@ def _activation_output(lesson, name: str) -> bool:
 
 
 def _activation_of(lesson, f: str, z: str) -> bool:
+    """Whether f's line applies an activation to z (f = sigmoid(z), y = sin(s) - b)."""
     lines = [a for a in lesson.graph if a.target == f and a.op == "="]
     tree = lines[-1].expr.tree if lines else None
-    return bool(isinstance(tree, ast.Call)
-                and isinstance(tree.func, ast.Name) and tree.func.id in ACTIVATIONS
-                and tree.args and isinstance(tree.args[0], ast.Name) and tree.args[0].id == z)
+    return tree is not None and any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ACTIVATIONS
+        and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == z for node in ast.walk(tree))
 
 
 def _scalar_nodes(lesson, env) -> list[str]:

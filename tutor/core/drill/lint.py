@@ -38,6 +38,7 @@ class Finding:
     reason: str
     line: int | None = None
     needle: str | None = None    # the text to find the line by
+    field: str | None = None     # the field to find it in, when not `where` ("step 'dw' mistake #1 say")
 
 
 @dataclass
@@ -69,10 +70,11 @@ def lint(lesson: Lesson, own: LiveLesson, variants: list[tuple[int, Lesson, Live
 
 
 def _with_line(finding: Finding, source: str) -> Finding:
-    if not source or finding.where is None or finding.line is not None:
+    field = finding.field or finding.where
+    if not source or field is None or finding.line is not None:
         return finding
-    line = text_lint.field_line(source, finding.where, finding.needle or "")
-    return Finding(finding.where, finding.seed, finding.reason, line, finding.needle)
+    line = text_lint.field_line(source, field, finding.needle or "")
+    return dataclasses.replace(finding, line=line)
 
 
 # ---- named mistakes that are never named ------------------------------------------------------------
@@ -91,15 +93,16 @@ def _mistakes_never_named(lesson: Lesson, runs: list[Run]) -> list[Finding]:
                 if outcome is not False:
                     outcomes.append((run.seed, outcome))
             own = [why for seed, why in outcomes if seed is None]
+            field = f"step {step.id!r} mistake #{number} say"
             if own and own[0] is not None:
                 found.append(Finding(f"step {step.id!r}", None,
-                                     f"{name} is never named on the lesson's own numbers: {own[0]}"))
+                                     f"{name} is never named on the lesson's own numbers: {own[0]}", field=field))
             drawn = [(seed, why) for seed, why in outcomes if seed is not None]
             if drawn and all(why is not None for _, why in drawn):
                 seed, why = drawn[0]
                 found.append(Finding(f"step {step.id!r}", seed,
                                      f"{name} is never named on any of the {len(drawn)} drill variants checked; "
-                                     f"here: {why}"))
+                                     f"here: {why}", field=field))
     return found
 
 
@@ -291,7 +294,9 @@ def _within(dims: tuple[int, ...], shape: tuple[int, ...], moving: tuple[bool, .
     224×224×64 of 1×64×224×224; not the 3×3 of a kernel whose channels alone are drawn)."""
     if len(dims) > len(shape) or len(shape) > 6:
         return False
-    for axes in itertools.permutations(range(len(shape)), len(dims)):
+    # two sizes are rows × columns, in order; three or more may be written in another layout (H×W×C)
+    orders = itertools.combinations if len(dims) == 2 else itertools.permutations
+    for axes in orders(range(len(shape)), len(dims)):
         if all(shape[a] == d for a, d in zip(axes, dims, strict=True)) and any(moving[a] for a in axes):
             return True
     return False

@@ -199,6 +199,8 @@ def _field_start(lines: list[str], where: str) -> int | None:
                  where)
     if where == "intro" or where == "title":
         return _key_line(lines, 0, len(lines), where)
+    if where.startswith("["):  # a table: "[drill]"
+        return next((k for k, line in enumerate(lines) if line.strip() == where), None)
     if m is None:
         return None
     begin = None
