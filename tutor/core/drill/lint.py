@@ -192,6 +192,7 @@ def _precision(lesson: Lesson, runs: list[Run]) -> list[Finding]:
                 found.append(Finding(where, None, f"says {claim.text!r}; declare it in [conventions] as "
                                                   f"{claim.kind} = {claim.count} so that `tutor check` tests it "
                                                   "on every variant"))
+    reported: set[tuple[str, str]] = set()  # one problem per step and claim: the first variant that breaks it
     for run in runs:
         for step in run.lesson.steps:
             if step.kind == "graph":
@@ -203,23 +204,27 @@ def _precision(lesson: Lesson, runs: list[Run]) -> list[Finding]:
             tolerance = step.tolerance or run.lesson.tolerance
             values = _flat(expected.value) if expected.kind != "shape" else []
             whole_claimed = conv.whole_everywhere or step.id in conv.whole_numbers
-            if whole_claimed and expected.kind == "value" and not all(text_lint.is_whole(v) for v in values):
+            if whole_claimed and expected.kind == "value" and not all(text_lint.is_whole(v) for v in values) \
+                    and (step.id, "whole") not in reported:
+                reported.add((step.id, "whole"))
                 found.append(Finding(f"step {step.id!r}", run.seed,
                                      f"[conventions] whole_numbers: this answer is not a whole number "
-                                     f"({_short(quote_value(_as_tensor(expected)))})"))
+                                     f"({_short(quote_value(_as_tensor(expected)))})", field="[conventions]"))
             if expected.kind != "value":
                 continue
             for key, count in (("decimals", conv.decimals), ("significant", conv.significant)):
-                if count is None:
+                if count is None or (step.id, key) in reported:
                     continue
                 typed = " ".join(_rounded(v, key, count) for v in values)
                 if len(values) > 1:
                     typed = "[" + ", ".join(_rounded(v, key, count) for v in values) + "]"
                 verdict = check_answer(typed, expected, tolerance)
                 if verdict.status != "correct":
+                    reported.add((step.id, key))
                     found.append(Finding(f"step {step.id!r}", run.seed,
                                          f"[conventions] {key} = {count}, but the answer rounded so "
-                                         f"({_short(typed)}) is graded {verdict.status}: {verdict.message}"))
+                                         f"({_short(typed)}) is graded {verdict.status}: {verdict.message}",
+                                         field="[conventions]"))
     return found
 
 
