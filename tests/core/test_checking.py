@@ -282,10 +282,11 @@ def test_shape_messages_say_rows_and_columns_and_never_repeat_the_answer(typed, 
 # ---- the amended contract (2026-12-04): defaults teachers need not remember ---------------------
 
 def _live(text: str):
+    from tutor.core.check.step import checker_for
     from tutor.core.evaluate.live import LiveLesson
     from tutor.core.lesson.load import parse_lesson
 
-    return LiveLesson(parse_lesson(text, "t.toml"))
+    return checker_for(LiveLesson(parse_lesson(text, "t.toml")))
 
 
 COUNTS = '''

@@ -8,6 +8,7 @@ import math
 
 import pytest
 
+from tutor.core.check.step import checker_for
 from tutor.core.drill.variants import accepted
 from tutor.core.evaluate.live import LiveLesson
 from tutor.core.lesson.catalog import Catalog
@@ -31,7 +32,7 @@ def shown_on_variants(lesson_id) -> str:
 
 @pytest.fixture(scope="module")
 def check(live):
-    return lambda lesson_id, step_id, text: live(lesson_id).check(step_id, text)
+    return lambda lesson_id, step_id, text: checker_for(live(lesson_id)).check(step_id, text)
 
 
 # ---- text that was false -----------------------------------------------------------------------------
@@ -63,8 +64,8 @@ def test_the_sigmoid_neuron_claims_two_significant_figures_and_they_hold_for_a_t
     assert neuron.conventions.significant == 2
     # a variant with dot = 2·(-2) + 2·(-2) - 3 = -11: f = 1.67e-5
     tiny = LiveLesson(neuron, {"w": [2, 2, -3], "x": [-2, -2]})
-    assert tiny.check("f", "0.000017").status == "correct"
-    assert tiny.check("f", "0.00").status == "wrong"
+    assert checker_for(tiny).check("f", "0.000017").status == "correct"
+    assert checker_for(tiny).check("f", "0.00").status == "wrong"
 
 
 def test_svm_vs_softmax_claims_two_significant_figures_which_its_own_probabilities_need(check):
@@ -178,7 +179,7 @@ def test_a_gradient_sent_to_every_entry_is_not_called_average_pooling(check):
 def test_a_sine_neuron_variant_names_the_forgotten_cosine_and_sine_for_cosine(typed, label):
     # w·x = 5π/3 for x = (1, 2), w = (π, π/3): cos = 1/2, sin = -√3/2
     variant = LiveLesson(lesson("sine-neuron"), {"x": [1, 2], "w": [math.pi, math.pi / 3]})
-    assert variant.check("dy_dw", typed).mistake == label
+    assert checker_for(variant).check("dy_dw", typed).mistake == label
 
 
 # ---- grades that contradicted the contract or the README ----------------------------------------------

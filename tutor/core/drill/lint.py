@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from tutor.core.answer.parse import parse_answer
+from tutor.core.check.step import checker_for
 from tutor.core.diagnosis.diagnose import explain, other_nodes, plain_label
 from tutor.core.errors import LessonErrors, TutorError
 from tutor.core.evaluate.live import LiveLesson
@@ -120,15 +121,16 @@ def _fires(run: Run, step_id: str, when: str, label: str) -> str | None | bool:
     typed = typed_text(value, expected.kind)
     if typed is None:
         return "its value cannot be typed as an answer to this step"
-    verdict = run.live.check(step_id, typed)
+    checker = checker_for(run.live)
+    verdict = checker.check(step_id, typed)
     if verdict.mistake == label or label in plain_text(verdict.message):
         return None  # named, or said as one of a few possibilities
     if verdict.status not in ("wrong", "wrong_shape"):
         return f"typed exactly ({_short(typed)}), it is graded {verdict.status}"
     try:
         parsed = parse_answer(typed, "shape" if expected.kind == "shape" else "value")
-        inputs = run.live.diagnosis_inputs(step_id)
-        finding = explain(inputs, run.live.mistake_candidates(step_id), parsed)
+        inputs = checker.diagnosis_inputs(step_id)
+        finding = explain(inputs, checker.mistake_candidates(step_id), parsed)
     except CONTAINED:
         return "the tutor names something else"
     others = sorted({c.label for c in finding.explaining if c.label != label})
@@ -340,7 +342,7 @@ def _same_quantity(a: _Quantity, b: _Quantity) -> bool:
 def _quantities(lesson: Lesson, live: LiveLesson) -> dict[tuple, _Quantity]:
     out: dict[tuple, _Quantity] = {}
     drawn = set(lesson.drill) | set(lesson.given)
-    for name, value in live.computed_values().items():
+    for name, value in dict(live.cheapest_scope.env).items():
         if not isinstance(value, torch.Tensor):
             continue
         kind = f"the given {name}" if name in lesson.given else f"the value of {name}"
