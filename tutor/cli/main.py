@@ -49,7 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", parents=[common], help="print a lesson's worked solution, computed live")
     p.add_argument("lesson", metavar="LESSON")
     p.add_argument("--json", action="store_true")
-    p = sub.add_parser("grade", parents=[common], help="grade a TOML file of answers, or a folder of them")
+    p = sub.add_parser("grade", parents=[common],
+                       help="grade a TOML file of answers, or a folder of them (never recorded as anyone's progress)",
+                       description="Grades answers files against a lesson, computed live. Grading never writes"
+                                   " anyone's progress: not yours, not a student's, and nothing goes to a class"
+                                   " database (--database and TUTOR_DATABASE_URL are ignored here); a student's"
+                                   " progress is only what they answer in the app.")
     p.add_argument("lesson", metavar="LESSON")
     p.add_argument("--answers", required=True, metavar="FILE|DIR",
                    help="TOML: step_id = \"answer as typed\"; a folder grades every *.toml in it")
@@ -69,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("topic", metavar="TOPIC", help="a topic (`tutor lessons` shows them) or a lesson id")
     p.add_argument("--seed", type=_seed, metavar="N", help="reproduce a run or a variant")
     p.add_argument("--emit", action="store_true", help="print the variant for --seed as a lesson file")
-    p = sub.add_parser("progress", parents=[common], help="your progress; export every attempt for a teacher")
+    p = sub.add_parser("progress", parents=[common],
+                       help="your own progress (a teacher's too: `tutor class report` is the class's);"
+                            " export every attempt")
     p.add_argument("--export", choices=["csv", "json"])
     cli_class.add_commands(sub, common)
     return parser
@@ -97,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(command: str, args, extra: tuple[str, ...]) -> int:
     try:
+        if command not in STORE_COMMANDS:
+            _replay_left_over()
         return COMMANDS[command](args, extra)
     except TutorError as err:
         print(f"tutor: {err}", file=sys.stderr)
@@ -313,8 +322,11 @@ def cmd_progress(args, extra) -> int:
     from tutor.core.progress.store import ProgressStore
 
     with ProgressStore.open() as store:
+        found = store.link.check_now() if store.in_class else None  # said now, not when a thread gets to it
         if store.warning and args.export:  # the summary's footer shows it; an export must stay clean
             print(f"tutor: {store.warning}", file=sys.stderr)
+        if args.export and (found is not None and found.kind == "setup" or not store.persistent):
+            return EXIT_BAD_INPUT  # a class that cannot be used, or no progress file: no export passes for one
         if args.export == "csv":
             store.export_csv(sys.stdout)
         elif args.export == "json":
@@ -326,6 +338,19 @@ def cmd_progress(args, extra) -> int:
             rows = [(e.id, e.topic, e.title, len(e.lesson.steps)) for e in catalog.entries if e.lesson]
             print(format_progress(store, rows))
     return EXIT_OK
+
+
+# These open the progress store, which saves whatever an earlier session left in the journal.
+STORE_COMMANDS = ("app", "open", "drill", "progress", "review", "lessons")
+
+
+def _replay_left_over() -> None:
+    """Answers an earlier session could not save (a signal, a dropped connection, a server that was
+    down) are saved by the next tutor command, whichever it is."""
+    from tutor.core.progress.store import replay_left_over
+
+    for notice in replay_left_over():
+        print(f"tutor: {notice}", file=sys.stderr)
 
 
 COMMANDS = {
