@@ -276,7 +276,7 @@ def trust_warning(url: str) -> str | None:
         return None
     where = hba[0] if hba and hba[0] else "pg_hba.conf"
     lines = ", ".join(str(line) for line, _, _ in rules)
-    return (f"WARNING: this server trusts {'local' if all(t == 'local' for _, t, _ in rules) else 'some'}"
+    return (f"WARNING: this server trusts {'local' if any(t == 'local' for _, t, _ in rules) else 'some'}"
             f" connections without checking who they are ({where}, line{'s' if len(rules) > 1 else ''} {lines}:"
             " `trust`): any account on this machine can connect as any role, a teacher's too, and read the"
             f" whole class. Change `trust` to `peer` (for `local`) or `scram-sha-256` there, then reload the"

@@ -183,7 +183,8 @@ def _who(conn) -> tuple[str, bool, bool]:
         " COALESCE((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s), false),"
         " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
         "   OR pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = 'attempts'::regclass), 'MEMBER'),"
-        " has_table_privilege('grades', 'INSERT')", (TEACHER_ROLE,)).fetchone()
+        " has_table_privilege('grades', 'SELECT') AND has_table_privilege('grades', 'INSERT')",
+        (TEACHER_ROLE,)).fetchone()
     return role, bool(teacher or owner), bool(keeps)
 
 
@@ -256,7 +257,7 @@ def gradebook(conn, since: datetime | None = None, now: datetime | None = None,
 
     hashes = {p.lesson_id: p.content_hash for p in published}
     known: dict[tuple, Grade] = {}
-    if hashes:
+    if hashes and keeps:
         for lesson_hash, seed, step, digest, status, mistake, error in conn.execute(
                 "SELECT lesson_hash, seed, step_id, answer_md5, status, mistake, error FROM grades"
                 " WHERE lesson_hash = ANY (%s)", (list(set(hashes.values())),)):

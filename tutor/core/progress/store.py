@@ -393,8 +393,7 @@ class ProgressStore(ProgressReports):
         if linked is not None:
             if linked.kind in ("setup", "gone"):
                 return linked.message
-            return f"{linked.message[:1].upper()}{linked.message[1:]}; your answers are saved on this machine and" \
-                   " sent when it is back."
+            return f"Saved on this machine for now: {linked.message}; your answers are sent when it is back."
         if problem is None and self._refused is not None:
             return self._refused
         if problem is None:
