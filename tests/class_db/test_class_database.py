@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -435,7 +436,7 @@ def test_one_students_flood_is_capped_and_the_report_stays_quick(pg, monkeypatch
 
     with psycopg.connect(pg.url("bob"), autocommit=True) as bob:
         bob.execute("INSERT INTO attempts (lesson_id, step_id, drill_seed, answer, session_id, write_id)"
-                    f" SELECT %s, %s, n % 5000, n::text, 'flood', 'w' || n FROM generate_series(1, {MAX_ROWS}) n",
+                    f" SELECT %s, %s, n %% 5000, n::text, 'flood', 'w' || n FROM generate_series(1, {MAX_ROWS}) n",
                     (LESSON, STEP))
         with pytest.raises(psycopg.errors.CheckViolation):
             bob.execute("INSERT INTO attempts (lesson_id, step_id, answer, session_id, write_id)"
@@ -447,8 +448,9 @@ def test_one_students_flood_is_capped_and_the_report_stays_quick(pg, monkeypatch
     book = json.loads(capsys.readouterr().out)
     (line,) = book["lessons"]
     assert line["answers"] == MAX_ROWS and line["solved_steps"] == 0
-    assert line["unverified"] > 0 and book["unverified_waiting"] > 0
+    assert line["unverified"] > MAX_ROWS - 100  # only the most recent variants are re-graded
     assert cpu < 30 and wall < 60, (cpu, wall)
+    print(f"report over {MAX_ROWS} rows of one student: {cpu:.1f} s CPU, {wall:.1f} s")
 
 
 test_one_students_flood_is_capped_and_the_report_stays_quick = pytest.mark.slow(
@@ -476,6 +478,12 @@ def test_150_sessions_fit_in_100_connections_and_lose_nothing(pg, tmp_path):
 
     watcher = threading.Thread(target=watch)
     watcher.start()
+    # the server full to its last slot while the sessions start: they wait, silently
+    hogs = []
+    with contextlib.suppress(psycopg.OperationalError):
+        while len(hogs) < 100:
+            hogs.append(psycopg.connect(pg.url(ADMIN if len(hogs) < 3 else "teacher"), autocommit=True))
+    threading.Timer(2.0, lambda: [hog.close() for hog in hogs]).start()
 
     def answer(n: int) -> None:
         for k in range(4):
@@ -497,4 +505,5 @@ def test_150_sessions_fit_in_100_connections_and_lose_nothing(pg, tmp_path):
     saved = sorted(answer for _, answer in _answers(pg))
     assert saved == sorted(f"{n}-{k}" for n in range(sessions) for k in range(4))
     assert problems == []  # no session was told anything went wrong
-    print(f"150 sessions, 600 answers: {took:.1f} s, at most {peak[0]} connections at once")
+    print(f"150 sessions, 600 answers, the server full for the first 2 s: {took:.1f} s,"
+          f" at most {peak[0]} connections at once ({len(hogs)} held by the test)")

@@ -9,8 +9,9 @@ limits below) is counted and shown as unverified, never as solved.
 The report stays bounded in time and memory whatever one student wrote: per student, lesson and
 step only the first LESSON_ANSWERS answers are re-graded (and the first DRILL_ANSWERS of each of the
 DRILL_VARIANTS most recent drill variants), and each report re-grades at most NEW_GRADES answers
-not graded before (at most NEW_GRADES_PER_STUDENT of one student's); the rest are re-graded by
-the next report, and counted as unverified until then.
+not graded before (at most NEW_GRADES_PER_STUDENT of one student's) and draws at most NEW_VARIANTS
+drill variants (NEW_VARIANTS_PER_STUDENT for one student); the rest are re-graded by the next
+report, and counted as unverified until then.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from tutor.core.text.safe import clean
 
 LESSON_ANSWERS = 30
 DRILL_ANSWERS = 3
-DRILL_VARIANTS = 10
+DRILL_VARIANTS = 5
 NEW_GRADES = 1500
 NEW_GRADES_PER_STUDENT = 300
+NEW_VARIANTS = 60          # drill variants drawn per report (each takes about as long as 30 checks)
+NEW_VARIANTS_PER_STUDENT = 12
 IDLE_SECONDS = 300         # a gap between two answers longer than this counts as this much time spent
 LIVE_LESSONS_KEPT = 16     # evaluated lessons (with their variants) kept while re-grading
 NO_SEED = -1
@@ -208,18 +211,17 @@ WITH a AS (
            md5(a.answer) AS digest
     FROM attempts a JOIN lessons l USING (lesson_id)
     WHERE a.at >= %(since)s AND a.step_id = ANY (l.steps)),
-v AS (
-    SELECT student, lesson_id, seed,
-           row_number() OVER (PARTITION BY student, lesson_id ORDER BY max(at) DESC, seed) AS recent
-    FROM a WHERE seed >= 0 GROUP BY student, lesson_id, seed),
 n AS (
-    SELECT a.*, row_number() OVER (PARTITION BY student, lesson_id, seed, step_id ORDER BY at, id) AS nth
-    FROM a)
-SELECT n.id, n.student, n.lesson_id, n.seed, n.step_id, n.at, n.digest, n.nth
-FROM n LEFT JOIN v USING (student, lesson_id, seed)
-WHERE (n.seed < 0 AND n.nth <= %(lesson_answers)s)
-   OR (n.seed >= 0 AND v.recent <= %(drill_variants)s AND n.nth <= %(drill_answers)s)
-ORDER BY n.at, n.id
+    SELECT a.*, row_number() OVER (PARTITION BY student, lesson_id, seed, step_id ORDER BY at, id) AS nth,
+           max(at) OVER (PARTITION BY student, lesson_id, seed) AS seed_last
+    FROM a),
+r AS (
+    SELECT n.*, dense_rank() OVER (PARTITION BY student, lesson_id, seed < 0 ORDER BY seed_last DESC, seed) AS recent
+    FROM n WHERE nth <= GREATEST(%(lesson_answers)s, %(drill_answers)s))
+SELECT id, student, lesson_id, seed, step_id, at, digest, nth FROM r
+WHERE (seed < 0 AND nth <= %(lesson_answers)s)
+   OR (seed >= 0 AND recent <= %(drill_variants)s AND nth <= %(drill_answers)s)
+ORDER BY at, id
 """
 
 
@@ -268,17 +270,25 @@ def gradebook(conn, since: datetime | None = None, now: datetime | None = None,
 
     # what to re-grade now: the first answers of each student first, within the limits
     wanted: dict[tuple, int] = {}     # grade key -> an attempt id holding that answer
-    per_student = Counter()
+    per_student, variants_of = Counter(), defaultdict(set)
+    variants: set[tuple] = set()
     waiting = set()
     for attempt_id, student, lesson, seed, step, _, digest, _ in selected:
         key = key_of(lesson, seed, step, digest)
         if key in known or key in wanted:
             continue
-        if len(wanted) >= NEW_GRADES or per_student[student] >= NEW_GRADES_PER_STUDENT:
+        variant = (lesson, seed)
+        new_variant = seed != NO_SEED and variant not in variants
+        if (len(wanted) >= NEW_GRADES or per_student[student] >= NEW_GRADES_PER_STUDENT
+                or new_variant and (len(variants) >= NEW_VARIANTS
+                                    or len(variants_of[student]) >= NEW_VARIANTS_PER_STUDENT)):
             waiting.add(key)
             continue
         wanted[key] = attempt_id
         per_student[student] += 1
+        if new_variant:
+            variants.add(variant)
+            variants_of[student].add(variant)
 
     regraded = 0
     own_regrader = regrader is None and bool(wanted or selected or reveals)
