@@ -507,3 +507,16 @@ def test_150_sessions_fit_in_100_connections_and_lose_nothing(pg, tmp_path):
     assert problems == []  # no session was told anything went wrong
     print(f"150 sessions, 600 answers, the server full for the first 2 s: {took:.1f} s,"
           f" at most {peak[0]} connections at once ({len(hogs)} held by the test)")
+
+
+def test_grading_an_answers_file_writes_nobodys_progress(pg, tmp_path, monkeypatch, capsys):
+    answers = tmp_path / "alice.toml"
+    answers.write_text('forward = "1"\n')
+    monkeypatch.setenv("TUTOR_DATABASE_URL", pg.url("alice"))
+    assert main(["grade", LESSON, "--answers", str(answers)]) == 1
+    assert _answers(pg) == []
+    with ProgressStore.open() as store:
+        assert store.attempts() == []
+    with pytest.raises(SystemExit):
+        main(["grade", "--help"])
+    assert "never writes anyone's progress" in " ".join(capsys.readouterr().out.split())

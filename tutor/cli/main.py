@@ -52,9 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", parents=[common],
                        help="grade a TOML file of answers, or a folder of them (never recorded as anyone's progress)",
                        description="Grades answers files against a lesson, computed live. Grading never writes"
-                                   " anyone's progress: not yours, not a student's, and nothing goes to a class"
-                                   " database (--database and TUTOR_DATABASE_URL are ignored here); a student's"
-                                   " progress is only what they answer in the app.")
+                                   " anyone's progress: not yours, not a student's, and no grade goes to a class"
+                                   " database; a student's progress is only what they answer in the app.")
     p.add_argument("lesson", metavar="LESSON")
     p.add_argument("--answers", required=True, metavar="FILE|DIR",
                    help="TOML: step_id = \"answer as typed\"; a folder grades every *.toml in it")
