@@ -209,14 +209,17 @@ def _mistakes(made) -> str:
 
 
 def _table(columns: list[tuple[str, str]], rows: list[list[str]], width: int) -> str:
-    """Rows as a plain-text table (rich lays it out; nothing in a cell is read as markup)."""
+    """Rows as a plain-text table (rich lays it out; nothing in a cell is read as markup). The last
+    column wraps to the room the others leave; the others keep their cells whole."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=False)
-    for name, justify in columns:
-        table.add_column(name, justify=justify, overflow="fold")
+    for n, (name, justify) in enumerate(columns):
+        last = n == len(columns) - 1
+        table.add_column(name, justify=justify, overflow="fold", no_wrap=not last,
+                         min_width=12 if last else None)
     for row in rows:
         table.add_row(*(Text(str(cell)) for cell in row))
     out = io.StringIO()

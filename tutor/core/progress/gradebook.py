@@ -250,7 +250,7 @@ def gradebook(conn, since: datetime | None = None, now: datetime | None = None,
     spent = {student: int(seconds or 0) for student, seconds in conn.execute(
         "SELECT student, extract(epoch FROM sum(LEAST(gap, make_interval(secs => %s))))"
         " FROM (SELECT student, at - lag(at) OVER (PARTITION BY student, session_id ORDER BY at) AS gap"
-        "       FROM attempts WHERE at >= %s) s GROUP BY 1", (IDLE_SECONDS, start))}
+        "       FROM attempts WHERE at >= %s) s WHERE gap IS NOT NULL GROUP BY 1", (IDLE_SECONDS, start))}
     reveals = conn.execute(
         "SELECT r.student, r.lesson_id, r.step_id, COALESCE(r.drill_seed, -1), min(r.at)"
         " FROM reveals r JOIN lessons l USING (lesson_id) WHERE r.at >= %s AND r.step_id = ANY (l.steps)"

@@ -422,9 +422,10 @@ class ProgressStore(ProgressReports):
         if sent_later:
             linked = self.class_problem
             reason = f" ({linked.message.rstrip('.')})" if linked is not None else ""
+            one = len(sent_later) == 1
             notices.append(f"{_plural(len(sent_later), 'answer')} could not be sent to the class database"
-                           f"{reason}; they are saved on this machine, kept in {where}, and sent the next"
-                           " time tutor runs.")
+                           f"{reason}; {'it is' if one else 'they are'} saved on this machine, kept in {where},"
+                           " and sent the next time tutor runs.")
         for write in local_left + class_left:
             if not write.journaled:
                 why = (self._journal.problem if self._journal is not None and self._journal.problem
