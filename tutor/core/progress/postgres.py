@@ -120,7 +120,10 @@ def connect_problem(error: BaseException, url: str, login: str | None = None) ->
     if isinstance(error, psycopg.ProgrammingError) or "invalid" in text and "connection option" in text:
         return Problem(Problem.SETUP, f"The class database URL cannot be used: {first_line(error, url)}"
                                       " (check TUTOR_DATABASE_URL or --database).")
-    return Problem(Problem.OUTAGE, f"cannot reach the class database: {first_line(error, url)}")
+    said = first_line(error, url)
+    for prefix in ("connection is bad: ", "connection failed: "):
+        said = said.removeprefix(prefix)
+    return Problem(Problem.OUTAGE, f"cannot reach the class database: {said}")
 
 
 def class_ids(lesson_id: str, drill_seed: int | None) -> tuple[str, int | None]:
