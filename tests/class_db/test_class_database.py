@@ -248,10 +248,16 @@ def test_three_learners_at_once_each_see_their_own_and_the_teacher_sees_all(pg, 
 
 
 def test_the_class_report_views_a_teacher_asks_for(pg, tmp_path, live, monkeypatch, capsys):
+    from tutor.core.text.latex import plain_text
+
     right = json.dumps(live(LESSON).expected(STEP).value)
+    flipped = next(c for c in live(LESSON).mistake_candidates("dL_db").items if c.name == "sign flipped")
+    slip = json.dumps(float(flipped.value))
+    named = plain_text(live(LESSON).check("dL_db", slip).mistake)  # what the app itself would name
     with _store(pg, "alice", tmp_path) as store:
         store.record_attempt(LESSON, STEP, right, "correct")
         store.record_attempt(LESSON, "loss", "=HYPERLINK(1)", "wrong")
+        store.record_attempt(LESSON, "dL_db", slip, "wrong")
         assert store.flush(timeout=15)
     with _store(pg, "bob", tmp_path) as store:
         store.record_attempt(LESSON, STEP, "0", "wrong")
@@ -262,9 +268,14 @@ def test_the_class_report_views_a_teacher_asks_for(pg, tmp_path, live, monkeypat
     assert main(["class", "report", "--by", "step", "--export", "json"]) == 0
     steps = {s["step_id"]: s for s in json.loads(capsys.readouterr().out)["steps"] if s["lesson_id"] == LESSON}
     assert (steps[STEP]["tried"], steps[STEP]["right_first_time"]) == (2, 1)
-    assert steps["loss"]["tried"] == 1 and steps["dL_db"]["tried"] == 0
+    assert steps["loss"]["tried"] == 1 and steps["dL_dv"]["tried"] == 0
+    assert steps["dL_db"]["mistake"] == named and steps["dL_db"]["mistake_students"] == 1
     assert main(["class", "report", "--by", "step"]) == 0
     assert f"{LESSON}" in capsys.readouterr().out
+    assert main(["class", "report"]) == 0
+    table = capsys.readouterr().out
+    assert f"alice, {LESSON}: {named} ×1" in " ".join(table.split())  # the full name, not cut
+    assert all(len(line) <= 80 for line in table.splitlines())
 
     assert main(["class", "report", "--export", "wide-csv"]) == 0
     rows = capsys.readouterr().out.splitlines()

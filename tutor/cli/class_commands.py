@@ -218,8 +218,7 @@ def _table(columns: list[tuple[str, str]], rows: list[list[str]], width: int) ->
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=False)
     for n, (name, justify) in enumerate(columns):
         last = n == len(columns) - 1
-        table.add_column(name, justify=justify, overflow="fold", no_wrap=not last,
-                         min_width=12 if last else None)
+        table.add_column(name, justify=justify, overflow="fold", no_wrap=not last)
     for row in rows:
         table.add_row(*(Text(str(cell)) for cell in row))
     out = io.StringIO()
@@ -245,12 +244,19 @@ def format_class(book, width: int | None = None) -> str:
         for line in book.lessons:
             rows.append([line.student if line.student != previous else "", line.lesson_id,
                          f"{line.solved_steps}/{line.total_steps}", str(line.answers), str(line.revealed_steps),
-                         str(line.reviews_due), str(line.unverified) if line.unverified else "-",
-                         _mistakes(line.mistakes)])
+                         str(line.reviews_due), str(line.unverified) if line.unverified else "-"])
             previous = line.student
         parts += ["", _table([("student", "left"), ("lesson", "left"), ("solved", "right"),
                               ("answers", "right"), ("revealed", "right"), ("due", "right"),
-                              ("unverified", "right"), ("mistakes made most", "left")], rows, width)]
+                              ("unverified", "right")], rows, width)]
+        made = [line for line in book.lessons if line.mistakes]
+        if made:  # names in full, on lines of their own: they are long
+            import textwrap
+
+            parts += ["", "Mistakes made most:"]
+            parts += [textwrap.fill(f"{line.student}, {line.lesson_id}: {_mistakes(line.mistakes)}", width,
+                                    initial_indent="  ", subsequent_indent="    ", break_long_words=False)
+                      for line in made]
     n = sum(1 for s in book.students if s.enrolled)
     since = f" since {book.since:%Y-%m-%d}" if book.since else ""
     parts += ["", f"{n} student{'s' if n != 1 else ''} enrolled{since}. Every answer is re-graded by tutor"
