@@ -248,12 +248,14 @@ def test_three_learners_at_once_each_see_their_own_and_the_teacher_sees_all(pg, 
 
 
 def test_the_class_report_views_a_teacher_asks_for(pg, tmp_path, live, monkeypatch, capsys):
+    from tutor.core.check.step import checker_for
     from tutor.core.text.latex import plain_text
 
     right = json.dumps(live(LESSON).expected(STEP).value)
-    flipped = next(c for c in live(LESSON).mistake_candidates("dL_db").items if c.name == "sign flipped")
+    steps = checker_for(live(LESSON))
+    flipped = next(c for c in steps.mistake_candidates("dL_db").items if c.name == "sign flipped")
     slip = json.dumps(float(flipped.value))
-    named = plain_text(live(LESSON).check("dL_db", slip).mistake)  # what the app itself would name
+    named = plain_text(steps.check("dL_db", slip).mistake)  # what the app itself would name
     with _store(pg, "alice", tmp_path) as store:
         store.record_attempt(LESSON, STEP, right, "correct")
         store.record_attempt(LESSON, "loss", "=HYPERLINK(1)", "wrong")

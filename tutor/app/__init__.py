@@ -9,6 +9,8 @@ import sys
 import threading
 import time
 
+from tutor.core.vocabulary import ExitCode
+
 
 def run_app(
     *,
@@ -40,7 +42,7 @@ def run_app(
             resolve_topic(catalog, drill_topic)  # raises for a topic without drills
     except (UnknownLesson, LessonErrors, DrillError) as error:
         print(f"tutor: {error}", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
 
     from tutor.app.app import TutorApp
     from tutor.app.driver import ending_driver

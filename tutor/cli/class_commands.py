@@ -10,7 +10,8 @@ import shutil
 import sys
 from datetime import datetime
 
-EXIT_OK, EXIT_SOME_WRONG, EXIT_BAD_INPUT = 0, 1, 2
+from tutor.core.vocabulary import ExitCode
+
 WIDTH = 79
 
 
@@ -71,14 +72,14 @@ def cmd_review(args, extra) -> int:
         json.dump({"now": now.isoformat(), "due": [m.as_json(now) for m in due],
                    "upcoming": [m.as_json(now) for m in upcoming]}, sys.stdout, indent=1)
         sys.stdout.write("\n")
-        return EXIT_OK
+        return ExitCode.OK
     if not due:
         if upcoming:
             nxt = upcoming[0]
             print(f"Nothing is due for review. Next: {nxt.title}, {nxt.due.astimezone():%a %d %b %H:%M}.")
         else:
             print("Nothing to review yet: reviews come from the skills you answer in lessons.")
-        return EXIT_OK
+        return ExitCode.OK
     from tutor.app import run_app
 
     return run_app(extra_dirs=extra, review_skills=[m.skill for m in due],
@@ -98,7 +99,7 @@ def cmd_class(args, extra) -> int:
 
 def _fail(message: str) -> int:
     print(f"tutor: {message}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    return ExitCode.BAD_INPUT
 
 
 def _lessons(extra, refs=()) -> tuple[list, list[str]]:
@@ -139,7 +140,7 @@ def _init(url: str, args, extra) -> int:
     warning = trust_warning(url)
     if warning:
         print(f"tutor: {warning}", file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _publish(url: str, args, extra) -> int:
@@ -159,7 +160,7 @@ def _publish(url: str, args, extra) -> int:
         return _fail(f"cannot publish to {redact(url, url)}: {first_line(error, url)}")
     for line in done:
         print(line)
-    return EXIT_SOME_WRONG if problems else EXIT_OK
+    return ExitCode.PROBLEMS if problems else ExitCode.OK
 
 
 def _report(url: str, args) -> int:
@@ -184,7 +185,7 @@ def _report(url: str, args) -> int:
         _write_csv(_wide_rows(book), sys.stdout)
     else:
         print(format_steps(book) if args.by == "step" else format_class(book))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # ---- the gradebook as text, CSV and JSON -------------------------------------------------------

@@ -26,6 +26,7 @@ from pathlib import Path
 from tutor.core.progress.postgres import STUDENT_ROLE, TEACHER_ROLE
 from tutor.core.progress.review import memories_from_rows
 from tutor.core.text.safe import clean
+from tutor.core.vocabulary import Status, StepState
 
 LESSON_ANSWERS = 30
 DRILL_ANSWERS = 3
@@ -154,12 +155,13 @@ class Regrader:
         return live
 
     def grade(self, lesson_id: str, seed: int, step_id: str, answer: str) -> Grade:
+        from tutor.core.check.step import checker_for
         from tutor.core.errors import LessonErrors, TutorError
         from tutor.core.text.latex import plain_text
 
         try:
             live = self._live_for(lesson_id, seed)
-            verdict = live.check(step_id, answer)
+            verdict = checker_for(live).check(step_id, answer)
         except (TutorError, LessonErrors, ArithmeticError, ValueError, TypeError, IndexError, KeyError,
                 RecursionError, MemoryError, RuntimeError) as error:
             reason = " ".join(str(error).split())[:200] or type(error).__name__
@@ -338,7 +340,7 @@ def _tally(names, published, answers, last_active, spent, reveals, selected, kno
             revealed_steps[(student, lesson)] += 1
         step_skills = skills(lesson, step)
         if step_skills:
-            skill_rows[student].append((at, "revealed", " ".join(step_skills), None))
+            skill_rows[student].append((at, StepState.REVEALED, " ".join(step_skills), None))
 
     first_right: dict[tuple, datetime] = {}
     checked = Counter()
@@ -360,10 +362,10 @@ def _tally(names, published, answers, last_active, spent, reveals, selected, kno
         if seed != NO_SEED:
             continue
         if nth == 1:
-            step_first[(lesson, step)][student] = grade.status == "correct"
+            step_first[(lesson, step)][student] = grade.status == Status.CORRECT
         if grade.mistake:
             step_mistakes[(lesson, step)][grade.mistake].add(student)
-        if grade.status == "correct":
+        if grade.status == Status.CORRECT:
             first_right.setdefault((student, lesson, step), at)
 
     solved = Counter()

@@ -32,9 +32,10 @@ from tutor.core.progress.sqlite import (
     Unusable,
     default_path,
 )
+from tutor.core.vocabulary import Kind, Status
 
-VERDICTS = ("correct", "wrong", "wrong_shape", "imprecise", "unparsed", "missing")
-STEP_KINDS = ("value", "shape", "integer", "graph")
+VERDICTS = tuple(status.value for status in Status)
+STEP_KINDS = tuple(kind.value for kind in Kind)
 SAVE_WAIT_SECONDS = 0.25   # record_* waits this long for its write (usually a few ms); it is journaled already
 EXIT_WAIT_SECONDS = 3.0    # closing waits this long for waiting writes before leaving them to the journal
 RETRY_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
@@ -368,9 +369,9 @@ class ProgressStore(ProgressReports):
                 self._pending.popleft()
                 write.done.set()
                 empty = not self._pending
-            self._settle(write, LOCAL)
             if empty:
-                self._set_problem(None)
+                self._set_problem(None)  # before settling: whoever waits on flush() sees it cleared
+            self._settle(write, LOCAL)
 
     def _set_problem(self, problem: str | None, force: bool = False) -> None:
         changed = force or problem != self._problem
