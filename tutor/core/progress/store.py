@@ -186,6 +186,8 @@ class ProgressStore(ProgressReports):
         """
         if self._close_cap is not None:
             wait = min(wait, self._close_cap)
+        if self._problem is not None or self.class_problem is not None:
+            wait = min(wait, 0.5)  # failing already: the journal keeps what waits, no need to wait long
         with self._cond:
             if self._stopping:
                 return []
