@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
 import os
 import shutil
 import sys
+import textwrap
 from datetime import datetime
+from typing import Literal
 
+from tutor.app import run_app
+from tutor.core.lesson.catalog import Catalog, UnknownLesson
+from tutor.core.progress.review import memories
+from tutor.core.progress.store import ProgressStore
+from tutor.core.text.safe import csv_cell
 from tutor.core.vocabulary import ExitCode
 
 WIDTH = 79
@@ -44,8 +52,6 @@ def add_commands(sub, common) -> None:
 
 
 def _date(text: str) -> datetime:
-    import argparse
-
     try:
         return datetime.strptime(text, "%Y-%m-%d").astimezone()  # local midnight
     except ValueError:
@@ -57,9 +63,6 @@ def opens_the_app(command: str, args) -> bool:
 
 
 def cmd_review(args, extra) -> int:
-    from tutor.core.progress.review import memories
-    from tutor.core.progress.store import ProgressStore
-
     with ProgressStore.open() as store:
         now = store.now()
         found = memories(store, now)
@@ -80,8 +83,6 @@ def cmd_review(args, extra) -> int:
         else:
             print("Nothing to review yet: reviews come from the skills you answer in lessons.")
         return ExitCode.OK
-    from tutor.app import run_app
-
     return run_app(extra_dirs=extra, review_skills=[m.skill for m in due],
                    mouse=not getattr(args, "no_mouse", False))
 
@@ -104,8 +105,7 @@ def _fail(message: str) -> int:
 
 def _lessons(extra, refs=()) -> tuple[list, list[str]]:
     """What `class init`/`publish` publish: the lessons named, else every lesson tutor finds."""
-    from tutor.core.lesson.catalog import Catalog, UnknownLesson
-    from tutor.core.progress.class_db import publishable
+    from tutor.core.progress.class_db import publishable  # lazy: psycopg, only for a class
 
     catalog = Catalog.load(extra)
     if refs:
@@ -122,7 +122,7 @@ def _lessons(extra, refs=()) -> tuple[list, list[str]]:
 
 
 def _init(url: str, args, extra) -> int:
-    import psycopg
+    import psycopg  # lazy: psycopg, only for a class
 
     from tutor.core.progress.class_db import init, trust_warning
     from tutor.core.progress.postgres import first_line, redact
@@ -144,7 +144,7 @@ def _init(url: str, args, extra) -> int:
 
 
 def _publish(url: str, args, extra) -> int:
-    import psycopg
+    import psycopg  # lazy: psycopg, only for a class
 
     from tutor.core.progress.class_db import publish_to
     from tutor.core.progress.postgres import first_line, redact
@@ -164,7 +164,7 @@ def _publish(url: str, args, extra) -> int:
 
 
 def _report(url: str, args) -> int:
-    import psycopg
+    import psycopg  # lazy: psycopg, only for a class
 
     from tutor.core.progress.gradebook import gradebook
     from tutor.core.progress.postgres import first_line, redact
@@ -209,10 +209,10 @@ def _mistakes(made) -> str:
     return "; ".join(f"{label} ×{n}" for label, n in made) or "-"
 
 
-def _table(columns: list[tuple[str, str]], rows: list[list[str]], width: int) -> str:
+def _table(columns: list[tuple[str, Literal["left", "right"]]], rows: list[list[str]], width: int) -> str:
     """Rows as a plain-text table (rich lays it out; nothing in a cell is read as markup). The last
     column wraps to the room the others leave; the others keep their cells whole."""
-    from rich.console import Console
+    from rich.console import Console  # lazy: rich, only for this table
     from rich.table import Table
     from rich.text import Text
 
@@ -252,8 +252,6 @@ def format_class(book, width: int | None = None) -> str:
                               ("unverified", "right")], rows, width)]
         made = [line for line in book.lessons if line.mistakes]
         if made:  # names in full, on lines of their own: they are long
-            import textwrap
-
             parts += ["", "Mistakes made most:"]
             parts += [textwrap.fill(f"{line.student}, {line.lesson_id}: {_mistakes(line.mistakes)}", width,
                                     initial_indent="  ", subsequent_indent="    ", break_long_words=False)
@@ -283,8 +281,6 @@ def format_steps(book, width: int | None = None) -> str:
 
 
 def _wrap_last(parts: list[str], width: int) -> str:
-    import textwrap
-
     return "\n".join([*parts[:-1], textwrap.fill(parts[-1], width)])
 
 
@@ -292,9 +288,9 @@ def _iso(at) -> str:
     return at.isoformat() if at is not None else ""
 
 
-def _long_rows(book) -> list[list]:
+def _long_rows(book) -> list[list[object]]:
     spent = {s.student: s for s in book.students}
-    rows = [["student", "lesson_id", "title", "solved_steps", "total_steps", "answers", "revealed_steps",
+    rows: list[list[object]] = [["student", "lesson_id", "title", "solved_steps", "total_steps", "answers", "revealed_steps",
              "reviews_due", "unverified", "mistakes", "minutes_spent", "last_active"]]
     for line in book.lessons:
         who = spent.get(line.student)
@@ -307,10 +303,10 @@ def _long_rows(book) -> list[list]:
     return rows
 
 
-def _wide_rows(book) -> list[list]:
+def _wide_rows(book) -> list[list[object]]:
     lessons = book.published
-    header = ["student", "solved_steps", "minutes_spent", "last_active"] + [
-        f"{p.lesson_id} (of {len(p.steps)})" for p in lessons]
+    header: list[object] = ["student", "solved_steps", "minutes_spent", "last_active"]
+    header += [f"{p.lesson_id} (of {len(p.steps)})" for p in lessons]
     solved = {(line.student, line.lesson_id): line.solved_steps for line in book.lessons}
     rows = [header]
     for s in book.students:
@@ -319,15 +315,13 @@ def _wide_rows(book) -> list[list]:
     return rows
 
 
-def _step_rows(book) -> list[list]:
+def _step_rows(book) -> list[list[object]]:
     return [["lesson_id", "step_id", "tried", "right_first_time", "commonest_mistake", "mistake_students"]] + [
         [s.lesson_id, s.step_id, s.tried, s.right_first_time, s.mistake or "", s.mistake_students]
         for s in book.steps]
 
 
-def _write_csv(rows: list[list], stream) -> None:
-    from tutor.core.text.safe import csv_cell
-
+def _write_csv(rows: list[list[object]], stream) -> None:
     writer = csv.writer(stream)
     writer.writerow(rows[0])
     for row in rows[1:]:

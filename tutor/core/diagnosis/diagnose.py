@@ -21,6 +21,8 @@ from tutor.core.errors import TutorError
 from tutor.core.evaluate.results import Expected
 from tutor.core.expr import budget
 from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
+from tutor.core.lesson.prose import expr_evaluator, has_template, placeholder, render
+from tutor.core.text.latex import to_unicode
 from tutor.core.vocabulary import Kind, Status
 
 MAX_CANDIDATES = 60
@@ -86,7 +88,6 @@ SHORT = 40  # a label longer than this is cut at its first colon, semicolon or d
 
 def plain_label(say: str, limit: int = 60) -> str:
     """A lesson mistake's label: the first sentence of its message, as plain text."""
-    from tutor.core.text.latex import to_unicode
 
     text = to_unicode(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
@@ -227,7 +228,6 @@ def _whole(x: float) -> bool:
 # ---- sources of candidates -----------------------------------------------------------------
 
 def _lesson_mistakes(inputs: Inputs):
-    from tutor.core.lesson.prose import expr_evaluator, has_template, placeholder, render
 
     for m in inputs.step.mistakes:
         value = _safely(lambda: inputs.evaluate(m.when))  # noqa: B023 - called at once, inside the loop

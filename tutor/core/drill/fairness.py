@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tutor.core.drill.variants import MAX_DRAWS, DrillError, UnfairDrill, accepted
 from tutor.core.errors import LessonError, LessonErrors, TutorError
-from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, render_checked
+from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, own_spans, render_checked
 from tutor.core.text.latex import plain_text
 from tutor.core.vocabulary import Kind
 
@@ -16,9 +17,8 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
 
     Builds the LiveLesson (imports torch) unless one is given.
     """
-    # lazy: these import torch, and listing or drawing a drill's numbers needs none
-    from tutor.core.check.step import checker_for
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.check.step import checker_for  # lazy: torch; drawing a drill's numbers needs none
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch; drawing a drill's numbers needs none
 
     if live is None:
         try:
@@ -113,8 +113,6 @@ def check_lesson(lesson, seeds: int) -> list[dict]:
 
     Each problem is {"file", "step", "seed", "reason"}; seed is None for the lesson's own numbers.
     """
-    from tutor.core.drill.variants import MAX_DRAWS, DrillError, UnfairDrill, accepted
-    from tutor.core.lesson.prose import own_spans
 
     file = str(lesson.path or lesson.id)
     found = [_problem(file, where, None, reason) for where, reason in lesson_problems(lesson)]

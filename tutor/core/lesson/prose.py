@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tutor.core.errors import ExprError
+from tutor.core.expr.syntax import ASK_CALLS, parse_expr
 from tutor.core.text.matrix import format_number, format_plain, shape_text
 
 _TOKEN = re.compile(r"\{\{(?P<expr>.*?)\}\}|\{%(?P<tag>.*?)%\}", re.DOTALL)
@@ -66,7 +67,6 @@ def pieces(text: str, parse=None) -> list[Piece]:
 
 def template_problems(text: str, known: set[str]) -> list[str]:
     """Why a piece of prose cannot be used with a lesson defining `known` (empty when it can)."""
-    from tutor.core.expr.syntax import ASK_CALLS, parse_expr
 
     if "{" not in text:
         return []
@@ -199,7 +199,6 @@ def evaluator(live):
 
 def expr_evaluator(evaluate_expr):
     """evaluate(source) for render(), from a function that evaluates a parsed Expr."""
-    from tutor.core.expr.syntax import ASK_CALLS, parse_expr
 
     def evaluate(source: str) -> Any:
         return evaluate_expr(parse_expr(source, ASK_CALLS))

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
+from tutor.core.errors import LessonErrors
+from tutor.core.lesson.load import read_lesson_text
 from tutor.core.progress.postgres import SCHEMA_VERSION, STUDENT_ROLE, TEACHER_ROLE, first_line, redact
 
 MAX_ANSWER = 20_000          # characters; a 500-node graph typed in full is about this
@@ -146,9 +149,6 @@ class Publishable:
 
 def publishable(entry) -> Publishable | str:
     """A catalog entry as it would be published, or why it cannot be."""
-    from tutor.core.errors import LessonErrors
-    from tutor.core.lesson.load import read_lesson_text
-
     if entry.lesson is None:
         return f"{entry.id}: does not load ({entry.error})"
     if not SAFE_ID.match(entry.id):
@@ -175,8 +175,8 @@ def _is_v1(conn) -> bool:
         " AND table_name = 'attempts' AND column_name = 'verdict'").fetchone())
 
 
-def init(url: str, students: list[str] = (), teachers: list[str] = (),
-         lessons: list[Publishable] = ()) -> list[str]:
+def init(url: str, students: Sequence[str] = (), teachers: Sequence[str] = (),
+         lessons: Sequence[Publishable] = ()) -> list[str]:
     """Creates (or brings up to date) the tables, group roles, rules and given logins, and
     publishes `lessons`; what was done, one line each."""
     done = []
@@ -234,7 +234,7 @@ def _copy_v1(conn) -> list[str]:
             " were copied, to be re-graded like every other"]
 
 
-def publish(conn, lessons: list[Publishable]) -> list[str]:
+def publish(conn, lessons: Sequence[Publishable]) -> list[str]:
     """Adds or updates each lesson; an answer is re-graded against the version published last."""
     done = []
     for lesson in lessons:
@@ -255,7 +255,7 @@ def publish(conn, lessons: list[Publishable]) -> list[str]:
     return done or ["every lesson was already published as it is"]
 
 
-def publish_to(url: str, lessons: list[Publishable]) -> list[str]:
+def publish_to(url: str, lessons: Sequence[Publishable]) -> list[str]:
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn, conn.transaction():
         return publish(conn, lessons)
 

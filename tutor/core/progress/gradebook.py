@@ -23,8 +23,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tutor.core.drill.variants import variant
+from tutor.core.errors import LessonErrors, TutorError
+from tutor.core.lesson.load import load_lesson
 from tutor.core.progress.postgres import STUDENT_ROLE, TEACHER_ROLE
 from tutor.core.progress.review import memories_from_rows
+from tutor.core.progress.skills import skills_for
+from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import clean
 from tutor.core.vocabulary import Status, StepState
 
@@ -125,8 +130,6 @@ class Regrader:
         self._folder.cleanup()
 
     def lesson(self, lesson_id: str):
-        from tutor.core.lesson.load import load_lesson
-
         if lesson_id not in self._lessons:
             found = self.published[lesson_id]
             path = Path(self._folder.name) / found.topic / f"{lesson_id}.toml"
@@ -136,8 +139,7 @@ class Regrader:
         return self._lessons[lesson_id]
 
     def _live_for(self, lesson_id: str, seed: int):
-        from tutor.core.drill.variants import variant
-        from tutor.core.evaluate.live import LiveLesson
+        from tutor.core.evaluate.live import LiveLesson  # lazy: torch, only when re-grading
 
         key = (lesson_id, seed)
         if key in self._live:
@@ -155,9 +157,7 @@ class Regrader:
         return live
 
     def grade(self, lesson_id: str, seed: int, step_id: str, answer: str) -> Grade:
-        from tutor.core.check.step import checker_for
-        from tutor.core.errors import LessonErrors, TutorError
-        from tutor.core.text.latex import plain_text
+        from tutor.core.check.step import checker_for  # lazy: torch, only when re-grading
 
         try:
             live = self._live_for(lesson_id, seed)
@@ -170,8 +170,6 @@ class Regrader:
         return Grade(verdict.status, mistake)
 
     def skills(self, lesson_id: str, step_id: str) -> tuple[str, ...]:
-        from tutor.core.progress.skills import skills_for
-
         try:
             lesson = self.lesson(lesson_id)
             return skills_for(lesson, lesson.step(step_id))
@@ -239,7 +237,7 @@ def gradebook(conn, since: datetime | None = None, now: datetime | None = None,
     params = {"since": start, "lesson_answers": LESSON_ANSWERS, "drill_answers": DRILL_ANSWERS,
               "drill_variants": DRILL_VARIANTS}
 
-    answers = Counter()           # (student, lesson) -> every answer, drills included
+    answers: Counter[tuple[str, str]] = Counter()   # (student, lesson) -> every answer, drills included
     for student, lesson, n in conn.execute(
             "SELECT student, lesson_id, count(*) FROM attempts WHERE at >= %s GROUP BY 1, 2", (start,)):
         answers[(student, lesson)] = n
@@ -272,7 +270,8 @@ def gradebook(conn, since: datetime | None = None, now: datetime | None = None,
 
     # what to re-grade now: the first answers of each student first, within the limits
     wanted: dict[tuple, int] = {}     # grade key -> an attempt id holding that answer
-    per_student, variants_of = Counter(), defaultdict(set)
+    per_student: Counter[str] = Counter()
+    variants_of: dict[str, set[tuple]] = defaultdict(set)
     variants: set[tuple] = set()
     waiting = set()
     for attempt_id, student, lesson, seed, step, _, digest, _ in selected:
@@ -293,8 +292,8 @@ def gradebook(conn, since: datetime | None = None, now: datetime | None = None,
             variants_of[student].add(variant)
 
     regraded = 0
-    own_regrader = regrader is None and bool(wanted or selected or reveals)
-    if own_regrader:
+    own_regrader = regrader is None
+    if regrader is None:
         regrader = Regrader(by_id)
     try:
         if wanted:
@@ -312,7 +311,7 @@ def gradebook(conn, since: datetime | None = None, now: datetime | None = None,
                     cursor.executemany(
                         "INSERT INTO grades (lesson_hash, seed, step_id, answer_md5, status, mistake, error)"
                         " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", fresh)
-        skills = (lambda lesson, step: regrader.skills(lesson, step)) if regrader else (lambda lesson, step: ())
+        skills = regrader.skills
 
         book = _tally(names, published, answers, last_active, spent, reveals, selected, known, key_of,
                       skills, now)
@@ -332,7 +331,7 @@ def gradebook(conn, since: datetime | None = None, now: datetime | None = None,
 def _tally(names, published, answers, last_active, spent, reveals, selected, known, key_of, skills, now):
     by_id = {p.lesson_id: p for p in published}
     first_reveal: dict[tuple, datetime] = {}
-    revealed_steps = Counter()
+    revealed_steps: Counter[tuple[str, str]] = Counter()
     skill_rows: dict[str, list] = defaultdict(list)
     for student, lesson, step, seed, at in reveals:
         if seed == NO_SEED:
@@ -343,7 +342,7 @@ def _tally(names, published, answers, last_active, spent, reveals, selected, kno
             skill_rows[student].append((at, StepState.REVEALED, " ".join(step_skills), None))
 
     first_right: dict[tuple, datetime] = {}
-    checked = Counter()
+    checked: Counter[tuple[str, str]] = Counter()
     mistakes: dict[tuple, Counter] = defaultdict(Counter)
     lesson_skills: dict[tuple, set] = defaultdict(set)
     step_first: dict[tuple, dict[str, bool]] = defaultdict(dict)     # (lesson, step) -> student -> right 1st
@@ -368,7 +367,7 @@ def _tally(names, published, answers, last_active, spent, reveals, selected, kno
         if grade.status == Status.CORRECT:
             first_right.setdefault((student, lesson, step), at)
 
-    solved = Counter()
+    solved: Counter[tuple[str, str]] = Counter()
     for (student, lesson, step), at in first_right.items():
         revealed = first_reveal.get((student, lesson, step))
         if revealed is None or at < revealed:

@@ -204,14 +204,16 @@ class ClassLink:
         return psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(timeout)))
 
     def _check(self, conn: psycopg.Connection) -> Problem | None:
-        role, student, teacher, version = conn.execute(
+        found = conn.execute(
             "SELECT current_user,"
             " COALESCE((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s), false),"
             " COALESCE((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s), false),"
             " to_regclass('tutor_schema') IS NOT NULL", (STUDENT_ROLE, TEACHER_ROLE)).fetchone()
+        role, student, teacher, version = found if found is not None else (None, False, False, False)
         self.role = role
         if version:
-            version = conn.execute("SELECT max(version) FROM tutor_schema").fetchone()[0]
+            row = conn.execute("SELECT max(version) FROM tutor_schema").fetchone()
+            version = row[0] if row is not None else None
         if version != SCHEMA_VERSION:
             return Problem(Problem.SETUP, f"The class database {self.where} is not set up for this version of"
                                           " tutor: ask your teacher to run `tutor class init`.")

@@ -73,7 +73,7 @@ def _well_formed(kept: object) -> bool:
     if not isinstance(kept, dict) or not isinstance(kept.get("values"), dict):
         return False
     values = kept["values"]
-    return (set(values) <= WRITE_COLUMNS.get(kept.get("kind"), set()) and bool(values)
+    return (set(values) <= WRITE_COLUMNS.get(str(kept.get("kind")), set()) and bool(values)
             and all(v is None or type(v) in (str, int, float) for v in values.values())
             and all(isinstance(values.get(k), str) for k in ("lesson_id", "step_id")))
 
@@ -115,12 +115,12 @@ class ProgressStore(ProgressReports):
         self._journal_notes: list[str] = []
         self.link = None
         if class_url:
-            from tutor.core.progress.postgres import ClassLink
+            from tutor.core.progress.postgres import ClassLink  # lazy: psycopg, only with a class database
 
             self.link = ClassLink(class_url, self._class_settled, self._class_problem, login=_login())
             self.where = self.link.where
-        if self._journal is not None:
-            self._adopt(journal_dir, adopt_from)
+        if self._journal is not None and journal_dir is not None:
+            self._adopt(self._journal, journal_dir, adopt_from)
         self._writer = threading.Thread(target=self._write_loop, name="progress-writer", daemon=True)
         self._writer.start()
 
@@ -140,7 +140,7 @@ class ProgressStore(ProgressReports):
         path = Path(path) if path is not None else default_path()
         adopt: tuple[Path, ...] = ()
         if url:
-            from tutor.core.progress.postgres import redact
+            from tutor.core.progress.postgres import redact  # lazy: psycopg, only with a class database
 
             # an older tutor kept a class's unsaved answers in folders of their own
             adopt = tuple(path.parent.glob("class-*.unsaved")) if path.parent.is_dir() else ()
@@ -309,7 +309,7 @@ class ProgressStore(ProgressReports):
             self._by_key[write.key] = write
             self._pending.append(write)
             self._cond.notify_all()
-        if CLASS in write.remaining:
+        if CLASS in write.remaining and self.link is not None:
             self.link.send(write.key, write.kind, {**write.values,
                                                    "session_id": write.values.get("session_id") or self.session_id})
 
@@ -449,10 +449,10 @@ class ProgressStore(ProgressReports):
         notices += self._journal_notes
         return notices
 
-    def _adopt(self, journal_dir: Path, others: tuple[Path, ...]) -> None:
+    def _adopt(self, journal: Journal, journal_dir: Path, others: tuple[Path, ...]) -> None:
         """Queues the changes sessions that are gone left in the journal (or in an older tutor's
         folder of kept answers), once each."""
-        entries, notes = self._journal.adopt((journal_dir, *others))
+        entries, notes = journal.adopt((journal_dir, *others))
         self._journal_notes += notes
         for entry in entries:
             if not _well_formed(entry):
