@@ -533,3 +533,49 @@ def test_grading_an_answers_file_writes_nobodys_progress(pg, tmp_path, monkeypat
     with pytest.raises(SystemExit):
         main(["grade", "--help"])
     assert "never writes anyone's progress" in " ".join(capsys.readouterr().out.split())
+
+
+# The tables an earlier tutor made, whose rows held the student's own verdict and time.
+V1_TABLES = """
+CREATE TABLE attempts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, student text NOT NULL DEFAULT current_user,
+    at text NOT NULL, lesson_id text NOT NULL, topic text, step_id text NOT NULL, step_kind text,
+    answer text NOT NULL, verdict text NOT NULL, message text NOT NULL, mistake text, skills text,
+    seconds double precision, drill_seed bigint, session_id text NOT NULL, write_id text NOT NULL,
+    UNIQUE (student, write_id));
+CREATE INDEX attempts_by_student ON attempts (student, lesson_id, step_id);
+CREATE TABLE reveals (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, student text NOT NULL DEFAULT current_user,
+    lesson_id text NOT NULL, step_id text NOT NULL, at text NOT NULL, write_id text NOT NULL, skills text,
+    UNIQUE (student, write_id));
+CREATE TABLE position (student text PRIMARY KEY DEFAULT current_user, lesson_id text NOT NULL,
+    step_id text NOT NULL, at text NOT NULL);
+INSERT INTO attempts (student, at, lesson_id, step_id, answer, verdict, message, session_id, write_id) VALUES
+    ('alice', '2026-11-28T09:00:00+00:00', 'chain-rule-scalar', 'forward', '5', 'correct', '', 's', 'w1'),
+    ('alice', '9999-12-31T23:59:59+00:00', 'chain-rule-scalar', 'loss', '1', 'correct', '', 's', 'w2'),
+    ('bob', '2026-11-28T09:00:00+00:00', 'not-a-lesson', 'x', '1', 'correct', '', 's', 'w3'),
+    ('bob', '2026-11-29T09:00:00+00:00', 'chain-rule-scalar-drill-7', 'forward', '2', 'wrong', '', 's', 'w4');
+"""
+
+
+def test_class_init_brings_an_earlier_tutors_class_up_to_date(pg):
+    from tests.class_db.pg_server import builtin_lessons
+    from tutor.core.progress.class_db import init
+
+    with psycopg.connect(pg.url(ADMIN, "postgres"), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS tutor_v1")
+        conn.execute("CREATE DATABASE tutor_v1")
+    with psycopg.connect(pg.url(ADMIN, "tutor_v1"), autocommit=True) as conn:
+        conn.execute(V1_TABLES)
+    done = init(pg.url(ADMIN, "tutor_v1"), students=["alice", "bob"], lessons=builtin_lessons())
+    assert any("2 of their 4 answers" in line for line in done), done
+    with psycopg.connect(pg.url(ADMIN, "tutor_v1"), autocommit=True) as conn:
+        rows = conn.execute("SELECT student, lesson_id, drill_seed, answer FROM attempts ORDER BY id").fetchall()
+        assert rows == [("alice", LESSON, None, "5"), ("bob", LESSON, 7, "2")]
+        assert conn.execute("SELECT count(*) FROM attempts_v1").fetchone() == (4,)  # kept for the teacher
+    assert init(pg.url(ADMIN, "tutor_v1"), lessons=builtin_lessons())  # and again: nothing to migrate
+    with psycopg.connect(pg.url("alice", "tutor_v1"), autocommit=True) as alice:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            alice.execute("SELECT * FROM attempts_v1")  # the old rows stay out of students' reach
+        alice.execute("INSERT INTO attempts (lesson_id, step_id, answer, session_id, write_id)"
+                      f" VALUES ('{LESSON}', '{STEP}', '6', 's', 'new')")

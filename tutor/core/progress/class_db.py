@@ -220,11 +220,12 @@ def _copy_v1(conn) -> list[str]:
     conn.execute(V1_TIME)
     copied = conn.execute(
         "INSERT INTO attempts (student, at, lesson_id, step_id, drill_seed, answer, session_id, write_id)"
-        " SELECT student, t, base, step_id, drill_seed, left(answer, %s), left(session_id, 64), left(write_id, 64)"
-        " FROM (SELECT *, pg_temp.tutor_v1_time(at) AS t, regexp_replace(lesson_id, '-drill-[0-9]+$', '') AS base"
+        " SELECT student, t, base, step_id, seed, left(answer, %s), left(session_id, 64), left(write_id, 64)"
+        " FROM (SELECT *, pg_temp.tutor_v1_time(at) AS t, regexp_replace(lesson_id, '-drill-[0-9]+$', '') AS base,"
+        "              COALESCE(drill_seed, substring(lesson_id FROM '-drill-([0-9]{1,15})$')::bigint) AS seed"
         "       FROM attempts_v1) old"
         " WHERE t IS NOT NULL AND base IN (SELECT lesson_id FROM lessons) AND length(step_id) <= 200"
-        " AND (drill_seed IS NULL OR drill_seed >= 0)"
+        " AND (seed IS NULL OR seed >= 0) ORDER BY id"
         " ON CONFLICT DO NOTHING", (MAX_ANSWER,)).rowcount
     total = conn.execute("SELECT count(*) FROM attempts_v1").fetchone()[0]
     conn.execute("INSERT INTO tutor_quota (student, kind, n) SELECT student, 'attempts', count(*)"
