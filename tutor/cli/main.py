@@ -27,10 +27,10 @@ from tutor.cli.lesson_commands import (
     validate_paths,
     write_grade_csv,
 )
+from tutor.cli.progress_table import format_progress
 from tutor.core.drill.variants import DrillError, emit_variant, pick_lesson, resolve_topic
 from tutor.core.errors import LessonErrors, TutorError
 from tutor.core.lesson.catalog import Catalog, UnknownLesson, lesson_dirs
-from tutor.core.progress.report import format_progress
 from tutor.core.progress.store import ProgressStore, replay_left_over
 from tutor.core.text.safe import CleanWriter, one_line, unexpected
 from tutor.core.vocabulary import ExitCode
