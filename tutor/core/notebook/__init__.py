@@ -1,0 +1,1 @@
+"""A teacher's notebook translated into a lesson: read, never run."""
