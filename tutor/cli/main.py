@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tutor import _start_time  # noqa: F401  (first: start-up is measured from here)
 from tutor.cli import class_commands as cli_class
+from tutor.cli import import_command as cli_import
 from tutor.core.errors import LessonErrors, TutorError
 
 EXIT_OK, EXIT_SOME_WRONG, EXIT_BAD_INPUT = 0, 1, 2
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("progress", parents=[common], help="your progress; export every attempt for a teacher")
     p.add_argument("--export", choices=["csv", "json"])
     cli_class.add_commands(sub, common)
+    cli_import.add_command(sub, common)
     return parser
 
 
@@ -331,5 +333,5 @@ def cmd_progress(args, extra) -> int:
 COMMANDS = {
     "app": cmd_app, "open": cmd_open, "lessons": cmd_lessons, "solve": cmd_solve, "grade": cmd_grade,
     "validate": cmd_validate, "check": cmd_check, "drill": cmd_drill, "progress": cmd_progress,
-    "review": cli_class.cmd_review, "class": cli_class.cmd_class,
+    "review": cli_class.cmd_review, "class": cli_class.cmd_class, "import": cli_import.cmd_import,
 }
