@@ -273,7 +273,7 @@ class Calls:
         requires_grad = bool(pyconst(kwargs.get("requires_grad", Num(True, const(1))), node))
         source = args[0]
         if isinstance(source, Tensor):
-            source = self.given_from_tensor(self.fresh("param"), source, node)
+            source = self.given_from_tensor(self.fresh(self.name_hint), source, node)
         if not isinstance(source, Val) or not source.given:
             raise Unsupported(node, "makes a parameter of a computed value; a lesson's parameters are numbers")
         if not requires_grad:

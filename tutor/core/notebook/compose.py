@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -67,11 +68,19 @@ def toml_value(value) -> str:
     raise TypeError(value)
 
 
-def comment(text: str, limit: int = 110) -> list[str]:
+def comment(text: str, width: int = 100, wrap: bool = True) -> list[str]:
+    """Comment lines for `text`; long lines are wrapped (output lines, which keep their layout, are cut)."""
     out = []
     for line in clean(text).replace("\t", " ").splitlines() or [""]:
         line = line.rstrip()
-        out.append(("# " + line if line else "#")[: limit + 2])
+        if not line:
+            out.append("#")
+        elif wrap:
+            indent = " " * (len(line) - len(line.lstrip()) + 2)
+            out += ["# " + part for part in textwrap.wrap(line, width, subsequent_indent=indent,
+                                                          break_long_words=True, break_on_hyphens=False)]
+        else:
+            out.append(("# " + line)[: width + 40])
     return out
 
 
@@ -159,7 +168,7 @@ def compose(program: Program, source: Path, lesson_id_: str, drop: dict[str, str
         out += ["", "[[steps]]"]
         for where, printed in step.comments:
             out += comment(f"The notebook showed ({where}):")
-            out += comment("  " + "\n  ".join(printed))
+            out += comment("  " + "\n  ".join(printed), wrap=False)
         out.append(f"id = {toml_string(step.id)}")
         out.append(f"ask = {toml_string(step.ask)}")
         out.append(f"prompt = {toml_string(prompt(step, program))}")

@@ -40,6 +40,13 @@ from tutor.core.notebook.values import (
 MAX_GIVEN_NUMBERS = 10_000      # one tensor written out in a lesson
 MAX_DEPTH = 80                  # nesting of one expression
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+_OUTSIDE = {
+    "open": "is Python's open(), which reads or writes files; not run",
+    "eval": "runs text as code; not run", "exec": "runs text as code; not run",
+    "compile": "turns text into code; not run", "__import__": "imports a module; not run",
+    "input": "waits for typed input; not run", "globals": "reaches Python's own state; not run",
+    "getattr": "reaches attributes by name; not run", "setattr": "changes attributes by name; not run",
+}
 _COMPARE = (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.Eq)
 _BUILTINS = frozenset({"print", "display", "range", "float", "int", "abs", "sum", "round", "len", "list",
                        "tuple", "max", "min"})
@@ -49,6 +56,13 @@ def snippet(node: ast.AST | None, limit: int = 60) -> str:
     """The code of `node` as the notebook wrote it, a call's arguments shown as (...) when long."""
     if node is None:
         return ""
+    if isinstance(node, ast.ClassDef):
+        return f"class {node.name}"
+    if isinstance(node, ast.FunctionDef):
+        return f"def {node.name}()"
+    if isinstance(node, (ast.For, ast.While, ast.With, ast.If, ast.Try)):
+        head = {ast.For: "for", ast.While: "while", ast.With: "with", ast.If: "if", ast.Try: "try"}[type(node)]
+        return f"{head} ..."
     try:
         text = ast.unparse(node)
     except (ValueError, TypeError, RecursionError, AttributeError):
@@ -126,6 +140,8 @@ class Expressions:
             return self.refresh(found) if isinstance(found, Val) else found
         if node.id in _BUILTINS:
             return Namespace("builtins." + node.id)
+        if node.id in _OUTSIDE:
+            raise Unsupported(node, _OUTSIDE[node.id])
         raise Unsupported(node, "is never defined in the notebook")
 
     def ev_Attribute(self, node: ast.Attribute, depth: int) -> Any:
@@ -138,6 +154,8 @@ class Expressions:
         if isinstance(base, Val):
             return self.val_attr(base, attr, node)
         if isinstance(base, Tensor):
+            if attr in ("double", "float", "long", "to", "requires_grad_"):
+                return Method(base, attr)
             return self.val_attr(self.tensor_val(base, node.value), attr, node)
         if isinstance(base, Module):
             return self.module_attr(base, attr, node)

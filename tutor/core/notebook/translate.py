@@ -132,6 +132,7 @@ class Translator(Expressions, Calls):
         self.events: list[tuple[list[StepDraft], str | None]] = []
         self.functions_called: set[int] = set()
         self.functions: list[tuple[Function, str]] = []
+        self.name_hint = "param"
 
     # --- bookkeeping ---------------------------------------------------------------------------
 
@@ -280,6 +281,9 @@ class Translator(Expressions, Calls):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             return self.import_(stmt)
         if isinstance(stmt, ast.Assign):
+            target = stmt.targets[0]
+            self.name_hint = (f"{target.value.id}_{target.attr}" if isinstance(target, ast.Attribute)
+                              and isinstance(target.value, ast.Name) else "param")
             value = self.ev(stmt.value)
             for target in stmt.targets:
                 self.assign(target, value, stmt)
@@ -643,12 +647,11 @@ class Translator(Expressions, Calls):
         self.record(made, (prefix or "").strip() or None)
 
     def record(self, steps: list, prefix: str | None) -> None:
-        steps = [s for s in steps if s]
         flat = []
         for s in steps:
-            flat += s if isinstance(s, list) else [s]
-        if flat:
-            self.events.append((flat, prefix))
+            if s:
+                flat += s if isinstance(s, list) else [s]
+        self.events.append((flat, prefix))  # a print with no step still marks where its output starts
 
     def ask(self, obj: Any, node: ast.AST, label: str) -> Any:
         """A step asking for a shown value, or a line saying why it is left out (None)."""
@@ -737,7 +740,10 @@ class Translator(Expressions, Calls):
             raise Unsupported(node, f"would be step {MAX_STEPS + 1}; a lesson has at most {MAX_STEPS}")
         step = StepDraft(self.step_id(text, kind), text, kind, label, snippet(node, 80), where=self.where(node))
         if not self.steps and not self.intro:
-            self.intro = "\n\n".join(self.pending_markdown)
+            # the text before the first question is the setting; the nearest piece of it is the question
+            pending = self.pending_markdown
+            self.intro = "\n\n".join(pending[:-1] if len(pending) > 1 else pending)
+            step.markdown = pending[-1] if len(pending) > 1 else ""
         else:
             step.markdown = "\n\n".join(self.pending_markdown)
         self.pending_markdown = []
@@ -788,10 +794,15 @@ class Translator(Expressions, Calls):
                 end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
                 chunks.append((steps, text[start:end].rstrip("\n")))
         if not chunks:
-            chunks = [(events[0][0], text)]
+            first = next((steps for steps, _ in events if steps), [])
+            chunks = [(first, text)]
+        if not chunks[0][0]:
+            chunks = [c for c in chunks if c[0]] or chunks
+            if not chunks[0][0]:
+                return
         for steps, chunk in chunks:
             lines = chunk.splitlines()[:12]
-            if lines:
+            if lines and steps:
                 steps[0].comments.append((where, lines))
 
     # --- gradients -----------------------------------------------------------------------------
@@ -947,7 +958,10 @@ def _targets(stmt: ast.stmt) -> list[str]:
     elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return [(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"]
     for n in nodes:
-        found += [x.id for x in ast.walk(n) if isinstance(x, ast.Name)]
+        if isinstance(n, ast.Name):
+            found.append(n.id)
+        elif isinstance(n, (ast.Tuple, ast.List)):
+            found += [x.id for x in n.elts if isinstance(x, ast.Name)]
     return found
 
 
