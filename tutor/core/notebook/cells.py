@@ -9,6 +9,7 @@ Nothing here runs the code: it is only split into cells.
 from __future__ import annotations
 
 import ast
+import warnings
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,7 +223,9 @@ def _uncomment(source: str) -> str:
 def _docstring_intro(text: str) -> list[tuple[str, str, str]]:
     """A plain script is one code cell; its module docstring, if any, is read as the exercise's text."""
     try:
-        module = ast.parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            module = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return [("code", text, "")]
     doc = ast.get_docstring(module, clean=True)

@@ -10,6 +10,7 @@ Python with a statement in it is code, anything else is prose.
 from __future__ import annotations
 
 import ast
+import warnings
 import re
 
 from tutor.core.notebook.cells import MAX_CELLS, Cell, NotebookRefused, numbered
@@ -56,7 +57,9 @@ def _blocks(lines: list[str]) -> list[tuple[list[str], int]]:
 
 def _parses(source: str) -> ast.Module | None:
     try:
-        return ast.parse(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

@@ -9,6 +9,7 @@ a step. Whatever cannot be written down is left out, with one line saying where 
 from __future__ import annotations
 
 import ast
+import warnings
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -231,7 +232,9 @@ class Translator(Expressions, Calls):
         frame = Frame(self.globals, cell, cell)
         self.frame = frame
         try:
-            module = ast.parse(source)
+            with warnings.catch_warnings():  # the notebook's own warnings (an escape in a string) are not ours
+                warnings.simplefilter("ignore")
+                module = ast.parse(source)
         except SyntaxError as err:
             line = err.lineno or 1
             self.left_out.append(f"{self.where(ast.Pass(lineno=line))}: the code is not valid Python "
