@@ -134,6 +134,7 @@ class Translator(Expressions, Calls):
         self.functions_called: set[int] = set()
         self.functions: list[tuple[Function, str]] = []
         self.name_hint = "param"
+        self._suffix: dict[str, int] = {}
 
     # --- bookkeeping ---------------------------------------------------------------------------
 
@@ -163,10 +164,11 @@ class Translator(Expressions, Calls):
 
     def fresh(self, base: str) -> str:
         base = _ascii_name(base)
-        candidate, n = base, 1
+        candidate, n = base, self._suffix.get(base, 1)
         while candidate in self.taken:
             n += 1
             candidate = f"{base}_{n}"
+        self._suffix[base] = n
         self.taken.add(candidate)
         return candidate
 
@@ -231,25 +233,44 @@ class Translator(Expressions, Calls):
         source = self.magics(cell)
         frame = Frame(self.globals, cell, cell)
         self.frame = frame
-        try:
-            with warnings.catch_warnings():  # the notebook's own warnings (an escape in a string) are not ours
-                warnings.simplefilter("ignore")
-                module = ast.parse(source)
-        except SyntaxError as err:
-            line = err.lineno or 1
-            self.left_out.append(f"{self.where(ast.Pass(lineno=line))}: the code is not valid Python "
-                                 f"({err.msg}); left out")
-            return
-        except (RecursionError, MemoryError, ValueError):
-            self.left_out.append(f"{self.where(None)}: the code is nested too deeply to read; left out")
-            return
+        body = self.parse_cell(source)
         self.events = []
-        body = module.body
         for i, stmt in enumerate(body):
             echo = (i == len(body) - 1 and self.notebook.form != "script" and isinstance(stmt, ast.Expr)
                     and not _ends_with_semicolon(source, stmt))
             self.statement(stmt, echo=echo)
         self.attach_output(cell)
+
+    def parse_cell(self, source: str) -> list[ast.stmt]:
+        """The cell's statements; a part that does not parse is left out and the rest still read."""
+        whole = _parse(source)
+        if isinstance(whole, ast.Module):
+            return whole.body
+        lines = source.splitlines()
+        body: list[ast.stmt] = []
+        i = 0
+        while i < len(lines):
+            self.spend(None, 10)
+            if not lines[i].strip() or lines[i].lstrip().startswith("#"):
+                i += 1
+                continue
+            end, parsed = i + 1, None
+            while end <= min(len(lines), i + 200):
+                parsed = _parse("\n".join(lines[i:end]))
+                if isinstance(parsed, ast.Module) or parsed not in ("incomplete",):
+                    break
+                end += 1
+            if isinstance(parsed, ast.Module):
+                ast.increment_lineno(parsed, i)
+                body += parsed.body
+                i = end
+                continue
+            reason = "is nested too deeply to read" if parsed == "deep" else "is not valid Python"
+            code = " ".join(lines[i].split())
+            code = code if len(code) <= 60 else code[:57] + "..."
+            self.left_out.append(f"{self.where(ast.Pass(lineno=i + 1))}: `{code}` {reason}; left out")
+            i += 1
+        return body
 
     def magics(self, cell: Cell) -> str:
         """IPython's `!command` and `%magic` lines are not Python: each is reported and read as `pass`."""
@@ -554,7 +575,10 @@ class Translator(Expressions, Calls):
         if not isinstance(items, Seq) or stmt.orelse:
             raise Unsupported(stmt.iter, "loops over something other than a range or a list written in the code")
         for item in items.items:
-            self.assign(stmt.target, item, stmt)
+            if isinstance(stmt.target, ast.Name) and isinstance(item, Num):
+                self.bind(stmt.target.id, item)  # a loop counter is structure, not a given
+            else:
+                self.assign(stmt.target, item, stmt)
             for s in stmt.body:
                 self.statement(s)
 
@@ -915,6 +939,21 @@ class Translator(Expressions, Calls):
             self.left_out.append(f"{first32}: the notebook mixes float32 and float64 tensors; the lesson computes "
                                  "everything in float64, so float32 round-off is left out")
         return "float64"
+
+
+def _parse(source: str) -> ast.Module | str:
+    """The parsed code, or why not: "incomplete" (more lines may finish it), "deep", or "invalid"."""
+    try:
+        with warnings.catch_warnings():  # the notebook's own warnings (an escape in a string) are not ours
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except SyntaxError as err:
+        message = err.msg or ""
+        if "was never closed" in message or "unexpected EOF" in message or "expected an indented block" in message:
+            return "incomplete"
+        return "deep" if "too many nested" in message else "invalid"
+    except (RecursionError, MemoryError, ValueError):
+        return "deep"
 
 
 def _shown_parts(arg: ast.expr) -> list[tuple[str, Any]]:
