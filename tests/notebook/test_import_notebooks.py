@@ -44,7 +44,7 @@ def holds(solution: dict, expected, rel: float = 1e-6, abs_: float = 1e-6) -> bo
     want = flat(expected.tolist() if isinstance(expected, torch.Tensor) else expected)
     for value in solution.values():
         got = flat(value)
-        if len(got) == len(want) and all(g == pytest.approx(w, rel=rel, abs=abs_) for g, w in zip(got, want)):
+        if len(got) == len(want) and all(g == pytest.approx(w, rel=rel, abs=abs_) for g, w in zip(got, want, strict=True)):
             return True
     return False
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from tutor.core.notebook import torch_names as tn
-from tutor.core.notebook.expressions import as_ast, pyconst, snippet
+from tutor.core.notebook.expressions import as_ast, pyconst
 from tutor.core.notebook.values import (
     Dtype,
     Function,
@@ -967,7 +967,7 @@ def _layer_shape(lesson: str, x: Val, w: Val | None, kernel: ast.expr | None, ke
     if k is None or stride is None and w is not None:
         return None
     values = []
-    for name_, v in (("k", k), ("s", stride if stride is not None else k), ("p", padding), ("d", dilation)):
+    for v in (k, stride if stride is not None else k, padding, dilation):
         if isinstance(v, int):
             v = (v,) * spatial
         if not isinstance(v, tuple) or len(v) != spatial or not all(isinstance(i, int) for i in v):

@@ -9,8 +9,8 @@ Nothing here runs the code: it is only split into cells.
 from __future__ import annotations
 
 import ast
-import warnings
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 

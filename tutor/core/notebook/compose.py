@@ -130,6 +130,8 @@ def prompt(step: StepDraft, program: Program) -> str:
         sentence += f" (`{step.code}` in the notebook)"
     sentence += "."
     label = prose(step.label)
+    if label[:2].isalpha() and label[:2].islower():  # "loss:" reads as a sentence; "dL/dw" stays as written
+        label = label[:1].upper() + label[1:]
     if label:
         sentence = f"{label}: {sentence[0].lower() + sentence[1:] if sentence.startswith(('The', 'Compute')) else sentence}"
     markdown = prose(step.markdown)

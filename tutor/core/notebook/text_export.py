@@ -10,8 +10,8 @@ Python with a statement in it is code, anything else is prose.
 from __future__ import annotations
 
 import ast
-import warnings
 import re
+import warnings
 
 from tutor.core.notebook.cells import MAX_CELLS, Cell, NotebookRefused, numbered
 

@@ -9,9 +9,9 @@ a step. Whatever cannot be written down is left out, with one line saying where 
 from __future__ import annotations
 
 import ast
-import warnings
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
