@@ -103,7 +103,7 @@ async def probe_train_and_rss() -> dict:
 
 def probe_real_layers() -> dict:
     """AlexNet conv1 and a VGG-16 3x3 layer at full size: shape, weights, FLOPs, bytes (torch warm)."""
-    from tutor.core.evaluate.live import solve
+    from tutor.core.check.step import solve
     from tutor.core.lesson.load import load_lesson, parse_lesson
 
     solve(parse_lesson('[given]\nx = [1, 2]\n[[steps]]\nid = "s"\nask = "conv1d(x, x)"\n'))  # loads torch's meta shapes
@@ -172,6 +172,7 @@ def _bump(v):
 
 
 def measure_checks() -> dict:
+    from tutor.core.check.step import checker_for
     from tutor.core.evaluate.live import LiveLesson
     from tutor.core.lesson.catalog import Catalog
 
@@ -185,7 +186,7 @@ def measure_checks() -> dict:
     first, first_wrong = [], []
     for index, (live, sid, text) in enumerate(cases):  # cold: the first wrong answer computes its named mistakes
         t = time.perf_counter()
-        live.check(sid, text)
+        checker_for(live).check(sid, text)
         first.append((time.perf_counter() - t) * 1000)
         if index % 2:
             first_wrong.append(first[-1])
@@ -194,7 +195,7 @@ def measure_checks() -> dict:
     for _ in range(5):
         for live, sid, text in cases:
             t = time.perf_counter()
-            live.check(sid, text)
+            checker_for(live).check(sid, text)
             warm.append((time.perf_counter() - t) * 1000)
     warm.sort()
     return {"check_p50_ms": statistics.median(warm), "check_p99_ms": warm[int(len(warm) * 0.99) - 1],
@@ -204,8 +205,8 @@ def measure_checks() -> dict:
 
 def measure_validate_and_drills() -> dict:
     from tutor.cli.lesson_commands import validate_paths
+    from tutor.core.check.step import solve
     from tutor.core.drill.variants import resolve_topic, variant
-    from tutor.core.evaluate.live import solve
     from tutor.core.lesson.catalog import BUILTIN_DIR, Catalog
 
     validate_paths([BUILTIN_DIR])  # warm
@@ -227,6 +228,7 @@ def measure_validate_and_drills() -> dict:
 
 def _check_and_save(open_store, rounds: int = 40) -> float:
     """Median ms from a typed answer to its attempt committed to the database."""
+    from tutor.core.check.step import checker_for
     from tutor.core.evaluate.live import LiveLesson
     from tutor.core.lesson.catalog import Catalog
     from tutor.core.progress.skills import skills_for
@@ -234,12 +236,12 @@ def _check_and_save(open_store, rounds: int = 40) -> float:
     lesson = Catalog.load().lesson(START_LESSON)
     live, step = LiveLesson(lesson), lesson.steps[0]
     text = answer_text(live.expected(step.id))
-    live.check(step.id, text)  # warm
+    checker_for(live).check(step.id, text)  # warm
     times = []
     with open_store() as store:
         for _ in range(rounds):
             t = time.perf_counter()
-            verdict = live.check(step.id, text)
+            verdict = checker_for(live).check(step.id, text)
             store.record_attempt(lesson.id, step.id, text, verdict.status, verdict.message,
                                  topic=lesson.topic, step_kind=step.kind,
                                  skills=skills_for(lesson, step))

@@ -129,11 +129,11 @@ def test_refusals_say_why_and_where(text, reason, position):
     "ℵ₀ ∞ 😀", "1e99999999999", "2**2**2**2**2**2", "((((" * 250, "[" * 20 + "1" + "]" * 20 + "]",
 ])
 def test_hostile_inputs_are_refused_quickly(text):
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(AnswerParseError):
         parse_answer(text)
-    # a hang or runaway work would take seconds; the benchmark holds the real latency budget
-    assert time.perf_counter() - start < 1.0
+    # runaway work would take seconds of CPU; the benchmark holds the real latency budget
+    assert time.process_time() - start < 1.0
 
 
 @pytest.mark.parametrize("text, dims", [

@@ -6,6 +6,8 @@ import contextlib
 import os
 import sys
 
+from tutor.core.vocabulary import ExitCode
+
 
 def run_app(
     *,
@@ -37,7 +39,7 @@ def run_app(
             resolve_topic(catalog, drill_topic)  # raises for a topic without drills
     except (UnknownLesson, LessonErrors, DrillError) as error:
         print(f"tutor: {error}", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
 
     from tutor.app.app import TutorApp
 

@@ -13,6 +13,7 @@ from tutor.app.commands import QUIT, TutorCommands, app_bindings
 from tutor.app.screens.messages import StoreWarning
 from tutor.core.lesson.catalog import Catalog, Entry
 from tutor.core.progress.store import ProgressStore
+from tutor.core.vocabulary import SETTLED
 
 NO_COLOR_THEME = "ansi-light"  # Textual's theme of the terminal's own ANSI colours
 
@@ -182,7 +183,7 @@ class TutorApp(App[int]):
             entry = loaded[(here + n) % len(loaded)]
             ids = [s.id for s in entry.lesson.steps]
             settled = {s for s, state in self.store.step_states(entry.id).items()
-                       if state in ("solved", "revealed")}
+                       if state in SETTLED}
             start = ids.index(step_id) if n == 0 and step_id in ids else 0
             open_steps = [s for s in ids[start:] + ids[:start] if s not in settled]
             if open_steps:

@@ -13,6 +13,7 @@ from tutor.core.lesson.model import Lesson
 from tutor.core.text.files import MAX_ANSWERS_BYTES, FileRefused, loads_toml, read_text
 from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import clean, csv_cell, one_line, unexpected
+from tutor.core.vocabulary import Kind, StepState
 
 MAX_ANSWERS_FILES = 2000
 # what checking a strange answer or lesson can raise beyond TutorError; each stays in its step
@@ -37,7 +38,7 @@ def lesson_rows(catalog) -> list[dict]:
         if e.lesson is not None:
             states = store.step_states(e.id) if store else {}
             row["steps"] = len(e.lesson.steps)
-            row["solved"] = sum(1 for s in e.lesson.steps if states.get(s.id) == "solved")
+            row["solved"] = sum(1 for s in e.lesson.steps if states.get(s.id) == StepState.SOLVED)
         else:
             row["error"] = e.error
         row["path"] = str(e.path)
@@ -71,11 +72,11 @@ def format_number(x: float) -> str:
 
 
 def format_expected(value: Any, kind: str) -> str:
-    if kind == "shape":
+    if kind == Kind.SHAPE:
         return "×".join(str(v) for v in value) if value else "scalar (1×1)"
-    if kind == "graph":
+    if kind == Kind.GRAPH:
         return "\n            ".join(value.splitlines())
-    if kind == "integer":
+    if kind == Kind.INTEGER:
         return f"{value:,}".replace(",", " ") if abs(value) >= 10000 else str(value)
     if isinstance(value, list):
         if value and isinstance(value[0], list) and value[0] and not isinstance(value[0][0], list):
@@ -139,6 +140,7 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
 
     `prose`, when given, is filled with the lesson's templated prose rendered with its numbers.
     """
+    from tutor.core.check.step import checker_for  # lazy: torch, not needed to list or validate
     from tutor.core.evaluate.live import LiveLesson
 
     try:
@@ -156,9 +158,10 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
             prose.update(render_lesson(lesson, live))
         except CONTAINED:  # quoted values then show as '…'; the solution itself still prints
             pass
+    checker = checker_for(live)
     for step in lesson.steps:
         try:
-            results[step.id] = live.expected(step.id)
+            results[step.id] = checker.expected(step.id)
         except LessonError as err:
             errors.append(err)
         except LessonErrors as errs:  # the graph itself fails: every step would say the same
@@ -170,23 +173,24 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
 
 def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
     from tutor.core.answer.judge import missing_verdict
+    from tutor.core.check.step import checker_for  # lazy: torch, not needed to list or validate
     from tutor.core.evaluate.live import LiveLesson
 
     try:
-        live = LiveLesson(lesson)
+        checker = checker_for(LiveLesson(lesson))
     except CONTAINED as err:
         raise LessonErrors([LessonError(str(lesson.path or lesson.id), "[given]", unexpected(err))]) from None
     steps = []
     for step in lesson.steps:
         try:
-            live.expected(step.id)  # a lesson error surfaces here, before any verdict
+            checker.expected(step.id)  # a lesson error surfaces here, before any verdict
         except CONTAINED as err:
             raise LessonErrors([_step_error(lesson, step.id, err)]) from None
         if step.id not in answers:
             verdict = missing_verdict()
         else:
             try:
-                verdict = live.check(step.id, answers[step.id], earlier=answers)
+                verdict = checker.check(step.id, answers[step.id], earlier=answers)
             except LessonErrors:
                 raise
             except (TutorError, *CONTAINED) as err:  # an answer nobody could check is not a crash

@@ -12,8 +12,8 @@ from tutor import _start_time  # noqa: F401  (first: start-up is measured from h
 from tutor.cli import class_commands as cli_class
 from tutor.cli import import_command as cli_import
 from tutor.core.errors import LessonErrors, TutorError
+from tutor.core.vocabulary import ExitCode
 
-EXIT_OK, EXIT_SOME_WRONG, EXIT_BAD_INPUT = 0, 1, 2
 MAX_SEED = 2**53 - 1  # drill seeds stay exact in JSON and fit the progress database after any run
 
 
@@ -102,16 +102,16 @@ def _run(command: str, args, extra: tuple[str, ...]) -> int:
         return COMMANDS[command](args, extra)
     except TutorError as err:
         print(f"tutor: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        return EXIT_OK
+        return ExitCode.OK
     except Exception as err:  # noqa: BLE001  never a traceback: one line, and an exit code of the contract
         from tutor.core.text.safe import unexpected
 
         print(f"tutor: {command} stopped: {unexpected(err)}", file=sys.stderr)
-        return EXIT_SOME_WRONG if command == "validate" else EXIT_BAD_INPUT
+        return ExitCode.PROBLEMS if command == "validate" else ExitCode.BAD_INPUT
 
 
 def _catalog(extra: tuple[str, ...]):
@@ -141,10 +141,10 @@ def cmd_open(args, extra) -> int:
         entry = catalog.find(args.lesson)
     except UnknownLesson as err:
         print(f"tutor: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if entry.lesson is None:
         _print_errors(LessonErrors(list(entry.errors)))
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     from tutor.app import run_app
 
     return run_app(lesson_ref=args.lesson, extra_dirs=extra, mouse=not getattr(args, "no_mouse", False),
@@ -162,7 +162,7 @@ def cmd_lessons(args, extra) -> int:
         print_lesson_table(rows)
     for problem in catalog.problems:
         print(f"tutor: {problem}", file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _load(ref: str, extra: tuple[str, ...]):
@@ -181,25 +181,25 @@ def _load(ref: str, extra: tuple[str, ...]):
 def cmd_solve(args, extra) -> int:
     lesson = _load(args.lesson, extra)
     if lesson is None:
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     from tutor.cli.lesson_commands import print_solution, solution_json, solve_steps
 
     prose: dict = {}
     results, errors = solve_steps(lesson, prose)
     if errors:
         _print_errors(LessonErrors(errors))
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.json:
         print(json.dumps(solution_json(lesson, results, prose)))
     else:
         print_solution(lesson, results, prose)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_grade(args, extra) -> int:
     lesson = _load(args.lesson, extra)
     if lesson is None:
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     from tutor.cli.lesson_commands import grade_lesson, print_grade, read_answers, write_grade_csv
 
     if Path(args.answers).is_dir():
@@ -208,19 +208,19 @@ def cmd_grade(args, extra) -> int:
         answers = read_answers(Path(args.answers))
     except TutorError as err:
         print(f"tutor: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     try:
         report = grade_lesson(lesson, answers)
     except LessonErrors as errs:
         _print_errors(errs)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.json:
         print(json.dumps(report))
     elif args.csv:
         write_grade_csv(lesson, [{"file": Path(args.answers).name, **report}], sys.stdout)
     else:
         print_grade(lesson, report, unknown=sorted(set(answers) - {s.id for s in lesson.steps}))
-    return EXIT_OK if report["correct"] == report["total"] else EXIT_SOME_WRONG
+    return ExitCode.OK if report["correct"] == report["total"] else ExitCode.PROBLEMS
 
 
 def _grade_folder(lesson, folder: Path, args) -> int:
@@ -230,7 +230,7 @@ def _grade_folder(lesson, folder: Path, args) -> int:
         report = grade_folder(lesson, folder)
     except LessonErrors as errs:
         _print_errors(errs)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.json:
         print(json.dumps(report))
     elif args.csv:
@@ -238,7 +238,7 @@ def _grade_folder(lesson, folder: Path, args) -> int:
     else:
         print_folder_grade(lesson, report)
     perfect = all("error" not in r and r["correct"] == r["total"] for r in report["files"])
-    return EXIT_OK if perfect else EXIT_SOME_WRONG
+    return ExitCode.OK if perfect else ExitCode.PROBLEMS
 
 
 def cmd_validate(args, extra) -> int:
@@ -255,7 +255,7 @@ def cmd_validate(args, extra) -> int:
             print(one_line(str(e), 4000))
         print(f"{checked} lesson file{'s' if checked != 1 else ''} checked: "
               f"{checked - invalid} valid, {invalid} invalid" if checked else "no lesson files found")
-    return EXIT_SOME_WRONG if problems or not checked else EXIT_OK
+    return ExitCode.PROBLEMS if problems or not checked else ExitCode.OK
 
 
 def cmd_check(args, extra) -> int:
@@ -263,7 +263,7 @@ def cmd_check(args, extra) -> int:
 
     if not 0 <= args.seeds <= MAX_CHECK_SEEDS:
         print(f"tutor: --seeds must be a whole number from 0 to {MAX_CHECK_SEEDS}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.paths:
         paths = [Path(p) for p in args.paths]
     else:  # an author's whole curriculum: the built-in lessons and their own folders
@@ -275,7 +275,7 @@ def cmd_check(args, extra) -> int:
         print(json.dumps(report))
     else:
         print_check(report)
-    return EXIT_SOME_WRONG if report["problems"] or not report["files"] else EXIT_OK
+    return ExitCode.PROBLEMS if report["problems"] or not report["files"] else ExitCode.OK
 
 
 MAX_CHECK_SEEDS = 1000
@@ -289,11 +289,11 @@ def cmd_drill(args, extra) -> int:
         lessons = resolve_topic(catalog, args.topic)
     except DrillError as err:
         print(f"tutor: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.emit:
         if args.seed is None:
             print("tutor: --emit needs --seed N (the variant to print)", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return ExitCode.BAD_INPUT
         try:
             text = emit_variant(lessons, args.seed)
         except (ArithmeticError, ValueError, TypeError, IndexError, RecursionError, MemoryError) as err:
@@ -302,9 +302,9 @@ def cmd_drill(args, extra) -> int:
 
             lesson = pick_lesson(lessons, args.seed)
             print(f"tutor: {lesson.path or lesson.id}: [drill] seed {args.seed}: {unexpected(err)}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return ExitCode.BAD_INPUT
         sys.stdout.write(text)
-        return EXIT_OK
+        return ExitCode.OK
     from tutor.app import run_app
 
     return run_app(extra_dirs=extra, drill_topic=args.topic, drill_seed=args.seed,
@@ -327,7 +327,7 @@ def cmd_progress(args, extra) -> int:
             catalog = _catalog(extra)
             rows = [(e.id, e.topic, e.title, len(e.lesson.steps)) for e in catalog.entries if e.lesson]
             print(format_progress(store, rows))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 COMMANDS = {

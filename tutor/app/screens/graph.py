@@ -17,13 +17,14 @@ from tutor.app.commands import (
     bindings,
 )
 from tutor.app.screens.base import TutorScreen
-from tutor.app.screens.live_handle import LiveHandle
+from tutor.app.screens.live_handle import LiveHandle, checker
 from tutor.app.screens.messages import GraphData
 from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.graph_view import GraphView
 from tutor.core.check.carried import node_steps
 from tutor.core.graph.earned import earned_grads, earned_values, learners_graph
 from tutor.core.lesson.model import Lesson
+from tutor.core.vocabulary import SETTLED, Status
 
 
 class GraphScreen(TutorScreen):
@@ -112,9 +113,9 @@ class GraphScreen(TutorScreen):
         marks = {}
         for step_id, _name in self.fillable:
             typed = self.answers.get(step_id, "")
-            if typed.strip() and self.states.get(step_id) not in ("solved", "revealed"):
-                verdict = live.check(step_id, typed, earlier=self.answers)
-                if verdict.status == "wrong":
+            if typed.strip() and self.states.get(step_id) not in SETTLED:
+                verdict = checker(live).check(step_id, typed, earlier=self.answers)
+                if verdict.status == Status.WRONG:
                     marks[step_id] = "carried" if verdict.carried_from else "slip"
         return marks
 
@@ -147,7 +148,7 @@ class GraphScreen(TutorScreen):
         if not self.fillable:
             return
         step_id, _ = self.fillable[self.selected]
-        if self.states.get(step_id) not in ("solved", "revealed"):
+        if self.states.get(step_id) not in SETTLED:
             self.app.store.record_reveal(self.lesson.id, step_id)  # counts as a reveal, as F3 in the lesson
             self.states = self.app.store.step_states(self.lesson.id)
         self._load()
@@ -165,7 +166,7 @@ class GraphScreen(TutorScreen):
         from tutor.app.screens.messages import Checked
 
         try:
-            verdict = self.handle.call(lambda live: live.check(step_id, text, earlier=earlier))
+            verdict = self.handle.call(lambda live: checker(live).check(step_id, text, earlier=earlier))
         except Exception as error:  # noqa: BLE001 - said under the graph, never a crash
             self.post_message(GraphData({}, None, str(error) or type(error).__name__))
         else:
@@ -181,7 +182,7 @@ class GraphScreen(TutorScreen):
             self.answers[step.id] = message.text
             self.states = self.app.store.step_states(self.lesson.id)
         self.query_one("#node-answer", Input).value = ""
-        mark = "✓" if verdict.status == "correct" else "✗"
+        mark = "✓" if verdict.status == Status.CORRECT else "✗"
         self._pending_note = f"{mark} {verdict.message}"
         self._load()
 

@@ -41,6 +41,7 @@ from tutor.app.widgets.prose import prose_text
 from tutor.app.widgets.step_list import StepList, step_strip
 from tutor.core.lesson.catalog import Entry
 from tutor.core.text.latex import plain_text
+from tutor.core.vocabulary import SETTLED, Status
 
 GRADIENT_CALLS = {"grad", "jacobian"}
 
@@ -167,7 +168,7 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         ids = [s.id for s in self.lesson.steps]
         if self.start_step in ids:
             return ids.index(self.start_step)
-        unsolved = [n for n, s in enumerate(ids) if self.states.get(s) not in ("solved", "revealed")]
+        unsolved = [n for n, s in enumerate(ids) if self.states.get(s) not in SETTLED]
         return unsolved[0] if unsolved else 0
 
     # ---- live evaluation -------------------------------------------------------------
@@ -374,7 +375,7 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
             # the learner's latest answer to each step, from earlier sessions too (read by the
             # plot's worker, never on the UI thread), this visit's typing last
             answers = {a.step_id: a.answer for a in store.attempts()
-                       if a.lesson_id == lesson_id and a.verdict != "wrong_shape" and a.drill_seed is None}
+                       if a.lesson_id == lesson_id and a.verdict != Status.WRONG_SHAPE and a.drill_seed is None}
             return {**answers, **typed_now}
 
         self.app.push_screen(TrainScreen(self.lesson, self.handle, own_answers))

@@ -51,6 +51,13 @@ def run_cancellable(job: Callable[[], T], cancelled: Callable[[], bool],
     return outcome["value"]  # type: ignore[return-value]
 
 
+def checker(live):
+    """The live lesson's step checker; imports torch, so it is only ever called in a worker thread."""
+    from tutor.core.check.step import checker_for  # lazy: torch, never on the first screen's path
+
+    return checker_for(live)
+
+
 def worker_cancelled() -> bool:
     """True when the Textual worker this thread runs has been cancelled (its screen went away)."""
     from textual.worker import NoActiveWorker, get_current_worker

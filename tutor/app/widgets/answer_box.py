@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 
 from tutor.core.answer.parse import describe, parse_answer
 from tutor.core.errors import AnswerParseError
+from tutor.core.vocabulary import Kind
 
 
 class AnswerInput(Input):
@@ -48,7 +49,7 @@ class AnswerInput(Input):
 class AnswerPreview(Static):
     def show(self, text: str, kind: str) -> None:
         if not text.strip():
-            hint = "a shape like 4x24" if kind == "shape" else "a number, a vector [a, b], or rows 1 2; 3 4"
+            hint = "a shape like 4x24" if kind == Kind.SHAPE else "a number, a vector [a, b], or rows 1 2; 3 4"
             self.update(Text(f"Type {hint}. Enter checks it.", "dim"))
             return
         try:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from tutor.core.answer.parse import Digits, ParsedAnswer, format_shape, parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.evaluate.results import Expected
+from tutor.core.vocabulary import NOT_ATTEMPTS, Kind, Status
 
 if TYPE_CHECKING:
     from tutor.core.lesson.model import Tolerance
@@ -24,7 +25,6 @@ MAX_LISTED = 6           # entries named in one message; more would not be read
 OK, WRONG, IMPRECISE = "ok", "wrong", "imprecise"
 
 
-Status = Literal["correct", "wrong", "wrong_shape", "imprecise", "unparsed", "missing"]
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,12 @@ class Verdict:
 
     @property
     def counts_as_attempt(self) -> bool:
-        return self.status not in ("unparsed", "missing")
+        return self.status not in NOT_ATTEMPTS
 
 
 def missing_verdict() -> Verdict:
     """The verdict for a step that has no answer."""
-    return Verdict("missing", "No answer given.")
+    return Verdict(Status.MISSING, "No answer given.")
 
 
 def read_answer(text: str | None, expected: Expected) -> ParsedAnswer | Verdict:
@@ -56,10 +56,10 @@ def read_answer(text: str | None, expected: Expected) -> ParsedAnswer | Verdict:
     if text is None or not isinstance(text, str) or not text.strip():
         return missing_verdict()
     try:
-        return parse_answer(text, "shape" if expected.kind == "shape" else "value")
+        return parse_answer(text, "shape" if expected.kind == Kind.SHAPE else "value")
     except AnswerParseError as err:
         where = f" (at character {err.position + 1})" if err.position is not None else ""
-        return Verdict("unparsed", f"Couldn't read that: {err.message}{where}.", position=err.position)
+        return Verdict(Status.UNPARSED, f"Couldn't read that: {err.message}{where}.", position=err.position)
     except Exception:  # one odd answer must never take the app down
         return _UNCHECKABLE
 
@@ -76,18 +76,18 @@ def check_answer(answer: str | ParsedAnswer | None, expected: Expected,
         return _UNCHECKABLE
 
 
-_UNCHECKABLE = Verdict("unparsed", "Couldn't check this answer; please try writing it another way.")
+_UNCHECKABLE = Verdict(Status.UNPARSED, "Couldn't check this answer; please try writing it another way.")
 
 
 def _check(parsed: ParsedAnswer, expected: Expected, tolerance: Tolerance | None) -> Verdict:
-    if expected.kind == "shape":
+    if expected.kind == Kind.SHAPE:
         return _check_shape(parsed, expected)
     want, shape = _flatten_expected(expected)
     if not _shapes_match(parsed.shape, shape):
-        return Verdict("wrong_shape", _shape_message(parsed, shape),
+        return Verdict(Status.WRONG_SHAPE, _shape_message(parsed, shape),
                        answer_shape=parsed.shape, expected_shape=shape)
     judged = [
-        _judge_integer(a, x) if expected.kind == "integer" else _judge_value(a, d, x, tolerance)
+        _judge_integer(a, x) if expected.kind == Kind.INTEGER else _judge_value(a, d, x, tolerance)
         for a, d, x in zip(parsed.values, parsed.literal_digits, want, strict=False)
     ]
     wrong = [k for k, j in enumerate(judged) if j == WRONG]
@@ -98,10 +98,10 @@ def _check(parsed: ParsedAnswer, expected: Expected, tolerance: Tolerance | None
         answer_shape=parsed.shape, expected_shape=shape,
     )
     if wrong:
-        return Verdict("wrong", _wrong_message(wrong, shape, expected.kind), **found)
+        return Verdict(Status.WRONG, _wrong_message(wrong, shape, expected.kind), **found)
     if coarse:
-        return Verdict("imprecise", _imprecise_message(coarse, shape, parsed, want), **found)
-    return Verdict("correct", "Correct.", **found)
+        return Verdict(Status.IMPRECISE, _imprecise_message(coarse, shape, parsed, want), **found)
+    return Verdict(Status.CORRECT, "Correct.", **found)
 
 
 # ---- elements -----------------------------------------------------------------------------
@@ -216,15 +216,15 @@ def _check_shape(parsed: ParsedAnswer, expected: Expected) -> Verdict:
     want = tuple(int(d) for d in expected.value)
     shapes = dict(answer_shape=parsed.shape, expected_shape=tuple(expected.shape))
     if _canonical_dims(got) == _canonical_dims(want):
-        return Verdict("correct", "Correct.", **shapes)
+        return Verdict(Status.CORRECT, "Correct.", **shapes)
     # The dims are the answer here, so the message says what is off without naming them; nor does it
     # repeat what was typed (the learner sees that).
     if len(got) != len(want):
-        return Verdict("wrong", _size_count_message(len(got), len(want)), **shapes)
+        return Verdict(Status.WRONG, _size_count_message(len(got), len(want)), **shapes)
     off = tuple((k,) for k in range(len(want)) if got[k] != want[k])
     if len(want) == 2 and got == want[::-1]:
-        return Verdict("wrong", SWAPPED, wrong=off, **shapes)
-    return Verdict("wrong", _sizes_off_message([k for (k,) in off], len(want)), wrong=off, **shapes)
+        return Verdict(Status.WRONG, SWAPPED, wrong=off, **shapes)
+    return Verdict(Status.WRONG, _sizes_off_message([k for (k,) in off], len(want)), wrong=off, **shapes)
 
 
 def _size_count_message(got: int, want: int) -> str:
@@ -272,7 +272,7 @@ def _places(flats: list[int], shape: tuple[int, ...]) -> str:
 
 def _wrong_message(wrong: list[int], shape: tuple[int, ...], kind: str) -> str:
     total = math.prod(shape)
-    if total == 1 and kind == "integer":
+    if total == 1 and kind == Kind.INTEGER:
         return "This count must match exactly."
     if total == 1:
         return "The value is off; check your working."

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from tutor.core.errors import AnswerParseError
 from tutor.core.expr import names
+from tutor.core.vocabulary import Kind
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40          # brackets, parentheses and signs; keeps recursion far from Python's limit
@@ -45,7 +46,7 @@ def parse_answer(text: str, kind: str = "value") -> ParsedAnswer:
         raise AnswerParseError(f"answer too long: at most {MAX_LENGTH} characters", MAX_LENGTH)
     if not text.strip():
         raise AnswerParseError("type an answer", 0)
-    if kind == "shape":
+    if kind == Kind.SHAPE:
         return _parse_shape(text)
     try:
         node = _Parser(text, _tokenize(text)).parse()
@@ -57,7 +58,7 @@ def parse_answer(text: str, kind: str = "value") -> ParsedAnswer:
 
 def describe(parsed: ParsedAnswer) -> str:
     """A one-line preview of how the answer was read: "vector of 2: [-12, -6]", "shape 4×24"."""
-    if parsed.kind == "shape":
+    if parsed.kind == Kind.SHAPE:
         return "shape " + shape_text(tuple(int(d) for d in parsed.values))
     shape = parsed.shape
     if not shape:

@@ -21,6 +21,7 @@ from tutor.core.errors import TutorError
 from tutor.core.evaluate.results import Expected
 from tutor.core.expr import budget
 from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
+from tutor.core.vocabulary import Kind, Status
 
 MAX_CANDIDATES = 60
 # Diagnosis's cap: past it the candidate list is incomplete, and an incomplete list names nothing.
@@ -98,7 +99,7 @@ def plain_label(say: str, limit: int = 60) -> str:
 
 def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
     """The verdict, with `mistake` set and the advice appended when exactly one mistake explains the answer."""
-    if verdict.status not in ("wrong", "wrong_shape"):
+    if verdict.status not in (Status.WRONG, Status.WRONG_SHAPE):
         return verdict
     finding = explain(inputs, cands, parsed)
     if finding.named is None:
@@ -182,7 +183,7 @@ class _Capped(Budget):
 def _gives(parsed: ParsedAnswer, value: Any, inputs: Inputs) -> bool:
     guess = _as_expected(value, inputs.expected)
     # a coarse answer ("0.2" for 0.197) still tells which value the learner computed
-    return guess is not None and check_answer(parsed, guess, inputs.tolerance).status in ("correct", "imprecise")
+    return guess is not None and check_answer(parsed, guess, inputs.tolerance).status in (Status.CORRECT, Status.IMPRECISE)
 
 
 def _stories(explaining: tuple[Candidate, ...]) -> list[Candidate]:
@@ -197,7 +198,7 @@ def _stories(explaining: tuple[Candidate, ...]) -> list[Candidate]:
 
 def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> bool:
     asked = inputs.step.ask.tree.id if isinstance(inputs.step.ask.tree, ast.Name) else None
-    if inputs.expected.kind != "value":
+    if inputs.expected.kind != Kind.VALUE:
         return False
     for name, value in inputs.values.items():
         if name != asked and name not in story and isinstance(value, torch.Tensor) and value.is_floating_point() \
@@ -208,7 +209,7 @@ def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> b
 
 def _plain_rounding(parsed: ParsedAnswer, expected: Expected) -> bool:
     """Every typed element the answer correctly rounded to the places typed (too coarse to tell a story)."""
-    if expected.kind != "value" or not parsed.literal_digits:
+    if expected.kind != Kind.VALUE or not parsed.literal_digits:
         return False
     want = torch.tensor(expected.value, dtype=torch.float64).reshape(-1).tolist()
     if len(want) != len(parsed.values):
@@ -301,7 +302,7 @@ def _other_quantities(inputs: Inputs):
 def _node_inputs(inputs: Inputs):
     """The input of the asked node's own line (h = relu(z) answered with z): the last operation left out."""
     tree = inputs.step.ask.tree
-    if inputs.step.kind != "value" or not isinstance(tree, ast.Name):
+    if inputs.step.kind != Kind.VALUE or not isinstance(tree, ast.Name):
         return
     lines = [a for a in inputs.lesson.graph if a.target == tree.id and a.op == "="]
     if not lines:
@@ -316,7 +317,7 @@ def _node_inputs(inputs: Inputs):
 
 def _generic(inputs: Inputs):
     expected, ask = inputs.expected, inputs.step.ask.tree
-    if expected.kind == "shape":
+    if expected.kind == Kind.SHAPE:
         dims = tuple(expected.value)
         if len(dims) == 2 and dims[0] != dims[1]:
             if _contains(ask, "jacobian"):
@@ -330,7 +331,7 @@ def _generic(inputs: Inputs):
             yield Candidate("batch dimension left out", "The batch dimension N comes first in PyTorch's layout.",
                             dims[1:], "slip")
         return
-    if expected.kind != "value":
+    if expected.kind != Kind.VALUE:
         return
     value = torch.tensor(expected.value, dtype=torch.float64)
     if value.dim() == 2 and value.shape[0] > 1 and value.shape[1] > 1:
@@ -391,7 +392,7 @@ def _contains(tree: ast.AST, name: str) -> bool:
 def _as_expected(value: Any, like: Expected) -> Expected | None:
     if value is None:
         return None
-    if like.kind == "shape":
+    if like.kind == Kind.SHAPE:
         dims = [int(d) for d in value] if isinstance(value, tuple) else None
         return Expected("shape", dims, (len(dims),)) if dims is not None else None
     if isinstance(value, torch.Tensor):
@@ -400,19 +401,19 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
         t = value.detach().double()
         if not torch.isfinite(t).all():
             return None
-        if like.kind == "integer":
+        if like.kind == Kind.INTEGER:
             whole = t.numel() == 1 and _whole(t.item())
             return Expected("integer", int(round(t.item())), ()) if whole else None
         return Expected("value", t.tolist() if t.dim() else float(t.item()), tuple(t.shape))
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        if like.kind == "integer":
+        if like.kind == Kind.INTEGER:
             return Expected("integer", int(round(value)), ()) if _whole(value) else None
         return Expected("value", float(value), ())
     return None
 
 
 def _same(a: Expected, b: Expected) -> bool:
-    if a.kind == "shape" or b.kind == "shape":
+    if a.kind == Kind.SHAPE or b.kind == Kind.SHAPE:
         return list(a.value) == list(b.value)
     fa, fb = _flat(a.value), _flat(b.value)
     return len(fa) == len(fb) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(fa, fb, strict=False))

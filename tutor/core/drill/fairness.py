@@ -8,6 +8,7 @@ from typing import Any
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, render_checked
 from tutor.core.text.latex import plain_text
+from tutor.core.vocabulary import Kind
 
 
 def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
@@ -15,9 +16,11 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
 
     Builds the LiveLesson (imports torch) unless one is given.
     """
-    if live is None:
-        from tutor.core.evaluate.live import LiveLesson
+    # lazy: these import torch, and listing or drawing a drill's numbers needs none
+    from tutor.core.check.step import checker_for
+    from tutor.core.evaluate.live import LiveLesson
 
+    if live is None:
         try:
             live = LiveLesson(lesson)
         except LessonErrors as errs:
@@ -28,7 +31,7 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
     for step in lesson.steps:
         where = f"step {step.id!r}"
         try:
-            expected = live.expected(step.id)
+            expected = checker_for(live).expected(step.id)
         except LessonError as err:
             problems.append((where, err.reason))
             continue
@@ -79,7 +82,7 @@ def _flat(value: Any) -> tuple | None:
 
 
 def _flat_expected(expected) -> tuple:
-    if expected.kind == "shape":
+    if expected.kind == Kind.SHAPE:
         return ("shape",) + tuple(expected.value)
     data = expected.value
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from tutor.core.drill.variants import variant
 from tutor.core.lesson.model import Lesson
 from tutor.core.text.latex import plain_text
+from tutor.core.vocabulary import NOT_ATTEMPTS, Status
 
 
 @dataclass
@@ -53,10 +54,10 @@ class DrillRun:
         return self.current()
 
     def record(self, lesson: Lesson, step_id: str, status: str, mistake: str | None = None) -> None:
-        if status in ("unparsed", "missing"):
+        if status in NOT_ATTEMPTS:
             return
         self.attempts += 1
-        if status == "correct":
+        if status == Status.CORRECT:
             self.correct += 1
             self.streak += 1
             self.best_streak = max(self.best_streak, self.streak)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Kind = Literal["value", "shape", "integer"]
+from tutor.core.vocabulary import Kind
 
 
 @dataclass(frozen=True)

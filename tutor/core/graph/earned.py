@@ -5,11 +5,13 @@ from __future__ import annotations
 import ast
 
 from tutor.core.evaluate.results import NodeValue
-from tutor.core.graph.ops import needed_lines
+from tutor.core.evaluate.run import plain_data
+from tutor.core.lesson.graph_ops import needed_lines
 from tutor.core.text.matrix import format_plain
+from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
 
 HIDDEN = NodeValue((), "?")
-EARNED = ("solved", "revealed")
+EARNED = SETTLED
 
 
 def ancestors(lesson, name: str) -> set[str]:
@@ -41,7 +43,7 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
     targets = {a.target for a in lesson.graph}
     asked = {_asked_node(s): s for s in lesson.steps if _asked_node(s) in targets}
     # a graph step earns the drawing, not numbers
-    done = [s for s in lesson.steps if states.get(s.id) in EARNED and s.kind != "graph"]
+    done = [s for s in lesson.steps if states.get(s.id) in EARNED and s.kind != Kind.GRAPH]
     for name, value in values.items():
         if name not in targets:
             out[name] = value
@@ -49,7 +51,7 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
             step = asked[name]
             typed = " ".join(answers.get(step.id, "").split())
             if states.get(step.id) in EARNED:
-                out[name] = value if states.get(step.id) == "solved" or not typed else _beside(typed, value)
+                out[name] = value if states.get(step.id) == StepState.SOLVED or not typed else _beside(typed, value)
             else:
                 mark = {"carried": ", carried", "slip": " ✗ first slip"}.get((marks or {}).get(step.id), "")
                 out[name] = NodeValue((), f"? (yours {typed}{mark})") if typed else HIDDEN
@@ -85,13 +87,13 @@ def learners_graph(live, states: dict[str, str], answers: dict[str, str], shown:
     where they equal a value already shown (`?` elsewhere); None when no graph step is solved."""
     import dataclasses
 
-    from tutor.core.graph.answer import read_graph, run_lines, same_value
+    from tutor.core.graph.answer import check_graph, read_graph, run_lines, same_value
 
     for step in reversed(live.lesson.steps):
         text = answers.get(step.id, "")
-        if step.kind != "graph" or states.get(step.id) != "solved" or not text.strip():
+        if step.kind != Kind.GRAPH or states.get(step.id) != StepState.SOLVED or not text.strip():
             continue
-        if live.check(step.id, text).status != "correct":
+        if check_graph(live, step, text).status != Status.CORRECT:
             continue
         lines = read_graph(text, set(live.givens))
         run = run_lines(live, lines, live.givens)
@@ -114,6 +116,4 @@ def _shown(value: NodeValue) -> bool:
 
 
 def _plain(value):
-    from tutor.core.evaluate.live import plain_data
-
     return plain_data(value)

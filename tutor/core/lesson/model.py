@@ -9,6 +9,7 @@ from typing import Any
 
 from tutor.core.expr import names
 from tutor.core.expr.syntax import Assignment, Expr
+from tutor.core.vocabulary import Kind
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,14 @@ class Step:
     skills: tuple[str, ...] = ()  # empty: the lesson's skills (see tutor/core/skills.py)
 
     @property
-    def kind(self) -> str:
-        """'shape', 'integer', 'value' or 'graph': how an answer is read and compared."""
-        if self.ask.top_call() in ("shape", "graph"):
-            return self.ask.top_call()
-        return "integer" if _counts(self.ask.tree) else "value"
+    def kind(self) -> Kind:
+        """How an answer is read and compared: a shape, a graph, a count or a value."""
+        top = self.ask.top_call()
+        if top == "shape":
+            return Kind.SHAPE
+        if top == "graph":
+            return Kind.GRAPH
+        return Kind.INTEGER if _counts(self.ask.tree) else Kind.VALUE
 
 
 @dataclass(frozen=True)

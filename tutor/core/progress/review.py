@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from fsrs import Card, Rating, Scheduler
 
 from tutor.core.progress.skills import missed_skills, prerequisites, title
+from tutor.core.vocabulary import NOT_ATTEMPTS, Status
 
 # No same-day learning steps: an answer is not a flash card flipped twice in ten minutes, so
 # the first answer already schedules a review days ahead. No fuzz: the same answers, the same dates.
 SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
-NOT_ATTEMPTS = ("unparsed", "missing")
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def replay(rows: Iterable[tuple[str, str, str | None, str | None]]) -> dict[str,
         named = tuple((skills or "").split())
         if not named or verdict in NOT_ATTEMPTS:
             continue
-        if verdict == "correct":
+        if verdict == Status.CORRECT:
             for skill in named:
                 rate(skill, Rating.Good, when)
             for skill in prerequisites(named):
