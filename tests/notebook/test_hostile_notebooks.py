@@ -22,6 +22,11 @@ def run_import(path, capsys, *extra) -> tuple[int, list[str], str]:
     captured = capsys.readouterr()
     assert spent < CPU_BUDGET, f"import took {spent:.1f} s of CPU"
     assert "Traceback" not in captured.err and "\x1b" not in captured.err + captured.out
+    if code == 0:  # what was written is a lesson that validates and passes `tutor check`
+        lesson = path.parent / (path.stem + "-imported.toml")
+        lesson.write_text(captured.out, encoding="utf-8")
+        assert main(["validate", str(lesson)]) == 0 and main(["check", str(lesson)]) == 0
+        capsys.readouterr()
     return code, captured.err.splitlines(), captured.out
 
 
@@ -117,3 +122,14 @@ def test_escape_sequences_in_a_notebook_never_reach_the_terminal(tmp_path, capsy
     code, err, out = run_import(path, capsys)
     assert code == 0 and "\x1b" not in out and "\u202e" not in out + "".join(err)
     assert "ask = 's'" in out
+
+
+def test_tensors_too_big_for_a_lesson_are_left_out(tmp_path, capsys):
+    path = tmp_path / "big.py"
+    path.write_text("import torch\na = torch.ones(100, 100)\nb = torch.ones(100, 60)\nc = torch.tensor("
+                    + str([[1.5] * 12_000]) + ")\nprint(a.sum())\nprint(b.sum())\n")
+    code, err, out = run_import(path, capsys)
+    assert code == 0 and "ask = 'sum(a)'" in out and "sum(b)" not in out
+    assert any(line.startswith("tutor: line 3: `b = torch.ones(100, 60)` would write more than 15,000 numbers")
+               for line in err)
+    assert any(line.startswith("tutor: line 4: ") and "more than 10,000 numbers" in line for line in err)

@@ -95,6 +95,7 @@ def test_a_lab_page_with_only_a_code_stub_has_nothing_to_import(tmp_path, capsys
     assert err[-1].endswith("nothing in it could be imported (no value it shows is part of the lesson language)")
     assert any("`conv2` is never defined in the notebook" in line for line in err)
     assert any("random initial values" in line for line in err)
+    assert "tutor: cell 2, line 10: `conv1` is a layer, not a value; left out" in err
 
 
 def test_pytorchs_autograd_warm_up_with_a_tensor_of_ones(tmp_path, capsys):
@@ -189,4 +190,5 @@ def test_the_lesson_goes_to_standard_output_with_the_id_asked_for(capsys):
     assert main(["import", str(NOTEBOOKS / "autograd_ones.ipynb"), "--id", "warm-up"]) == 0
     out = capsys.readouterr().out
     assert "\nid = 'warm-up'\n" in out and "[[steps]]" in out
+    assert "# The notebook showed (cell 10):\n#   tensor([[4.5000, 4.5000],\n" in out
     assert main(["import", str(NOTEBOOKS / "autograd_ones.ipynb"), "--id", "../bad id"]) == 2

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from tutor.core.errors import LessonErrors
+from tutor.core.text.files import MAX_LESSON_BYTES
 from tutor.core.text.safe import one_line
 from tutor.core.vocabulary import ExitCode
 
@@ -53,6 +54,9 @@ def cmd_import(args, extra) -> int:
     if len(drop) == len(imported.program.steps) or text is None:
         _say(f"{source}: nothing in it could be imported (no value it shows is part of the lesson language)")
         return ExitCode.PROBLEMS
+    if len(text.encode("utf-8")) > MAX_LESSON_BYTES:
+        _say(f"{source}: the lesson would be larger than {MAX_LESSON_BYTES // 1024} KB, more than a lesson file holds")
+        return ExitCode.BAD_INPUT
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")

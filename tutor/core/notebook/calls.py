@@ -214,7 +214,7 @@ class Calls:
                 raise Unsupported(node, "has rows of different lengths")
             count = sum(p[2] for p in parts)
             if count > self.max_given_numbers:
-                raise Unsupported(node, f"writes out more than {self.max_given_numbers} numbers; too many for a lesson")
+                raise Unsupported(node, f"writes out more than {self.max_given_numbers:,} numbers; too many for a lesson")
             return [p[0] for p in parts], (len(parts), *parts[0][1]), count, any(p[3] for p in parts)
         raise Unsupported(node, "builds a tensor from something other than numbers written in the code")
 
@@ -262,7 +262,7 @@ class Calls:
             raise Unsupported(node)
         count = numel(shape)
         if count > self.max_given_numbers:
-            raise Unsupported(node, f"holds more than {self.max_given_numbers} numbers; too many for a lesson")
+            raise Unsupported(node, f"holds more than {self.max_given_numbers:,} numbers; too many for a lesson")
         text = ast.unparse(call(kind, *(const(v) for v in values)))
         return Tensor(text, shape, dtype, requires_grad, count)
 

@@ -45,6 +45,7 @@ from tutor.core.notebook.values import (
 MAX_WORK = 400_000          # expression nodes read, counting every pass through a loop or a called function
 MAX_CALL_DEPTH = 8
 MAX_STEPS = 150
+MAX_NUMBERS = 15_000        # numbers written out in all givens: the lesson file stays well under its size cap
 RESERVED = frozenset({"pi", "e", "float32", "float64", "int64"})
 
 
@@ -134,6 +135,7 @@ class Translator(Expressions, Calls):
         self.functions_called: set[int] = set()
         self.functions: list[tuple[Function, str]] = []
         self.name_hint = "param"
+        self.numbers = 0
         self._suffix: dict[str, int] = {}
 
     # --- bookkeeping ---------------------------------------------------------------------------
@@ -433,6 +435,10 @@ class Translator(Expressions, Calls):
         return replace(v, expr=name(existing), node=existing, given=None, identity=None, live=False)
 
     def given_from_tensor(self, given: str, t: Tensor, stmt: ast.AST | None) -> Val:
+        if self.numbers + t.count > MAX_NUMBERS:
+            raise Unsupported(stmt, f"would write more than {MAX_NUMBERS:,} numbers into the lesson; too many to "
+                                    "work by hand")
+        self.numbers += t.count
         self.vote_dtype(t, stmt)
         self.givens[given] = Given(given, t.data)
         identity = None
@@ -645,7 +651,7 @@ class Translator(Expressions, Calls):
             if len(kwargs) != len(value_node.keywords) or any(isinstance(a, ast.Starred) for a in value_node.args):
                 raise Unsupported(value_node, "unpacks arguments with * or **")
             result = self.apply(func, args, kwargs, value_node)
-            if echo and not isinstance(result, (NoneVal, Module, Optimizer)) and not isinstance(func, Function):
+            if echo and not isinstance(result, (NoneVal, Module, Optimizer)):
                 self.record([self.ask(result, value_node, "")], None)
             return
         value = self.ev(value_node)
@@ -715,7 +721,11 @@ class Translator(Expressions, Calls):
         if isinstance(obj, NoneVal):
             raise Unsupported(node, "is None here (PyTorch keeps .grad only for tensors that require it, after "
                                     "backward())")
-        if isinstance(obj, (Module, Optimizer, Function, Method, Namespace, Dtype)):
+        if isinstance(obj, Module):
+            raise Unsupported(node, "is a layer, not a value")
+        if isinstance(obj, Optimizer):
+            raise Unsupported(node, "is an optimizer, not a value")
+        if isinstance(obj, (Function, Method, Namespace, Dtype)):
             raise Unsupported(node, "is not a value")
         if isinstance(obj, Unknown):
             raise Unsupported(node, f"uses `{obj.name or snippet(node)}`, which was left out ({obj.origin})")
