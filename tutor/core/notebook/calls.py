@@ -402,6 +402,9 @@ class Calls:
             return self.binop(ops[lesson], bound["input"], other, node)
         if lesson in ("cat", "stack"):
             return self.join(lesson, bound, node)
+        if lesson == "where":
+            parts = [self.to_val(bound.get(k), node) for k in ("condition", "input", "other")]
+            return self.elementwise("where", parts, {}, node)
         x = self.to_val(bound.pop("input"), node) if "input" in bound else None
         if x is None and lesson not in ("where", "scaled_dot_product_attention"):
             raise Unsupported(node)
@@ -420,9 +423,11 @@ class Calls:
             return self.loss(lesson, x, self.to_val(bound.pop("target"), node), bound, node)
         if lesson == "linear":
             return self.linear(x, bound, node)
-        if lesson == "where":
-            parts = [self.to_val(bound.get(k), node) for k in ("condition", "input", "other")]
-            return self.elementwise("where", parts, {}, node)
+        if lesson == "norm":
+            if bound:
+                raise Unsupported(node, "takes a norm other than the 2-norm of all entries")
+            squared = self.binop(ast.Pow, x, Num(2, const(2)), node)
+            return self.elementwise("sqrt", [self.reduce("sum", squared, {}, node)], {}, node)
         inputs = [x]
         return self.elementwise(lesson, inputs, bound, node)
 

@@ -107,6 +107,7 @@ FUNCTIONS: dict[str, Spec] = {
     "max": _spec("max", "input dim keepdim"),
     "min": _spec("min", "input dim keepdim"),
     "t": _spec("t", "input"),
+    "norm": _spec("norm", "input p dim keepdim dtype", p="fro", dim=None, keepdim=False, dtype=None),
     "transpose": _spec("transpose", "input dim0 dim1"),
     "reshape": _spec("reshape", "input shape"),
     "squeeze": _spec("squeeze", "input dim"),

@@ -302,6 +302,11 @@ class Translator(Expressions, Calls):
             origin = self.leave_out(stmt, "is nested too deeply to read")
             for target in _targets(stmt):
                 self.bind(target, Unknown(origin, target))
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, ArithmeticError) as err:
+            # code the translator did not foresee: that statement is left out, the rest still read
+            origin = self.leave_out(stmt, f"could not be translated ({type(err).__name__})")
+            for target in _targets(stmt):
+                self.bind(target, Unknown(origin, target))
 
     def exec_stmt(self, stmt: ast.stmt, echo: bool) -> None:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -676,6 +681,8 @@ class Translator(Expressions, Calls):
                     made += [s for s in [self.ask(self.ev(part), part, label)] if s]
                 except Unsupported as err:
                     self.leave_out(err.node, err.reason, part)
+                except (TypeError, ValueError, KeyError, AttributeError, IndexError, ArithmeticError) as err:
+                    self.leave_out(part, f"could not be translated ({type(err).__name__})")
                 label = ""
         self.record(made, (prefix or "").strip() or None)
 
