@@ -28,3 +28,12 @@ def test_reading_and_translating_a_notebook_never_imports_torch():
             "print('torch' in sys.modules, 'textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_prose_with_quotes_backslashes_and_latex_survives_the_lesson_file():
+    import tomllib
+
+    from tutor.core.notebook.compose import toml_string
+
+    for text in ["a\n\\nabla ''' \"\"\" x\\", "one \\n \" ' line", "x\ny\\\\", "ends with a quote\n'", "$\\frac{a}{b}$"]:
+        assert tomllib.loads("k = " + toml_string(text))["k"] in (text, text + "\n")

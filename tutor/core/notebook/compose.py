@@ -45,10 +45,23 @@ def toml_string(text: str) -> str:
     if "\n" in text:
         if "'''" not in text and not text.endswith("'"):
             return "'''\n" + text + "\n'''"
-        return '"""\n' + json.dumps(text, ensure_ascii=False)[1:-1].replace("\\n", "\n") + '\n"""'
+        return '"""\n' + "\n".join(_basic(line) for line in text.split("\n")) + '\n"""'
     if "'" not in text:
         return f"'{text}'"
     return json.dumps(text, ensure_ascii=False)
+
+
+def _basic(text: str) -> str:
+    """One line of a TOML basic string's content: backslashes and quotes escaped, controls as \\uXXXX."""
+    out = []
+    for ch in text:
+        if ch in ('\\', '"'):
+            out.append("\\" + ch)
+        elif ch != "\t" and (ord(ch) < 0x20 or ord(ch) == 0x7F):
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def toml_value(value) -> str:
