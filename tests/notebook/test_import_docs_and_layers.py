@@ -35,5 +35,5 @@ def test_prose_with_quotes_backslashes_and_latex_survives_the_lesson_file():
 
     from tutor.core.notebook.compose import toml_string
 
-    for text in ["a\n\\nabla ''' \"\"\" x\\", "one \\n \" ' line", "x\ny\\\\", "ends with a quote\n'", "$\\frac{a}{b}$"]:
+    for text in ["a\n\\nabla ''' \"\"\" x\\", "one \\n \" ' line", "x\ny\\\\", "ends with a quote\n'", "$\\frac{a}{b}$", "a\x01b\nc\x1b", "one\x7f"]:
         assert tomllib.loads("k = " + toml_string(text))["k"] in (text, text + "\n")

@@ -41,7 +41,13 @@ def prose(text: str) -> str:
     return text
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def toml_string(text: str) -> str:
+    if _CONTROL.search(text):  # a literal string cannot hold a control character; a basic one escapes it
+        return '"""\n' + "\n".join(_basic(line) for line in text.split("\n")) + '\n"""' if "\n" in text \
+            else '"' + _basic(text) + '"'
     if "\n" in text:
         if "'''" not in text and not text.endswith("'"):
             return "'''\n" + text + "\n'''"
