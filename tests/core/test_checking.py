@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tutor.core.answer.judge import Verdict, check_answer, format_shape, missing_verdict
+from tutor.core.answer.judge import Verdict, check_answer, missing_verdict
 from tutor.core.evaluate.results import Expected
 from tutor.core.lesson.model import Tolerance
+from tutor.core.text.shapes import dims_text, shape_text
 
 
 def value(v, shape=()):
@@ -182,9 +183,10 @@ def test_missing_is_not_an_attempt_but_a_wrong_answer_is():
     assert check_answer("2", value(1.0)).counts_as_attempt
 
 
-def test_format_shape():
+def test_shapes_are_worded_one_way_everywhere():
     shapes = [(), (3,), (4, 24), (2, 3, 4)]
-    assert [format_shape(s) for s in shapes] == ["scalar", "vector of 3", "4×24", "2×3×4"]
+    assert [shape_text(s) for s in shapes] == ["scalar", "vector of 3", "4×24", "2×3×4"]
+    assert [dims_text(s) for s in shapes] == ["()", "(3,)", "4×24", "2×3×4"]
 
 
 def test_non_finite_expected_values_are_never_matched():

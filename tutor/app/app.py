@@ -10,8 +10,18 @@ from textual.app import App
 
 from tutor import _start_time
 from tutor.app.commands import QUIT, TutorCommands, app_bindings
+from tutor.app.screens.drill import DrillScreen
+from tutor.app.screens.lesson import LessonScreen
+from tutor.app.screens.lesson_list import LessonListScreen
 from tutor.app.screens.messages import StoreWarning
-from tutor.core.lesson.catalog import Catalog, Entry
+from tutor.app.watch import LessonFileWatcher
+from tutor.app.widgets.lesson_list import broken_reason
+from tutor.core.drill.run import DrillRun
+from tutor.core.drill.variants import DrillError, resolve_topic
+from tutor.core.errors import TutorError
+from tutor.core.lesson.catalog import Catalog, Entry, load_file
+from tutor.core.progress.review import due, review_run
+from tutor.core.progress.skills import title
 from tutor.core.progress.store import ProgressStore
 from tutor.core.vocabulary import SETTLED
 
@@ -20,7 +30,6 @@ NO_COLOR_THEME = "ansi-light"  # Textual's theme of the terminal's own ANSI colo
 
 def _list_screen():
     # imported when first shown: `tutor open` and `tutor drill` paint without composing the list
-    from tutor.app.screens.lesson_list import LessonListScreen
 
     return LessonListScreen
 
@@ -82,7 +91,6 @@ class TutorApp(App[int]):
             self.push_screen(_list_screen()())
         self.call_after_refresh(self._painted)
         if self.watch:
-            from tutor.app.watch import LessonFileWatcher
 
             self.watcher = LessonFileWatcher(Path(self.start.path), self.reload_watched,
                                              self.call_from_thread)
@@ -91,9 +99,6 @@ class TutorApp(App[int]):
     def reload_watched(self) -> None:
         """The watched file was saved: reopen it on the same step, or say in place why it no
         longer loads (the lesson as it was stays open, to keep working in)."""
-        from tutor.app.screens.lesson import LessonScreen
-        from tutor.app.widgets.lesson_list import broken_reason
-        from tutor.core.lesson.catalog import load_file
 
         path = Path(self.start.path)
         entry = load_file(path)
@@ -144,6 +149,7 @@ class TutorApp(App[int]):
     def warm_up_torch(self) -> None:
         # Importing the live evaluator imports torch (about a second); the first screen is up already.
         try:
+            # lazy: torch, warmed up in a worker while the first screen is shown
             import tutor.core.evaluate.live  # noqa: F401
         except Exception as error:  # noqa: BLE001 - a missing or broken torch must not end the app
             self.call_from_thread(self._torch_loaded, f"failed: {error}")
@@ -207,7 +213,6 @@ class TutorApp(App[int]):
 
     def open_lesson(self, lesson_id: str, step_id: str | None = None, *, entry: Entry | None = None) -> None:
         """Shows a lesson on top of the lesson list (closing any lesson already open)."""
-        from tutor.app.screens.lesson import LessonScreen
 
         if entry is None:
             entry = next((e for e in self.catalog.entries if e.id == lesson_id and e.lesson), None)
@@ -241,8 +246,6 @@ class TutorApp(App[int]):
         """An endless run of fresh variants of a topic; without a seed one is drawn (and shown)."""
         import random
 
-        from tutor.core.drill.run import DrillRun
-        from tutor.core.drill.variants import DrillError, resolve_topic
 
         try:
             lessons = resolve_topic(self.catalog, topic)
@@ -262,8 +265,6 @@ class TutorApp(App[int]):
 
     @work(thread=True, group="drill", exclusive=True, exit_on_error=False)
     def _draw_drill(self, run, topic: str, replace: bool) -> None:
-        from tutor.app.screens.drill import DrillScreen
-        from tutor.core.errors import TutorError
 
         try:
             run.current()
@@ -287,7 +288,6 @@ class TutorApp(App[int]):
 
     def reviews_due(self) -> list[str]:
         """The skills due for review now, most overdue first (none if progress cannot be read)."""
-        from tutor.core.progress.review import due
 
         try:
             return [memory.skill for memory in due(self.store)]
@@ -298,8 +298,6 @@ class TutorApp(App[int]):
         """A run of fresh variants of the lessons that exercise the due skills, most overdue first."""
         import random
 
-        from tutor.core.progress.review import review_run
-        from tutor.core.progress.skills import title
 
         skills = self.reviews_due() if skills is None else skills
         lessons = [e.lesson for e in self.catalog.entries if e.lesson is not None]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
+from tutor.app import run_app
+from tutor.core.progress.review import memories
+from tutor.core.progress.store import ProgressStore
 from tutor.core.vocabulary import ExitCode
 
 
@@ -30,8 +33,6 @@ def opens_the_app(command: str, args) -> bool:
 
 
 def cmd_review(args, extra) -> int:
-    from tutor.core.progress.review import memories
-    from tutor.core.progress.store import ProgressStore
 
     with ProgressStore.open() as store:
         now = store.now()
@@ -53,14 +54,13 @@ def cmd_review(args, extra) -> int:
         else:
             print("Nothing to review yet: reviews come from the skills you answer in lessons.")
         return ExitCode.OK
-    from tutor.app import run_app
 
     return run_app(extra_dirs=extra, review_skills=[m.skill for m in due],
                    mouse=not getattr(args, "no_mouse", False))
 
 
 def cmd_class(args, extra) -> int:
-    from tutor.core.progress import class_db
+    from tutor.core.progress import class_db  # lazy: psycopg, only for a class
 
     if args.class_command == "init":
         return class_db.cmd_init(args)

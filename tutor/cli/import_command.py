@@ -6,7 +6,10 @@ import re
 import sys
 from pathlib import Path
 
+from tutor.cli.lesson_commands import solve_steps
 from tutor.core.errors import LessonErrors
+from tutor.core.lesson.load import parse_lesson
+from tutor.core.notebook import NotebookRefused, import_notebook, needed
 from tutor.core.text.files import MAX_LESSON_BYTES
 from tutor.core.text.safe import one_line
 from tutor.core.vocabulary import ExitCode
@@ -28,8 +31,6 @@ def _say(line: str) -> None:
 
 
 def cmd_import(args, extra) -> int:
-    from tutor.core.notebook import NotebookRefused, import_notebook
-
     source = Path(args.file)
     if args.lesson_id is not None and not _ID.match(args.lesson_id):
         _say("--id must be at most 80 letters, digits, '-', '_' or '.', starting with a letter or digit")
@@ -70,10 +71,6 @@ def cmd_import(args, extra) -> int:
 
 def _failing_steps(imported, text: str, path: str, drop: dict) -> dict[str, str]:
     """Steps of the written lesson that do not load or cannot be computed, with why."""
-    from tutor.cli.lesson_commands import solve_steps
-    from tutor.core.lesson.load import parse_lesson
-    from tutor.core.notebook import needed
-
     steps = [s for s in imported.program.steps if s.id not in drop]
     try:
         lesson = parse_lesson(text, Path(path))

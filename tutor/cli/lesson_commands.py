@@ -8,8 +8,13 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from tutor.core.answer.judge import missing_verdict
+from tutor.core.drill.fairness import check_lesson
 from tutor.core.errors import LessonError, LessonErrors, TutorError
+from tutor.core.lesson.catalog import load_file, toml_files
 from tutor.core.lesson.model import Lesson
+from tutor.core.lesson.prose import placeholder, render_lesson
+from tutor.core.progress.store import ProgressStore
 from tutor.core.text.files import MAX_ANSWERS_BYTES, FileRefused, loads_toml, read_text
 from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import clean, csv_cell, one_line, unexpected
@@ -23,7 +28,6 @@ CONTAINED = (ArithmeticError, ValueError, TypeError, IndexError, KeyError, Recur
 def _progress_states() -> Any:
     """The learner's step states per lesson, or None when progress cannot be read."""
     try:
-        from tutor.core.progress.store import ProgressStore
 
         return ProgressStore.open()
     except Exception:  # progress is a nicety for listing; never block the list on it
@@ -91,8 +95,6 @@ def _rounded(value: Any) -> Any:
 
 def _prose(text: str, prose: dict | None = None) -> str:
     """Lesson prose for a plain terminal or JSON: quoted values filled in, no LaTeX or Markdown marks left."""
-    from tutor.core.lesson.prose import placeholder
-    from tutor.core.text.latex import plain_text
 
     return clean(plain_text((prose or {}).get(text) or placeholder(text)))
 
@@ -141,7 +143,7 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
     `prose`, when given, is filled with the lesson's templated prose rendered with its numbers.
     """
     from tutor.core.check.step import checker_for  # lazy: torch, not needed to list or validate
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch, not needed to list or validate
 
     try:
         live = LiveLesson(lesson)
@@ -152,7 +154,6 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
     results: dict = {}
     errors: list[LessonError] = []
     if prose is not None:
-        from tutor.core.lesson.prose import render_lesson
 
         try:
             prose.update(render_lesson(lesson, live))
@@ -172,9 +173,8 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
 
 
 def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
-    from tutor.core.answer.judge import missing_verdict
     from tutor.core.check.step import checker_for  # lazy: torch, not needed to list or validate
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch, not needed to list or validate
 
     try:
         checker = checker_for(LiveLesson(lesson))
@@ -287,7 +287,6 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
     problems: list[LessonError] = []
     for p in paths:
         if p.is_dir():
-            from tutor.core.lesson.catalog import toml_files
 
             found, problem = toml_files(p)
             if problem:
@@ -312,7 +311,6 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
 
 def validate_file(path: Path, skip_non_lessons: bool = False) -> list[LessonError] | None:
     """Every problem of one lesson file; None for a file without [[steps]] found in a folder."""
-    from tutor.core.lesson.catalog import load_file
 
     entry = load_file(path)
     if entry.not_a_lesson and skip_non_lessons:
@@ -330,8 +328,6 @@ def validate_file(path: Path, skip_non_lessons: bool = False) -> list[LessonErro
 
 def check_paths(paths: list[Path], seeds: int) -> dict:
     """`tutor check`: validate, then solve each lesson and `seeds` drill variants and check their mistakes."""
-    from tutor.core.drill.fairness import check_lesson
-    from tutor.core.lesson.catalog import load_file
 
     problems: list[dict] = []
     files = 0

@@ -7,6 +7,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tutor.app.commands import Command, screen_commands
+from tutor.app.screens.help import HelpScreen
 
 
 class TutorScreen(Screen):
@@ -55,6 +56,5 @@ class TutorScreen(Screen):
             )
 
     def action_help(self) -> None:
-        from tutor.app.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self.HELP_TITLE, screen_commands(self), self.HELP_NOTE))

@@ -18,7 +18,7 @@ from tutor.app.commands import (
 )
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.live_handle import LiveHandle, checker
-from tutor.app.screens.messages import GraphData
+from tutor.app.screens.messages import Checked, GraphData
 from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.graph_view import GraphView
 from tutor.core.check.carried import node_steps
@@ -163,7 +163,6 @@ class GraphScreen(TutorScreen):
 
     @work(thread=True, group="graph-check", exit_on_error=False)
     def _check_node(self, step_id: str, text: str, earlier: dict[str, str]) -> None:
-        from tutor.app.screens.messages import Checked
 
         try:
             verdict = self.handle.call(lambda live: checker(live).check(step_id, text, earlier=earlier))

@@ -40,7 +40,10 @@ from tutor.app.widgets.lesson_text import givens_text, intro_text
 from tutor.app.widgets.prose import prose_text
 from tutor.app.widgets.step_list import StepList, step_strip
 from tutor.core.lesson.catalog import Entry
+from tutor.core.lesson.prose import render_lesson
 from tutor.core.text.latex import plain_text
+from tutor.core.text.safe import clean
+from tutor.core.training.runs import has_plot
 from tutor.core.vocabulary import SETTLED, Status
 
 GRADIENT_CALLS = {"grad", "jacobian"}
@@ -116,7 +119,6 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
 
     def show_reload_error(self, message: str) -> None:
         """`--watch`: the file no longer loads; say why above the lesson, which stays usable."""
-        from tutor.core.text.safe import clean
 
         self.query_one("#reload-error", Static).update(f"⚠ {clean(message)}")
         self.add_class("-reload-failed")
@@ -181,7 +183,6 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         given_values = {}
         if self.handle.live is not None:
             try:
-                from tutor.core.lesson.prose import render_lesson
 
                 self.handle.prose = self.handle.call(lambda live: render_lesson(self.lesson, live))
             except Exception:  # noqa: BLE001 - quoted values stay '…'; the lesson still works
@@ -343,7 +344,6 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "train":
-            from tutor.core.evaluate.training import has_plot  # no torch: it reads the lesson's asks
 
             return has_plot(self.lesson)
         if action == "prev_step":
@@ -360,12 +360,14 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         return False
 
     def action_graph(self) -> None:
+        # lazy: torch (errors carried forward), when the graph first opens
         from tutor.app.screens.graph import GraphScreen
 
         self.app.push_screen(GraphScreen(self.lesson, self.handle, self.reached_gradients(),
                                          self.states, self.earlier_answers()))
 
     def action_train(self) -> None:
+        # lazy: textual-plotext, when the loss plot first opens
         from tutor.app.screens.train import TrainScreen
 
         store, lesson_id = self.app.store, self.lesson.id

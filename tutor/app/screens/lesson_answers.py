@@ -6,6 +6,7 @@ import time
 
 from textual import work
 
+from tutor.app.screens.confirm import ConfirmScreen
 from tutor.app.screens.live_handle import LiveCancelled, checker
 from tutor.app.screens.messages import Checked, Revealed, StepFailed
 from tutor.app.widgets.feedback import (
@@ -118,7 +119,6 @@ class AnswerFlow:
         self._show_hints()
 
     def action_reveal(self) -> None:
-        from tutor.app.screens.confirm import ConfirmScreen
 
         step_id = self.step.id
         if self.states.get(step_id) in SETTLED:

@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from tutor.app.widgets.status_glyphs import step_state
 from tutor.core.lesson.model import Step
+from tutor.core.lesson.prose import placeholder
 from tutor.core.text.latex import plain_text
 from tutor.core.vocabulary import SETTLED
 
@@ -15,7 +16,6 @@ from tutor.core.vocabulary import SETTLED
 class StepList(Static):
     def show(self, steps: tuple[Step, ...], states: dict[str, str], current: int, shown=None) -> None:
         """`shown` turns a prompt into its text as shown (quoted values filled in); placeholders without it."""
-        from tutor.core.lesson.prose import placeholder
 
         shown = shown or placeholder
         grid = Table.grid(padding=(0, 1), expand=True)

@@ -7,15 +7,16 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tutor.core.answer.parse import Digits, ParsedAnswer, format_shape, parse_answer
+from tutor.core.answer.parse import Digits, ParsedAnswer, parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.evaluate.results import Expected
+from tutor.core.text.shapes import shape_text
 from tutor.core.vocabulary import NOT_ATTEMPTS, Kind, Status
 
 if TYPE_CHECKING:
     from tutor.core.lesson.model import Tolerance
 
-__all__ = ["Verdict", "check_answer", "format_shape", "missing_verdict", "read_answer"]
+__all__ = ["Verdict", "check_answer", "missing_verdict", "read_answer"]
 
 EXACT_RTOL = 1e-6        # float32 noise: "-1" is right for -0.99999982
 WHOLE_TOL = 1e-9         # how close a typed count must be to a whole number
@@ -178,12 +179,12 @@ def _shape_phrase(shape: tuple[int, ...], oriented: bool = False) -> str:
     if math.prod(shape) == 1:
         return "a single number"
     if oriented and _is_column(shape):
-        return f"a {format_shape(shape)} column"
+        return f"a {shape_text(shape)} column"
     if oriented and _is_row(shape):
-        return f"a {format_shape(shape)} row"
+        return f"a {shape_text(shape)} row"
     if _vector_like(shape):
         return f"a vector of {math.prod(shape)}"
-    return f"a {format_shape(shape)} {'matrix' if len(shape) == 2 else 'array'}"
+    return f"a {shape_text(shape)} {'matrix' if len(shape) == 2 else 'array'}"
 
 
 _THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(,\d{3})+\s*")

@@ -18,9 +18,12 @@ from tutor.core.diagnosis import rewrites as rw
 from tutor.core.diagnosis.edits import batched, cross_entropy_inputs, softmax_of, softmaxes
 from tutor.core.diagnosis.slips import ACTIVATIONS
 from tutor.core.errors import TutorError
+from tutor.core.evaluate.compare import same_value
 from tutor.core.evaluate.results import Expected
 from tutor.core.expr import budget
 from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
+from tutor.core.lesson.prose import expr_evaluator, has_template, placeholder, render
+from tutor.core.text.latex import to_unicode
 from tutor.core.vocabulary import Kind, Status
 
 MAX_CANDIDATES = 60
@@ -86,7 +89,6 @@ SHORT = 40  # a label longer than this is cut at its first colon, semicolon or d
 
 def plain_label(say: str, limit: int = 60) -> str:
     """A lesson mistake's label: the first sentence of its message, as plain text."""
-    from tutor.core.text.latex import to_unicode
 
     text = to_unicode(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
@@ -144,7 +146,7 @@ def candidates(inputs: Inputs) -> Candidates:
                     if meter.exceeded:
                         return Candidates(tuple(found), False)
                     guess = _safely(lambda: _as_expected(cand.value, inputs.expected))  # noqa: B023 - called at once, inside the loop
-                    if guess is not None and not _same(guess, inputs.expected):
+                    if guess is not None and not same_value(guess, inputs.expected):
                         found.append(cand)
     except BudgetExceeded:
         return Candidates(tuple(found), False)
@@ -227,7 +229,6 @@ def _whole(x: float) -> bool:
 # ---- sources of candidates -----------------------------------------------------------------
 
 def _lesson_mistakes(inputs: Inputs):
-    from tutor.core.lesson.prose import expr_evaluator, has_template, placeholder, render
 
     for m in inputs.step.mistakes:
         value = _safely(lambda: inputs.evaluate(m.when))  # noqa: B023 - called at once, inside the loop
@@ -410,16 +411,3 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
             return Expected("integer", int(round(value)), ()) if _whole(value) else None
         return Expected("value", float(value), ())
     return None
-
-
-def _same(a: Expected, b: Expected) -> bool:
-    if a.kind == Kind.SHAPE or b.kind == Kind.SHAPE:
-        return list(a.value) == list(b.value)
-    fa, fb = _flat(a.value), _flat(b.value)
-    return len(fa) == len(fb) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(fa, fb, strict=False))
-
-
-def _flat(value: Any) -> list[float]:
-    if isinstance(value, (list, tuple)):
-        return [v for item in value for v in _flat(item)]
-    return [float(value)]

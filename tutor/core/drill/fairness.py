@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
+from tutor.core.drill.variants import MAX_DRAWS, DrillError, UnfairDrill, accepted
 from tutor.core.errors import LessonError, LessonErrors, TutorError
-from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, render_checked
+from tutor.core.evaluate.compare import finite, same_value
+from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, own_spans, render_checked
 from tutor.core.text.latex import plain_text
-from tutor.core.vocabulary import Kind
 
 
 def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
@@ -16,9 +14,8 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
 
     Builds the LiveLesson (imports torch) unless one is given.
     """
-    # lazy: these import torch, and listing or drawing a drill's numbers needs none
-    from tutor.core.check.step import checker_for
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.check.step import checker_for  # lazy: torch; drawing a drill's numbers needs none
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch; drawing a drill's numbers needs none
 
     if live is None:
         try:
@@ -53,51 +50,21 @@ def _mistake_problems(live, step, expected) -> list[str]:
     for number, mistake in enumerate(step.mistakes, start=1):
         label = f"named mistake #{number} ({first_sentence(mistake.say)!r}, when = {mistake.when.text!r})"
         try:
-            value = _flat(live.evaluate(mistake.when))
+            value = live.evaluate(mistake.when)
         except Exception as err:  # noqa: BLE001 - any failure is reported, with the mistake named
             out.append(f"{label} cannot be computed: {str(err) or type(err).__name__}")
             continue
-        if value is None:
+        if not finite(value):
             continue
-        if _same(value, _flat_expected(expected)):
+        if same_value(value, expected):
             out.append(f"{label} gives the right answer, so it can never be named")
             continue
         for other_number, _, other in values:
-            if _same(value, other):
+            if same_value(value, other):
                 out.append(f"{label} gives the same value as named mistake #{other_number}, "
                            "so neither can be named")
         values.append((number, label, value))
     return out
-
-
-def _flat(value: Any) -> tuple | None:
-    if isinstance(value, tuple):
-        return ("shape",) + tuple(int(v) for v in value)
-    if hasattr(value, "detach"):
-        data = value.detach().double().reshape(-1).tolist()
-        return tuple(data) if all(math.isfinite(v) for v in data) else None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (float(value),) if math.isfinite(value) else None
-    return None
-
-
-def _flat_expected(expected) -> tuple:
-    if expected.kind == Kind.SHAPE:
-        return ("shape",) + tuple(expected.value)
-    data = expected.value
-
-    def flat(v):
-        return [x for item in v for x in flat(item)] if isinstance(v, list) else [float(v)]
-
-    return tuple(flat(data))
-
-
-def _same(a: tuple, b: tuple) -> bool:
-    if len(a) != len(b) or (a[:1] == ("shape",)) != (b[:1] == ("shape",)):
-        return False
-    if a[:1] == ("shape",):
-        return a == b
-    return all(abs(x - y) <= 1e-9 + 1e-6 * max(abs(x), abs(y)) for x, y in zip(a, b, strict=False))
 
 
 def first_sentence(say: str, limit: int = 60) -> str:
@@ -113,8 +80,6 @@ def check_lesson(lesson, seeds: int) -> list[dict]:
 
     Each problem is {"file", "step", "seed", "reason"}; seed is None for the lesson's own numbers.
     """
-    from tutor.core.drill.variants import MAX_DRAWS, DrillError, UnfairDrill, accepted
-    from tutor.core.lesson.prose import own_spans
 
     file = str(lesson.path or lesson.id)
     found = [_problem(file, where, None, reason) for where, reason in lesson_problems(lesson)]

@@ -83,6 +83,7 @@ def accepted(lesson: Lesson, seed: int) -> tuple[str, Lesson, int]:
     A draw is redrawn when a step cannot be computed (a division by a drawn zero), when a step's named
     mistake gives the right answer or another named mistake's value, or when quoted prose fails.
     """
+    # lazy: a cycle, until the check audit moves out of fairness
     from tutor.core.drill.fairness import lesson_problems
 
     first: list[tuple[str | None, str]] = []

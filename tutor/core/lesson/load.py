@@ -22,6 +22,7 @@ from tutor.core.expr.syntax import (
 )
 from tutor.core.lesson.graph_ask import graph_ask, graph_ask_expr
 from tutor.core.lesson.model import Lesson, Mistake, Step, Tolerance, Train
+from tutor.core.lesson.prose import template_problems
 from tutor.core.text.files import MAX_LESSON_BYTES, FileRefused, loads_toml, out_of_range, read_text
 from tutor.core.text.safe import clean, clean_deep, unexpected
 
@@ -399,7 +400,6 @@ def _mistakes(col: _Collector, raw: Any, where: str, known: set[str]) -> list[Mi
 
 def _prose(col: _Collector, where: str | None, part: str, text: str, known: set[str]) -> None:
     """`{{ expr }}` quotes and `{% own %}` spans in prose are checked when the lesson loads."""
-    from tutor.core.lesson.prose import template_problems
 
     for problem in template_problems(text, known):
         col.add(where or part, f"{part}: {problem}" if where else problem)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutor.core.notebook.cells import NotebookRefused, read_notebook
+from tutor.core.notebook.cell import NotebookRefused
+from tutor.core.notebook.cells import read_notebook
 from tutor.core.notebook.compose import compose, lesson_id, needed
 from tutor.core.notebook.translate import MAX_WORK, Program, translate
 

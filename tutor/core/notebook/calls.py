@@ -25,6 +25,7 @@ from tutor.core.notebook.values import (
     Unknown,
     Unsupported,
     Val,
+    broadcast,
     call,
     const,
     literal,
@@ -454,8 +455,6 @@ class Calls:
         shape, lead = inputs[0].shape, inputs[0].lead
         for other in inputs[1:]:
             lead = self.lead_of(replace(inputs[0], shape=shape, lead=lead), other, node)
-            from tutor.core.notebook.values import broadcast
-
             shape = broadcast(shape, other.shape)
         return self.combined(inputs, call(lesson, *(v.expr for v in inputs), **keywords), node, shape=shape, lead=lead)
 

@@ -11,40 +11,23 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
-from tutor.core.errors import TutorError
+from tutor.core.notebook.cell import (
+    MAX_CELL_CHARS,
+    MAX_CELLS,
+    MAX_JSON_DEPTH,
+    MAX_NOTEBOOK_BYTES,
+    MAX_OUTPUT_CHARS,
+    MAX_SCRIPT_BYTES,
+    Cell,
+    Notebook,
+    NotebookRefused,
+    numbered,
+)
+from tutor.core.notebook.text_export import text_cells
 from tutor.core.text.files import FileRefused, read_text
 from tutor.core.text.safe import clean, one_line
-
-MAX_NOTEBOOK_BYTES = 8 * 1024 * 1024   # an .ipynb carries its outputs (images too)
-MAX_SCRIPT_BYTES = 1024 * 1024         # a script or a text export: code and prose only
-MAX_CELLS = 1000
-MAX_CELL_CHARS = 100_000
-MAX_JSON_DEPTH = 64                    # a notebook nests about 6 deep
-MAX_OUTPUT_CHARS = 20_000              # what is kept of one cell's printed output
-
-
-class NotebookRefused(TutorError):
-    """A file that cannot be read as a notebook: one line saying why."""
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One cell: `kind` is "markdown" or "code"; `number` counts every cell from 1, in file order."""
-
-    number: int
-    kind: str
-    source: str
-    output: str = ""          # what running it printed, as the file keeps it ("" when unknown)
-    line_offset: int = 0      # lines before the cell's first line, for a script's line numbers
-
-
-@dataclass(frozen=True)
-class Notebook:
-    cells: tuple[Cell, ...]
-    form: str                 # "ipynb" | "script" | "text"
 
 
 def read_notebook(path: str | Path) -> Notebook:
@@ -63,8 +46,6 @@ def read_notebook(path: str | Path) -> Notebook:
     elif suffix == ".py":
         cells, form = _script_cells(text), "script"
     else:
-        from tutor.core.notebook.text_export import text_cells
-
         cells, form = text_cells(text), "text"
     if len(cells) > MAX_CELLS:
         raise NotebookRefused(f"too many cells ({len(cells)}; at most {MAX_CELLS})")
@@ -73,19 +54,6 @@ def read_notebook(path: str | Path) -> Notebook:
             raise NotebookRefused(f"cell {cell.number} is too long ({len(cell.source)} characters; "
                                   f"at most {MAX_CELL_CHARS})")
     return Notebook(tuple(cells), form)
-
-
-def numbered(parts: list[tuple[str, str, str]], offsets: list[int] | None = None) -> list[Cell]:
-    """Cells from (kind, source, output) triples, numbered from 1; blank markdown is dropped."""
-    cells = []
-    for i, (kind, source, output) in enumerate(parts):
-        if len(cells) > MAX_CELLS:  # refused by the caller; counting on is wasted work
-            break
-        if kind == "markdown" and not source.strip():
-            continue
-        cells.append(Cell(len(cells) + 1, kind, source, output[:MAX_OUTPUT_CHARS],
-                          offsets[i] if offsets else 0))
-    return cells
 
 
 # --- .ipynb -------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import ast
 import re
 import warnings
 
-from tutor.core.notebook.cells import MAX_CELLS, Cell, NotebookRefused, numbered
+from tutor.core.notebook.cell import MAX_CELLS, Cell, NotebookRefused, numbered
 
 _IN = re.compile(r"^In \[[ 0-9]*(?:None)?\]:\s*$")
 _OUTPUT_START = re.compile(r"^(\s|tensor\(|Parameter containing|array\(|-?\d|-?\.\d|\[|\(|None$|True$|False$)")

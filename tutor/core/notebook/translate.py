@@ -19,7 +19,7 @@ from tutor.core.errors import ExprError
 from tutor.core.expr.syntax import ASK_CALLS, GRAPH_CALLS, check_tree, parse_expr
 from tutor.core.notebook import torch_names as tn
 from tutor.core.notebook.calls import Calls, GradMode
-from tutor.core.notebook.cells import Cell, Notebook, NotebookRefused
+from tutor.core.notebook.cell import Cell, Notebook, NotebookRefused
 from tutor.core.notebook.expressions import MAX_GIVEN_NUMBERS, Expressions, snippet
 from tutor.core.notebook.values import (
     Config,
