@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from tutor.core.answer.judge import missing_verdict
-from tutor.core.drill.fairness import check_lesson
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.lesson.catalog import load_file, toml_files
 from tutor.core.lesson.model import Lesson
@@ -328,32 +327,35 @@ def validate_file(path: Path, skip_non_lessons: bool = False) -> list[LessonErro
 
 def check_paths(paths: list[Path], seeds: int) -> dict:
     """`tutor check`: validate, then solve each lesson and `seeds` drill variants and check their mistakes."""
+    from tutor.core.drill.audit import check_lesson  # lazy: torch, not needed to list or validate
 
     problems: list[dict] = []
-    files = 0
+    files = drilled = 0
     for p in paths:
         if not (p.exists() or p.is_symlink()):
-            problems.append({"file": str(p), "step": None, "seed": None, "reason": "no such file or folder"})
+            problems.append({"file": str(p), "step": None, "seed": None, "reason": "no such file or folder", "line": None})
             continue
         found = sorted(p.rglob("*.toml")) if p.is_dir() else [p]
         if p.is_dir() and not found:
             problems.append({"file": str(p), "step": None, "seed": None,
-                             "reason": "no lesson files (*.toml) in this folder"})
+                             "reason": "no lesson files (*.toml) in this folder", "line": None})
         for f in found:
             errors = validate_file(f, skip_non_lessons=p.is_dir())
             if errors is None:
                 continue
             files += 1
             if errors:
-                problems += [{"file": e.file, "step": _step_of(e.where), "seed": None,
+                problems += [{"file": e.file, "step": _step_of(e.where), "seed": None, "line": None,
                               "reason": e.reason if _step_of(e.where) else f"{e.where}: {e.reason}" if e.where
                               else e.reason} for e in errors]
                 continue
             try:
-                problems += check_lesson(load_file(f).lesson, seeds)
+                lesson = load_file(f).lesson
+                drilled += bool(lesson.drill)
+                problems += check_lesson(lesson, seeds)
             except Exception as err:  # noqa: BLE001  one file's failure is that file's problem, not the run's
-                problems.append({"file": str(f), "step": None, "seed": None, "reason": unexpected(err)})
-    return {"files": files, "seeds": seeds, "problems": problems}
+                problems.append({"file": str(f), "step": None, "seed": None, "reason": unexpected(err), "line": None})
+    return {"files": files, "drilled": drilled, "seeds": seeds, "problems": problems}
 
 
 def _step_of(where: str | None) -> str | None:
@@ -367,13 +369,30 @@ def print_check(report: dict) -> None:
         place = ", ".join(part for part in (
             f"step {p['step']!r}" if p["step"] else "",
             f"seed {p['seed']}" if p["seed"] is not None else "the lesson's own numbers") if part)
-        print(clean(f"{p['file']}: {place}: {p['reason']}"))
+        where = f"{p['file']}:{p['line']}" if p.get("line") else p["file"]
+        print(clean(f"{where}: {place}: {p['reason']}"))
     files, count = report["files"], len(report["problems"])
     bad = len({p["file"] for p in report["problems"]})
     verdict = f"{count} problem{'s' if count != 1 else ''} in {bad} file{'s' if bad != 1 else ''}" \
         if count else "no problems"
     if files:
-        print(f"{files} lesson file{'s' if files != 1 else ''} checked with {report['seeds']} drill "
-              f"variant{'s' if report['seeds'] != 1 else ''} each: {verdict}")
+        print(f"{_files(files)} checked{_variants(files, report.get('drilled', files), report['seeds'])}: {verdict}")
     else:
         print("no lesson files found")
+
+
+def _files(n: int) -> str:
+    return f"{n} lesson file{'s' if n != 1 else ''}"
+
+
+def _variants(files: int, drilled: int, seeds: int) -> str:
+    """How many drill variants each file was checked with: only files with a [drill] section have any."""
+    each = f"{seeds} drill variant{'s' if seeds != 1 else ''} each"
+    if not drilled:
+        return " on their own numbers (no [drill], so no variants)" if files != 1 else \
+            " on its own numbers (no [drill], so no variants)"
+    if seeds == 0:
+        return " on their own numbers only (--seeds 0)" if files != 1 else " on its own numbers only (--seeds 0)"
+    if drilled == files:
+        return f" with {each}"
+    return f", {drilled} of them with {each}"

@@ -24,6 +24,7 @@ class Digits:
 
     decimals: int       # the last typed place is 10**-decimals ("1e-3" -> 3, "-12" -> 0, "1e3" -> -3)
     significant: int    # "0.0725" -> 3, "-0.20" -> 2, "100" -> 1, "0" -> 0
+    placeholders: int = 0  # trailing zeros of a whole number typed without a point ("140" -> 1, "1000" -> 3)
 
     @property
     def unit(self) -> float:
@@ -141,10 +142,12 @@ def _number_token(match: re.Match, spaced: bool) -> _Token:
     has_point = match.group("dot") is not None or match.group("frac_only") is not None
     exponent = int(match.group("exp") or 0)
     figures = (whole + frac).lstrip("0")
+    placeholders = 0
     if not has_point:  # trailing zeros of "100" only place the number; they are not measured digits
+        placeholders = len(figures) - len(figures.rstrip("0")) if exponent == 0 else 0
         figures = figures.rstrip("0")
     decimals = max(-_MAX_DECIMALS, min(_MAX_DECIMALS, len(frac) - exponent))
-    return _Token("num", match.group(), match.start(), spaced, value, Digits(decimals, len(figures)))
+    return _Token("num", match.group(), match.start(), spaced, value, Digits(decimals, len(figures), placeholders))
 
 
 def _show(ch: str) -> str:

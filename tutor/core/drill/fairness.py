@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tutor.core.drill.variants import MAX_DRAWS, DrillError, UnfairDrill, accepted
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.evaluate.compare import finite, same_value
-from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, own_spans, render_checked
+from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, render_checked
 from tutor.core.text.latex import plain_text
 
 
@@ -73,40 +72,3 @@ def first_sentence(say: str, limit: int = 60) -> str:
     text = plain_text(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
-
-
-def check_lesson(lesson, seeds: int) -> list[dict]:
-    """`tutor check` for one loaded lesson: its own numbers, then drill variants 0..seeds-1.
-
-    Each problem is {"file", "step", "seed", "reason"}; seed is None for the lesson's own numbers.
-    """
-
-    file = str(lesson.path or lesson.id)
-    found = [_problem(file, where, None, reason) for where, reason in lesson_problems(lesson)]
-    if not lesson.drill:
-        return found
-    for seed in range(seeds):
-        try:
-            _, drawn, _ = accepted(lesson, seed)
-        except UnfairDrill as err:
-            found += [_problem(file, where, seed, f"every one of {MAX_DRAWS} draws is unfair; the first: {reason}")
-                      for where, reason in err.problems]
-            continue
-        except DrillError as err:
-            found.append(_problem(file, None, seed, str(err).removeprefix(f"{file}: ")))
-            continue
-        for where, text in lesson_texts(drawn):
-            if own_spans(text):
-                found.append(_problem(file, where, seed, "text marked {% own %} would be shown on a variant"))
-    return found
-
-
-def _problem(file: str, where: str | None, seed: int | None, reason: str) -> dict:
-    step = None
-    if where and where.startswith("step '"):
-        step = where.split("'")[1]
-        rest = where.split("'", 2)[2].strip()
-        reason = f"{rest}: {reason}" if rest else reason
-    elif where:
-        reason = f"{where}: {reason}"
-    return {"file": file, "step": step, "seed": seed, "reason": reason}
