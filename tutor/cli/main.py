@@ -11,6 +11,7 @@ from pathlib import Path
 from tutor import _start_time  # noqa: F401  (first: start-up is measured from here)
 from tutor.app import run_app
 from tutor.cli import class_commands as cli_class
+from tutor.cli import import_command as cli_import
 from tutor.cli.lesson_commands import (
     check_paths,
     grade_folder,
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
                             " export every attempt")
     p.add_argument("--export", choices=["csv", "json"])
     cli_class.add_commands(sub, common)
+    cli_import.add_command(sub, common)
     return parser
 
 
@@ -351,5 +353,5 @@ def _replay_left_over() -> None:
 COMMANDS = {
     "app": cmd_app, "open": cmd_open, "lessons": cmd_lessons, "solve": cmd_solve, "grade": cmd_grade,
     "validate": cmd_validate, "check": cmd_check, "drill": cmd_drill, "progress": cmd_progress,
-    "review": cli_class.cmd_review, "class": cli_class.cmd_class,
+    "review": cli_class.cmd_review, "class": cli_class.cmd_class, "import": cli_import.cmd_import,
 }
