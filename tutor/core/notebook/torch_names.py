@@ -192,6 +192,4 @@ def language_accepts(function: str, keyword: str) -> bool:
     return sig is not None and sig.accepts(keyword)
 
 
-def language_required(function: str) -> int:
-    sig = TABLE.get(function)
-    return sig.required if sig is not None else 1
+

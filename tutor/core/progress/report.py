@@ -9,6 +9,7 @@ from typing import IO, NamedTuple
 
 from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import csv_cell
+from tutor.core.vocabulary import LessonState
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,13 @@ class Missed(NamedTuple):
     misses: int
 
 
-def status_from_counts(solved: int, revealed: int, touched: int, total_steps: int) -> str:
+def status_from_counts(solved: int, revealed: int, touched: int, total_steps: int) -> LessonState:
     """A lesson's word in the lesson list, from how many of its steps reached each state."""
     if total_steps and solved >= total_steps:
-        return "solved"
+        return LessonState.SOLVED
     if total_steps and revealed and solved + revealed >= total_steps:
-        return "revealed"
-    return "in progress" if touched else "not started"
+        return LessonState.REVEALED
+    return LessonState.IN_PROGRESS if touched else LessonState.NOT_STARTED
 
 
 # Portable SQL (SQLite and PostgreSQL): no summing of booleans.
