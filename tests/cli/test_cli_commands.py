@@ -51,6 +51,15 @@ def test_grade_names_wrong_missing_and_unparsed_and_exits_1(lesson_file, tmp_pat
                         "dL_dw": "wrong_shape", "update": "missing"}
 
 
+def test_grade_keeps_the_operators_a_message_quotes(lesson_file, tmp_path, capsys):
+    # `**` in a message is an operator to type, not Markdown bold: plain text keeps it
+    answers = tmp_path / "a.toml"
+    answers.write_text('loss = "3^2"\n')
+    _, out, _ = run(capsys, "grade", str(lesson_file), "--answers", str(answers), "--json")
+    (loss,) = [s for s in json.loads(out)["steps"] if s["id"] == "loss"]
+    assert loss["message"] == "Couldn't read that: use ** for powers, e.g. 2**3 (at character 2)."
+
+
 def test_grade_text_output_summarises(lesson_file, tmp_path, capsys):
     answers = tmp_path / "a.toml"
     answers.write_text(ALL_RIGHT.replace('"9"', '"8"'))
@@ -118,3 +127,17 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "weird.toml" in result.stderr
+
+
+def test_a_wrong_answer_on_a_pool_with_positional_arguments_is_graded_not_stopped(tmp_path, capsys):
+    # The slip "stride left at its default" rewrites max_pool1d(x, 2, 1, 0); it once stopped
+    # grading with "NameError: name 'copy' is not defined" (exit 2) before any verdict was given.
+    lesson = tmp_path / "pool.toml"
+    lesson.write_text('graph = "p = max_pool1d(x, 2, 1, 0)"\n[given]\nx = [1, 3, 2, 5]\n'
+                      '[[steps]]\nid = "p"\nask = "p"\n')
+    answers = tmp_path / "answers.toml"
+    answers.write_text('p = "3 5"\n')  # the pool with stride 2: a wrong answer for stride 1
+    code, out, err = run(capsys, "grade", str(lesson), "--answers", str(answers), "--json")
+    assert code == 1 and "NameError" not in out + err
+    (step,) = json.loads(out)["steps"]
+    assert step["verdict"] in ("wrong", "wrong_shape")

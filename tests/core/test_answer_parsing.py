@@ -64,12 +64,14 @@ def test_whitespace_separates_elements_only_where_matlab_would():
     assert read("[1 -(2)]") == ((1, -2), (2,))
 
 
-@pytest.mark.parametrize("text, decimals, figures", [
-    ("0.0725", 4, 3), ("0.07", 2, 1), ("-0.20", 2, 2), ("2.58", 2, 3), ("-12", 0, 2), ("100", 0, 1),
-    ("7.5708", 4, 5), ("1e-3", 3, 1), ("1.50e2", 0, 3), ("0", 0, 0),
+@pytest.mark.parametrize("text, decimals, figures, placeholders", [
+    ("0.0725", 4, 3, 0), ("0.07", 2, 1, 0), ("-0.20", 2, 2, 0), ("2.58", 2, 3, 0), ("-12", 0, 2, 0),
+    ("100", 0, 1, 2), ("7.5708", 4, 5, 0), ("1e-3", 3, 1, 0), ("1.50e2", 0, 3, 0), ("0", 0, 0, 0),
+    ("140", 0, 2, 1), ("100.", 0, 3, 0),
 ])
-def test_literal_digits_record_what_was_typed(text, decimals, figures):
-    assert parse_answer(text).literal_digits == (Digits(decimals, figures),)
+def test_literal_digits_record_what_was_typed(text, decimals, figures, placeholders):
+    # trailing zeros of a whole number typed without a point may only place it ("140": one placeholder)
+    assert parse_answer(text).literal_digits == (Digits(decimals, figures, placeholders),)
 
 
 @pytest.mark.parametrize("text", ["pi/2 + 6", "3/4", "sqrt(2)/2", "2*0.5"])

@@ -7,7 +7,7 @@ import pytest
 
 from tutor.app.widgets.prose import prose_text
 from tutor.core.drill import variants
-from tutor.core.drill.fairness import check_lesson
+from tutor.core.drill.audit import check_lesson
 from tutor.core.evaluate.live import LiveLesson
 from tutor.core.expr import budget
 from tutor.core.expr.budget import Budget, BudgetExceeded

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from rich.text import Text
+
+from tutor.cli.tables import Column, terminal_width, text_table
 from tutor.core.answer.judge import missing_verdict
-from tutor.core.drill.fairness import check_lesson
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.expr import budget
 from tutor.core.expr.budget import CeilingReached
@@ -54,19 +56,26 @@ def lesson_rows(catalog) -> list[dict]:
     return rows
 
 
+LESSON_COLUMNS = (Column("lesson"), Column("solved", "right"), Column("title", flex="ellipsis", min_width=20))
+
+
 def print_lesson_table(rows: list[dict]) -> None:
-    width = max([len(r["id"]) for r in rows] + [2])
+    """`tutor lessons`: each topic's lessons with this learner's progress, as wide as the terminal."""
+    if not rows:
+        print("no lessons found")
+        return
+    table: list[list[object] | str] = []
     topic = None
     for r in rows:
         if r["topic"] != topic:
             topic = r["topic"]
-            print(f"\n{topic}")
+            table.append(topic)
         if "error" in r:
-            print(f"  {r['id']:<{width}}  ✗ failed to load: {r['error']}")
+            # a title may be cut; why a file does not load never is: it wraps
+            table.append([f"  {r['id']}", "✗", Text(f"failed to load: {r['error']}", overflow="fold")])
         else:
-            print(f"  {r['id']:<{width}}  {r['solved']:>2}/{r['steps']:<2} {r['title']}")
-    if not rows:
-        print("no lessons found")
+            table.append([f"  {r['id']}", f"{r['solved']}/{r['steps']}", r["title"]])
+    print("\n".join(text_table(LESSON_COLUMNS, table, terminal_width())))
 
 
 def format_number(x: float) -> str:
@@ -338,6 +347,10 @@ def check_file_seconds(seeds: int) -> float:
     return 10.0 + 0.5 * seeds
 
 
+def _path_problem(path: Path, reason: str) -> dict:
+    return {"file": str(path), "step": None, "seed": None, "reason": reason, "line": None}
+
+
 def check_paths(paths: list[Path], seeds: int) -> dict:
     """`tutor check`: validate, then solve each lesson and `seeds` drill variants and check their mistakes.
 
@@ -346,60 +359,60 @@ def check_paths(paths: list[Path], seeds: int) -> dict:
     so `tutor check /` ends at once. Each file may take check_file_seconds(seeds) of work and the run
     CHECK_RUN_SECONDS; a file or run that reaches its limit says so and what was not checked."""
     problems: list[dict] = []
-    files = 0
     todo: list[tuple[Path, bool]] = []  # (file, found in a folder)
     for p in paths:
         if not (p.exists() or p.is_symlink()):
-            problems.append({"file": str(p), "step": None, "seed": None, "reason": "no such file or folder"})
+            problems.append(_path_problem(p, "no such file or folder"))
             continue
         if not p.is_dir():
             todo.append((p, False))
             continue
         found, problem = toml_files(p)
         if problem:
-            problems.append({"file": str(p), "step": None, "seed": None,
-                             "reason": problem.removeprefix(f"{p}: ")})
+            problems.append(_path_problem(p, problem.removeprefix(f"{p}: ")))
             if "stopped looking" in problem:  # too big a folder to search: check none of it
                 problems[-1]["reason"] += "; nothing in it was checked (name a smaller folder)"
                 continue
         if not found:
-            problems.append({"file": str(p), "step": None, "seed": None,
-                             "reason": "no lesson files (*.toml) in this folder"})
+            problems.append(_path_problem(p, "no lesson files (*.toml) in this folder"))
         todo += [(f, True) for f in found]
+    files = drilled = 0
     run = budget.Ceiling(CHECK_RUN_SECONDS, f"the check took more than {CHECK_RUN_SECONDS:g} s of work in all")
     per_file = check_file_seconds(seeds)
     with budget.ceiling(run):
         for n, (f, in_folder) in enumerate(todo):
             if run.reached:
-                problems.append({"file": str(f), "step": None, "seed": None,
-                                 "reason": f"{run.message}; this file and {len(todo) - n - 1} more were not checked"})
+                problems.append(_path_problem(f, f"{run.message}; this file and {len(todo) - n - 1} more "
+                                                 "were not checked"))
                 break
             limit = budget.Ceiling(per_file, f"checking this file took more than {per_file:g} s of work")
-            counted: list[Path] = []
             with budget.ceiling(limit):
-                problems += _check_file(f, in_folder, seeds, counted)
-            files += bool(counted)
-    return {"files": files, "seeds": seeds, "problems": problems}
+                found, is_lesson, has_drill = _check_file(f, in_folder, seeds)
+            problems += found
+            files += is_lesson
+            drilled += has_drill
+    return {"files": files, "drilled": drilled, "seeds": seeds, "problems": problems}
 
 
-def _check_file(f: Path, in_folder: bool, seeds: int, counted: list[Path]) -> list[dict]:
-    """One file's problems under `tutor check`; appends to `counted` when it is a lesson file."""
+def _check_file(f: Path, in_folder: bool, seeds: int) -> tuple[list[dict], bool, bool]:
+    """One file's problems under `tutor check`; whether it is a lesson file, and one with a [drill]."""
+    from tutor.core.drill.audit import check_lesson  # lazy: torch, not needed to list or validate
+
     try:
         errors = validate_file(f, skip_non_lessons=in_folder)
     except CeilingReached as err:
-        counted.append(f)
-        return [{"file": str(f), "step": None, "seed": None, "reason": f"{err}; it was not checked further"}]
+        return [_path_problem(f, f"{err}; it was not checked further")], True, False
     if errors is None:
-        return []
-    counted.append(f)
+        return [], False, False
     if errors:
-        return [{"file": e.file, "step": _step_of(e.where), "seed": None,
+        return [{"file": e.file, "step": _step_of(e.where), "seed": None, "line": None,
                  "reason": e.reason if _step_of(e.where) else f"{e.where}: {e.reason}" if e.where
-                 else e.reason} for e in errors]
+                 else e.reason} for e in errors], True, False
+    lesson = load_file(f).lesson
     try:
-        return check_lesson(load_file(f).lesson, seeds)
+        return check_lesson(lesson, seeds), True, bool(lesson.drill)
     except Exception as err:  # noqa: BLE001  one file's failure is that file's problem, not the run's
-        return [{"file": str(f), "step": None, "seed": None, "reason": unexpected(err)}]
+        return [_path_problem(f, unexpected(err))], True, bool(lesson.drill)
 
 
 def _step_of(where: str | None) -> str | None:
@@ -413,16 +426,33 @@ def print_check(report: dict) -> None:
         place = ", ".join(part for part in (
             f"step {p['step']!r}" if p["step"] else "",
             f"seed {p['seed']}" if p["seed"] is not None else "the lesson's own numbers") if part)
+        where = f"{p['file']}:{p['line']}" if p.get("line") else p["file"]
         if p["step"] is None and p["seed"] is None and (Path(p["file"]).is_dir() or not Path(p["file"]).exists()):
-            print(one_line(f"{p['file']}: {p['reason']}", 4000))  # a folder's or a missing path's, no lesson's
+            print(one_line(f"{where}: {p['reason']}", 4000))  # a folder's or a missing path's, no lesson's
             continue
-        print(one_line(f"{p['file']}: {place}: {p['reason']}", 4000))
+        print(one_line(f"{where}: {place}: {p['reason']}", 4000))  # a file name may hold a newline
     files, count = report["files"], len(report["problems"])
     bad = len({p["file"] for p in report["problems"]})
     verdict = f"{count} problem{'s' if count != 1 else ''} in {bad} file{'s' if bad != 1 else ''}" \
         if count else "no problems"
     if files:
-        print(f"{files} lesson file{'s' if files != 1 else ''} checked with {report['seeds']} drill "
-              f"variant{'s' if report['seeds'] != 1 else ''} each: {verdict}")
+        print(f"{_files(files)} checked{_variants(files, report.get('drilled', files), report['seeds'])}: {verdict}")
     else:
         print("no lesson files found")
+
+
+def _files(n: int) -> str:
+    return f"{n} lesson file{'s' if n != 1 else ''}"
+
+
+def _variants(files: int, drilled: int, seeds: int) -> str:
+    """How many drill variants each file was checked with: only files with a [drill] section have any."""
+    each = f"{seeds} drill variant{'s' if seeds != 1 else ''} each"
+    if not drilled:
+        return " on their own numbers (no [drill], so no variants)" if files != 1 else \
+            " on its own numbers (no [drill], so no variants)"
+    if seeds == 0:
+        return " on their own numbers only (--seeds 0)" if files != 1 else " on its own numbers only (--seeds 0)"
+    if drilled == files:
+        return f" with {each}"
+    return f", {drilled} of them with {each}"

@@ -149,7 +149,7 @@ class GraphScreen(TutorScreen):
             return
         step_id, _ = self.fillable[self.selected]
         if self.states.get(step_id) not in SETTLED:
-            self.app.store.record_reveal(self.lesson.id, step_id)  # counts as a reveal, as F3 in the lesson
+            self.app.store.record_reveal(self.lesson.id, step_id, wait=0)  # a reveal, as F3 in the lesson
             self.states = self.app.store.step_states(self.lesson.id)
         self._load()
 
@@ -169,15 +169,20 @@ class GraphScreen(TutorScreen):
         except Exception as error:  # noqa: BLE001 - said under the graph, never a crash
             self.post_message(GraphData({}, None, str(error) or type(error).__name__))
         else:
+            if verdict.counts_as_attempt:  # journaled before the verdict can be seen
+                step = self.lesson.step(step_id)
+                try:
+                    self.app.store.record_attempt(
+                        self.lesson.id, step.id, text, verdict.status, verdict.message,
+                        topic=self.lesson.topic, step_kind=step.kind,
+                        mistake=None if verdict.carried_from else verdict.mistake, wait=0)
+                except Exception:  # noqa: BLE001 - the store's warning says why; the graph goes on
+                    pass
             self.post_message(Checked(step_id, text, verdict, None))
 
     def on_checked(self, message) -> None:
         verdict, step = message.verdict, self.lesson.step(message.step_id)
         if verdict.counts_as_attempt:
-            self.app.store.record_attempt(
-                self.lesson.id, step.id, message.text, verdict.status, verdict.message,
-                topic=self.lesson.topic, step_kind=step.kind,
-                mistake=None if verdict.carried_from else verdict.mistake)
             self.answers[step.id] = message.text
             self.states = self.app.store.step_states(self.lesson.id)
         self.query_one("#node-answer", Input).value = ""

@@ -11,7 +11,7 @@ from tutor.app.widgets.value_text import dims_text, nest, value_text
 from tutor.core.answer.parse import parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.text.latex import plain_text
-from tutor.core.text.matrix import shape_text
+from tutor.core.text.shapes import shape_text
 from tutor.core.training.runs import has_plot
 from tutor.core.vocabulary import NOT_ATTEMPTS, SETTLED, Kind, Status, StepState
 

@@ -61,9 +61,9 @@ class StepChecker:
             return parsed  # missing or unreadable: a verdict already
         with live.evaluation():
             verdict = check_answer(parsed, expected, step.tolerance or live.lesson.tolerance)
-            if verdict.status not in (Status.WRONG, Status.WRONG_SHAPE):
-                return verdict
-            if earlier:
+            if verdict.status not in (Status.WRONG, Status.WRONG_SHAPE, Status.IMPRECISE):
+                return verdict  # a too coarse answer goes on: it may be exactly a named mistake's value
+            if earlier and verdict.status != Status.IMPRECISE:
                 carried = carried_verdict(live, step, parsed, verdict, earlier)
                 if carried is not None:
                     return carried

@@ -31,7 +31,16 @@ def as_expected(kind: str, value: Any) -> Expected:
     flat = [data] if not shape else _flatten(data)
     if not all(math.isfinite(v) for v in flat):
         raise ExprError("the answer is not a finite number (inf or nan)")
-    return Expected(Kind.VALUE, data, shape)
+    single = isinstance(value, torch.Tensor) and value.dtype in (torch.float32, torch.float16, torch.bfloat16)
+    # round-off forgiven around an exact value typed by hand: float32's, or float64's (far smaller)
+    return Expected(Kind.VALUE, data, shape, noise=1e-6 if single else 1e-12)
+
+
+def whole_scalar(value: Any) -> bool:
+    """A single whole number (a tensor of one entry, or a Python number)."""
+    number = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
+    return isinstance(number, (int, float)) and not isinstance(number, bool) and math.isfinite(number) \
+        and float(number).is_integer()
 
 
 def _flatten(data: Any) -> list[float]:

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from tutor.core.errors import ExprError, LessonError, LessonErrors
-from tutor.core.evaluate.expected import as_expected
+from tutor.core.evaluate.expected import as_expected, whole_scalar
 from tutor.core.evaluate.results import Expected, NodeValue
 from tutor.core.evaluate.run import compile_expr, plain_data, run_graph
 from tutor.core.expr import budget, limits
@@ -23,7 +23,7 @@ from tutor.core.expr.optimize import train as optimizer_train
 from tutor.core.expr.syntax import Assignment, Expr
 from tutor.core.lesson.graph_ask import graph_target
 from tutor.core.lesson.graph_ops import expected_graph
-from tutor.core.lesson.model import Lesson, Step
+from tutor.core.lesson.model import Lesson, Step, is_count
 from tutor.core.vocabulary import Kind
 
 # A graph predicted (on meta tensors) to take more than this is computed only when a value is asked for,
@@ -250,9 +250,18 @@ class LiveLesson:
             if self._expected_numbers + count > MAX_EXPECTED_NUMBERS:
                 raise ExprError(f"the lesson's answers would hold more than {MAX_EXPECTED_NUMBERS:,} "
                                 "numbers; ask for smaller values (or their shape)")
-            result = as_expected(step.kind, value)
+            kind = Kind.INTEGER if self._is_count(step) and whole_scalar(value) else step.kind
+            result = as_expected(kind, value)  # a count built from sizes is exact, whatever the ask looks like
         self._expected_numbers += count
         return result
+
+    def _is_count(self, step: Step) -> bool:
+        """A value ask built only from whole numbers by counting (numel, sizes, whole size givens)."""
+        def whole(name: str) -> bool:
+            value = self._givens.get(name)
+            return isinstance(value, torch.Tensor) and value.numel() == 1 and float(value.item()).is_integer()
+
+        return step.kind == Kind.VALUE and is_count(step.ask.tree, self.lesson, whole)
 
     def evaluate(self, expr: Expr) -> Any:
         """Evaluates any ask-language expression against this lesson's graph."""

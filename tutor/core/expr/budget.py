@@ -86,9 +86,6 @@ class Budget:
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
 
-    def elapsed(self) -> float:
-        return time.monotonic() - self._started
-
 
 class CeilingReached(BudgetExceeded):
     """A ceiling over many evaluations was reached; `ceiling` says which."""

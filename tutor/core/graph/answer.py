@@ -11,6 +11,7 @@ import torch
 
 from tutor.core.answer.judge import Verdict
 from tutor.core.errors import ExprError, LessonErrors, TutorError
+from tutor.core.evaluate.compare import same_value
 from tutor.core.evaluate.run import compile_expr, run_graph
 from tutor.core.expr.budget import BudgetExceeded
 from tutor.core.expr.syntax import Assignment, Expr, parse_graph
@@ -132,20 +133,6 @@ def _finite(value: Any) -> bool:
     if isinstance(value, torch.Tensor) and value.is_floating_point():
         return bool(torch.isfinite(value).all())
     return True
-
-
-def same_value(a: Any, b: Any, dtype: torch.dtype) -> bool:
-    """Equal up to the dtype's rounding; a flat vector matches however it is held ((n,), (n, 1), (1, n))."""
-    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
-        a, b = torch.as_tensor(a), torch.as_tensor(b)
-    a, b = a.detach().double(), b.detach().double()
-    if a.shape != b.shape:
-        vector_like = sum(d != 1 for d in a.shape) <= 1 and sum(d != 1 for d in b.shape) <= 1
-        if not vector_like or a.numel() != b.numel():
-            return False
-        a, b = a.reshape(-1), b.reshape(-1)
-    rtol, atol = (1e-4, 1e-5) if dtype == torch.float32 else (1e-7, 1e-9)
-    return bool(torch.allclose(a, b, rtol=rtol, atol=atol))
 
 
 # ---- checking ----------------------------------------------------------------------------

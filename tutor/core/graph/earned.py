@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 
+from tutor.core.evaluate.compare import same_value
 from tutor.core.evaluate.results import NodeValue
 from tutor.core.evaluate.run import plain_data
-from tutor.core.graph.answer import check_graph, read_graph, run_lines, same_value
+from tutor.core.graph.answer import check_graph, read_graph, run_lines
 from tutor.core.lesson.graph_ops import needed_lines
 from tutor.core.text.matrix import format_plain
 from tutor.core.vocabulary import SETTLED, Kind, Status, StepState

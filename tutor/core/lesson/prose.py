@@ -13,7 +13,8 @@ from tutor.core.errors import ExprError
 from tutor.core.expr import budget
 from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
 from tutor.core.expr.syntax import ASK_CALLS, parse_expr
-from tutor.core.text.matrix import format_number, format_plain, shape_text
+from tutor.core.text.matrix import format_number, format_plain
+from tutor.core.text.shapes import dims_text
 
 _TOKEN = re.compile(r"\{\{(?P<expr>.*?)\}\}|\{%(?P<tag>.*?)%\}", re.DOTALL)
 PENDING = "…"       # shown for a quoted value until PyTorch has computed it
@@ -198,7 +199,7 @@ def quote_value(value: Any) -> str:
     Turning a tensor into text is charged to the running evaluation's budget; one quote holds at most
     MAX_QUOTED_NUMBERS numbers, and a value that is not finite is refused (it would read 'nan')."""
     if isinstance(value, tuple):
-        return shape_text(value)
+        return dims_text(value)
     shape, data = _plain(value)
     if not shape or math.prod(shape) == 1:
         number = data
@@ -265,11 +266,6 @@ def expr_evaluator(evaluate_expr):
         return evaluate_expr(parse_expr(source, ASK_CALLS))
 
     return evaluate
-
-
-def render_live(text: str, live) -> str:
-    """The prose rendered with a LiveLesson's numbers."""
-    return render(text, evaluator(live)) if has_template(text) else text
 
 
 def lesson_texts(lesson) -> list[tuple[str, str]]:
