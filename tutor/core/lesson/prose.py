@@ -183,14 +183,23 @@ def render_checked(text: str, evaluate, quoting: _Quoting | None = None) -> tupl
                 out.append(quote_value(evaluate(p.text)))
             except Cancelled:
                 raise
-            except BudgetExceeded as err:  # the lesson's quotes together: the rest are not tried
-                quoting.spent = str(err)
-                errors.append(f"{{{{ {p.text} }}}}: {err}; the quotes after it were not computed")
-                out.append(FAILED)
             except Exception as err:  # noqa: BLE001 - prose must show; the reason goes to `tutor check`
-                errors.append(f"{{{{ {p.text} }}}}: {str(err) or type(err).__name__}")
+                spent = _spent(err)
+                if spent is not None:  # the lesson's quotes together: the rest are not tried
+                    quoting.spent = str(spent)
+                    errors.append(f"{{{{ {p.text} }}}}: {spent}; the quotes after it were not computed")
+                else:
+                    errors.append(f"{{{{ {p.text} }}}}: {str(err) or type(err).__name__}")
                 out.append(FAILED)
     return "".join(out), errors
+
+
+def _spent(err: BaseException) -> BudgetExceeded | None:
+    """The budget's own error when `err` is it, or wraps it (a graph run names the line it stopped)."""
+    for cause in (err, err.__cause__, err.__context__):
+        if isinstance(cause, BudgetExceeded):
+            return cause
+    return None
 
 
 def quote_value(value: Any) -> str:
