@@ -522,3 +522,49 @@ async def test_a_folder_that_cannot_be_watched_is_said_not_ended_in_silence(tmp_
         assert "⚠ mine.toml is not being watched now ([Errno 24] Too many open files); trying again" in said
         await pilot.pause(1.5)
     assert len(calls) >= 2  # tried again
+
+
+SLOW_QUOTES = '''
+id = "slow-quotes"
+title = "Five thousand slow quotes"
+topic = "hostile"
+graph = """
+y = sum((w * x) ** 2)
+"""
+[given]
+x = [1, 2, 3]
+w = [1, 1, 1]
+[[steps]]
+id = "s"
+ask = "y"
+prompt = "{quotes}"
+[train]
+loss = "y"
+params = ["w"]
+lr = 0.001
+steps = 5
+'''.format(quotes=" ".join(f"{{{{ sgd(y, 0.0001, {1000 + k}) }}}}" for k in range(5000)))
+
+
+async def test_leaving_a_lesson_stops_its_quotes_being_computed(tmp_path):
+    """Five thousand slow quotes: one budget for all of them, and Esc stops them at once (an
+    abandoned rendering used to keep a core busy for over a minute)."""
+    from tutor.app.app import TutorApp
+    from tutor.core.lesson.catalog import Catalog, load_file
+
+    entry = load_file(_lesson_file(tmp_path, SLOW_QUOTES))
+    app = TutorApp(Catalog([entry]), start=entry)
+    with at_most(60):
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            for _ in range(300):  # PyTorch is ready and the quotes are being computed
+                await pilot.pause(0.05)
+                if screen.handle.live is not None:
+                    break
+            await pilot.pause(0.5)
+            assert not screen.handle.prose, "the quotes should still be being computed"
+            await pilot.press("escape")
+            await pilot.pause(0.5)
+            busy = busy_threads()
+            await pilot.press("ctrl+q")
+    assert not busy, f"still computing quotes after the learner left: {busy}"
