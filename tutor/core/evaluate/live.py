@@ -166,6 +166,10 @@ class LiveLesson:
         finally:
             self._running = None
 
+    def evaluation(self) -> contextlib.AbstractContextManager[None]:
+        """One work budget for a caller's whole job (the graph view's checks), stopped by cancel()."""
+        return self._evaluation()
+
     def cancel(self) -> None:
         """Stops whatever this lesson is evaluating (safe from any thread): it raises Cancelled soon after."""
         running = self._running

@@ -1,0 +1,385 @@
+"""What the graph view draws and lets the learner fill in: one graph (the learner's latest drawing,
+else the lesson's own), each node's value and gradients, shown only where earned.
+
+Earned means typed right by the learner, solved by a step (or computed on the way to one), or
+revealed, which is recorded. The lesson's graph is never shown on a lesson that asks for it to be
+drawn, unless that step was revealed.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import zlib
+from dataclasses import dataclass, field
+
+import torch
+
+from tutor.core.evaluate.live import plain_data, run_graph
+from tutor.core.evaluate.results import NodeValue
+from tutor.core.expr.syntax import Assignment
+from tutor.core.graph.answer import expected_graph, fresh_givens, read_graph, same_value
+from tutor.core.graph.node_check import (
+    GRAD,
+    RIGHT,
+    VALUE,
+    Drawing,
+    NodeChecker,
+    Numbers,
+    compute,
+    grad_key,
+    make_drawing,
+    parse_key,
+    value_key,
+)
+from tutor.core.graph.ops import needed_lines
+from tutor.core.lesson.graph_ask import graph_target
+from tutor.core.lesson.model import Lesson
+from tutor.core.text.latex import script_letter
+from tutor.core.text.matrix import format_plain
+from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
+
+HIDDEN = "?"
+TRIALS = 3                 # fresh sets of givens a drawing's node must match a lesson's node on
+FILL_OPS = 20_000_000      # a graph bigger than this is shown, not filled in node by node
+
+# where the drawing comes from
+LESSON, DRAWN, REVEALED, SO_FAR, NOTHING = "lesson", "drawn", "revealed", "so far", "nothing"
+
+
+@dataclass(frozen=True)
+class Work:
+    """What the learner has done in one lesson, as the graph view needs it."""
+
+    states: dict[str, str]                      # step id -> solved | revealed | attempted
+    answers: dict[str, str]                     # step id -> the latest answer typed for it
+    drawn: dict[str, str] = field(default_factory=dict)   # graph step id -> the latest right graph
+    nodes: dict[str, tuple[str, str]] = field(default_factory=dict)  # stable key -> (typed, status)
+    current: str | None = None                  # the step the lesson screen is on
+    draft: str | None = None                    # what is typed but unchecked on that step
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """One box line the learner can fill in: a node's value or one of its gradients."""
+
+    key: str              # v:node or g:output:node, for this drawing
+    stable: str           # the same field in any drawing that computes the same thing
+    label: str            # "y", "∂ℒ/∂y"
+    node: str             # node id in the drawing
+    row: int              # its line among the node's value lines (for the ▸ marker)
+    step_id: str | None   # the step that asks for exactly this
+    earned: bool          # shown as a number: typing it again is practice
+
+
+@dataclass(frozen=True)
+class Board:
+    lesson: Lesson                                  # the lesson, with the graph that is drawn
+    rows: dict[str, list[tuple[str, NodeValue]]]    # node id -> (label, value) lines of its box
+    fields: list[FieldView]
+    source: str                                     # LESSON | DRAWN | REVEALED | SO_FAR | NOTHING
+    note: str = ""                                  # one sentence about the drawing, for the status line
+    outputs: tuple[str, ...] = ()
+    symbols: dict[str, str] = field(default_factory=dict)   # output node id -> how it is written
+
+
+# ---- which graph ---------------------------------------------------------------------------
+
+def _graph_steps(lesson: Lesson):
+    return [s for s in lesson.steps if s.kind == Kind.GRAPH]
+
+
+def choose_drawing(live, work: Work) -> tuple[list[Assignment] | None, str, str]:
+    """(lines, source, note): the graph the view draws."""
+    lesson = live.lesson
+    steps = _graph_steps(lesson)
+    if not steps:
+        return list(lesson.graph), LESSON, ""
+    numbers = {s.id: n for n, s in enumerate(lesson.steps, start=1)}
+    current = next((s for s in steps if s.id == work.current), None)
+    if current is not None and work.states.get(current.id) not in SETTLED:
+        return _so_far(live, current, work.draft if work.draft is not None else work.answers.get(current.id, ""),
+                       numbers[current.id])
+    for step in reversed(steps):
+        state = work.states.get(step.id)
+        if state == StepState.SOLVED and work.drawn.get(step.id, "").strip():
+            lines = read_graph(work.drawn[step.id], set(live.givens))
+            if isinstance(lines, list):
+                return needed_lines(lines, graph_target(step)), DRAWN, ""
+        if state in SETTLED:
+            lines = read_graph(expected_graph(lesson, graph_target(step)), set(live.givens))
+            if isinstance(lines, list):
+                return lines, REVEALED, ""
+    first = steps[0]
+    return (None, NOTHING, f"Nothing drawn yet: step {numbers[first.id]} ({first.id}) asks you to draw "
+                           "the graph (F3 there reveals it, recorded).")
+
+
+def _so_far(live, step, text: str, number: int):
+    """The lines of an unchecked drawing that read, up to the first that does not."""
+    raw = (text or "").splitlines()
+    lines: list[Assignment] = []
+    for end in range(len(raw), 0, -1):
+        got = read_graph("\n".join(raw[:end]), set(live.givens))
+        if isinstance(got, list):
+            lines = got
+            break
+    where = f"step {number} ({step.id})"
+    if not lines:
+        return None, NOTHING, f"Nothing drawn yet: type the graph in {where}, one operation a line."
+    return lines, SO_FAR, f"Your drawing so far, not checked yet: F9 in {where} checks it."
+
+
+# ---- matching the lesson's names to the drawing's nodes --------------------------------------
+
+class _Matcher:
+    """Which node of a drawing computes what a lesson's name computes (on the lesson's numbers and
+    on fresh ones, so a coincidence of the givens is no match)."""
+
+    def __init__(self, live, drawing: Drawing):
+        self.live, self.drawing = live, drawing
+        self.trials = [live.givens] + [g for k in range(TRIALS) if (g := fresh_givens(live, k)) is not None]
+        self._ours: list[dict] = []
+        self._theirs: list[dict] = []
+
+    def _runs(self):
+        if not self._ours:
+            for givens in self.trials:
+                self._ours.append(dict(run_graph(self.live.lines, givens, self.live.dtype, lesson=self.live).env))
+                self._theirs.append(compute(self.live, self.drawing, givens=givens).values)
+        return self._ours, self._theirs
+
+    def node(self, name: str) -> str | None:
+        if name in self.live.givens:
+            return name if name in self.drawing.givens else None
+        if self.drawing.lessons_graph:
+            return name if name in self.drawing.ids else None
+        ours, theirs = self._runs()
+        if any(name not in o for o in ours):
+            return None
+        found = [n for n in self.drawing.ids
+                 if all(same_value(t[n], o[name], self.live.dtype) for o, t in zip(ours, theirs, strict=False))]
+        return name if name in found else (found[-1] if found else None)
+
+
+# ---- the board ------------------------------------------------------------------------------
+
+def symbol(lesson: Lesson, name: str) -> str:
+    """How the lesson writes an output: ℒ for `L` when its prose says \\mathcal{L}, else the name."""
+    prose = " ".join([lesson.intro] + [s.prompt for s in lesson.steps])
+    letter = script_letter(name) if len(name) == 1 else None
+    return letter if letter and f"\\mathcal{{{name}}}" in prose else name
+
+
+def _grad_ask(step) -> tuple[str, str] | None:
+    tree = step.ask.tree
+    if (isinstance(tree, ast.Call) and getattr(tree.func, "id", None) == "grad" and len(tree.args) == 2
+            and all(isinstance(a, ast.Name) for a in tree.args)):
+        return tree.args[0].id, tree.args[1].id
+    return None
+
+
+def _node_ask(step, lesson: Lesson) -> str | None:
+    tree = step.ask.tree
+    targets = {a.target for a in lesson.graph}
+    return tree.id if isinstance(tree, ast.Name) and tree.id in targets else None
+
+
+def stable_keys(drawing: Drawing) -> dict[str, str]:
+    """Node id -> a signature of what it computes from the givens, the same under other names."""
+    sigs: dict[str, str] = {g: g for g in drawing.givens}
+    for node, a, reads in zip(drawing.ids, drawing.lines, drawing.reads, strict=True):
+        tree = ast.parse(a.expr.text, mode="eval").body
+        named = dict(reads)
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Name) and n.id in named and named[n.id] in sigs:
+                n.id = "n" + sigs[named[n.id]] if named[n.id] not in drawing.givens else n.id
+        sigs[node] = format(zlib.crc32(ast.unparse(tree).encode()), "08x")
+    return sigs
+
+
+def build_board(live, work: Work) -> Board:
+    lesson = live.lesson
+    lines, source, note = choose_drawing(live, work)
+    if lines is None:
+        empty = dataclasses.replace(lesson, graph=())
+        return Board(empty, _given_rows(live, empty), [], source, note)
+    drawn_lesson = lesson if source == LESSON else dataclasses.replace(lesson, graph=tuple(lines))
+    drawing = make_drawing(lines, live.givens, lessons_graph=source == LESSON)
+    if source == SO_FAR:
+        rows = _given_rows(live, drawn_lesson)
+        rows.update({node: [("= ", NodeValue((), HIDDEN))] for node in drawing.ids})
+        return Board(drawn_lesson, rows, [], source, note)
+    if live.graph_ops > FILL_OPS:
+        return _shown_only(live, drawn_lesson, drawing, work, source)
+    match = _Matcher(live, drawing)
+    forward = compute(live, drawing)
+    outputs, symbols, missing = _outputs(live, drawing, match, forward)
+    if missing and not note:
+        note = missing
+    checker = NodeChecker(live, drawing, outputs, {})
+    labels, stables, steps, tolerances = _fields(live, drawing, outputs, symbols, match, checker)
+    checker.labels, checker.tolerances = labels, tolerances
+    keys = [k for k in labels if checker.true_tensor(k) is not None]
+    typed = _typed(keys, stables, steps, work)
+    earned = _earned(live, drawing, keys, stables, steps, work, match, outputs)
+    rows: dict[str, list[tuple[str, NodeValue]]] = _given_rows(live, drawn_lesson)
+    for node in drawing.ids:
+        rows[node] = []
+    for key in keys:
+        kind, _, node = parse_key(key)
+        revealed = StepState.REVEALED in (work.states.get(steps.get(key, "")), work.nodes.get(stables[key], ("", ""))[1])
+        shown = _shown(checker, key, typed, key in earned, revealed)
+        if kind == VALUE:
+            rows[node].insert(0, ("= ", shown))
+        else:
+            rows.setdefault(node, []).append((f"{labels[key]} = ", shown))
+    fields: list[FieldView] = []
+    for key in _order(drawing, keys, outputs):
+        kind, _, node = parse_key(key)
+        prefix = "= " if kind == VALUE else f"{labels[key]} = "
+        row = next(n for n, (p, _) in enumerate(rows[node]) if p == prefix)
+        fields.append(FieldView(key, stables[key], labels[key], node, row, steps.get(key), key in earned))
+    return Board(drawn_lesson, rows, fields, source, note, outputs, symbols)
+
+
+def _given_rows(live, lesson: Lesson) -> dict[str, list[tuple[str, NodeValue]]]:
+    rows = {}
+    for name, value in live.givens.items():
+        shape, data = plain_data(value)
+        rows[name] = [("= ", NodeValue(shape, data))]
+    return rows
+
+
+def _outputs(live, drawing: Drawing, match: _Matcher, forward: Numbers) -> tuple[tuple[str, ...], dict[str, str], str]:
+    """The drawing's nodes whose gradients are filled in (scalars), how each is written, and what to
+    say when the lesson's own output is not drawn yet."""
+    lesson = live.lesson
+    main = live.loss_name()
+    names = ([main] if main else []) + [pair[0] for s in lesson.steps if (pair := _grad_ask(s))]
+    found: dict[str, str] = {}
+    for name in dict.fromkeys(names):
+        node = match.node(name)
+        if node is not None and node in drawing.ids and node not in found:
+            found[node] = name
+    ordered = tuple(sorted(found, key=lambda n: drawing.ids.index(n)))
+    scalars = tuple(n for n in ordered if isinstance(v := forward.values.get(n), torch.Tensor)
+                    and v.numel() == 1 and v.is_floating_point())
+    missing = ""
+    if main and main not in found.values():
+        drawer = next((s for s in _graph_steps(lesson) if graph_target(s) == main), None)
+        numbers = {s.id: n for n, s in enumerate(lesson.steps, start=1)}
+        later = f": step {numbers[drawer.id]} ({drawer.id}) adds it" if drawer else ""
+        missing = f"{symbol(lesson, main)} is not in your drawing yet{later}."
+    return scalars, {n: symbol(lesson, found[n]) for n in scalars}, missing
+
+
+def _fields(live, drawing: Drawing, outputs, symbols, match: _Matcher, checker: NodeChecker):
+    """Labels of every field, their stable keys, the steps that ask for them, and those steps' tolerances."""
+    lesson = live.lesson
+    truth = checker.truth
+    sigs = stable_keys(drawing)
+    labels: dict[str, str] = {}
+    stables: dict[str, str] = {}
+    for node in drawing.ids:
+        labels[value_key(node)] = drawing.display(node)
+    for out in outputs:
+        for (o, node) in truth.grads:
+            if o == out and node != out:
+                labels[grad_key(out, node)] = f"∂{symbols[out]}/∂{drawing.display(node)}"
+    for key in labels:
+        kind, output, node = parse_key(key)
+        stables[key] = value_key(sigs[node]) if kind == VALUE else grad_key(sigs[output], sigs[node])
+    steps: dict[str, str] = {}
+    tolerances = {}
+    for step in lesson.steps:
+        key = None
+        if (name := _node_ask(step, lesson)) is not None:
+            node = match.node(name)
+            key = value_key(node) if node in drawing.ids else None
+        elif (pair := _grad_ask(step)) is not None:
+            out, node = match.node(pair[0]), match.node(pair[1])
+            key = grad_key(out, node) if out in outputs and node is not None else None
+        if key in labels and key not in steps:
+            steps[key] = step.id
+            if step.tolerance is not None:
+                tolerances[key] = step.tolerance
+    return labels, stables, steps, tolerances
+
+
+def _order(drawing: Drawing, keys: list[str], outputs) -> list[str]:
+    """Values forward in drawing order; then each output's gradients from it back to the givens."""
+    place = {n: k for k, n in enumerate(drawing.givens)}
+    place.update({n: len(drawing.givens) + k for k, n in enumerate(drawing.ids)})
+    values = sorted((k for k in keys if parse_key(k)[0] == VALUE), key=lambda k: place[parse_key(k)[2]])
+    grads = []
+    for out in outputs:
+        mine = [k for k in keys if parse_key(k)[0] == GRAD and parse_key(k)[1] == out]
+        grads += sorted(mine, key=lambda k: -place[parse_key(k)[2]])
+    return values + grads
+
+
+def _typed(keys, stables, steps, work: Work) -> dict[str, str]:
+    """What the learner last typed into each field: a step's latest answer, or a node's own."""
+    typed = {}
+    for key in keys:
+        step_id = steps.get(key)
+        if step_id is not None and work.answers.get(step_id, "").strip():
+            typed[key] = work.answers[step_id]
+        elif stables[key] in work.nodes and work.nodes[stables[key]][0].strip():
+            typed[key] = work.nodes[stables[key]][0]
+    return typed
+
+
+def _earned(live, drawing: Drawing, keys, stables, steps, work: Work, match: _Matcher, outputs) -> set[str]:
+    lesson = live.lesson
+    earned = {k for k in keys if work.states.get(steps.get(k, "")) in SETTLED
+              or work.nodes.get(stables[k], ("", ""))[1] in (Status.CORRECT, StepState.REVEALED)}
+    for step in lesson.steps:
+        if work.states.get(step.id) not in SETTLED or step.kind == Kind.GRAPH:
+            continue
+        # a value on the way to an answer given is known
+        for name in step.ask.reads():
+            node = match.node(name) if name in live.givens or name in lesson.graph_names else None
+            if node is not None:
+                earned |= {value_key(n) for n in drawing.ancestors.get(node, set()) | {node}}
+        pair = _grad_ask(step)
+        if pair is not None:
+            out, x = match.node(pair[0]), match.node(pair[1])
+            if out in outputs and x is not None:
+                above = drawing.ancestors.get(out, set()) | {out}
+                earned |= {grad_key(out, m) for m in ({x} | drawing.descendants(x)) & above}
+    return earned & set(keys)
+
+
+def _shown(checker: NodeChecker, key: str, typed: dict[str, str], earned: bool, revealed: bool) -> NodeValue:
+    """The number once earned (beside the learner's own wrong one after a reveal); else `?`, with
+    what they typed and whether it is right, carried forward from an earlier slip, or a slip."""
+    shape, data = plain_data(checker.true_tensor(key))
+    text = " ".join(typed.get(key, "").split())
+    others = {k: t for k, t in typed.items() if k != key}
+    if earned:
+        if revealed and text and checker.check(key, text, others).status not in RIGHT:
+            return NodeValue((), f"{format_plain(data, shape)} (yours {text})")
+        return NodeValue(shape, data)
+    if not text:
+        return NodeValue((), HIDDEN)
+    verdict = checker.check(key, text, others)
+    if verdict.status == Status.IMPRECISE:
+        mark = " ≈ more digits"
+    elif verdict.status == Status.CORRECT:
+        mark = " ✓"
+    elif verdict.carried_from:
+        mark = ", carried"
+    else:
+        mark = " ✗ first slip"
+    return NodeValue((), f"{HIDDEN} (yours {text}{mark})")
+
+
+def _shown_only(live, lesson: Lesson, drawing: Drawing, work: Work, source: str) -> Board:
+    """A graph too big to fill in by hand: its givens and the values steps earned, nothing to type."""
+    from tutor.core.graph.earned import earned_values
+
+    values = earned_values(live.lesson, work.states, work.answers, live.node_values())
+    rows = {name: [("= ", value)] for name, value in values.items()}
+    return Board(lesson, rows, [], source, "")
