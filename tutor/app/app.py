@@ -12,6 +12,7 @@ from tutor import _start_time
 from tutor.app.commands import QUIT, TutorCommands, app_bindings
 from tutor.app.screens.messages import StoreWarning
 from tutor.core.lesson.catalog import Catalog, Entry
+from tutor.core.progress.drafts import Drafts
 from tutor.core.progress.store import ProgressStore
 
 NO_COLOR_THEME = "ansi-light"  # Textual's theme of the terminal's own ANSI colours
@@ -52,6 +53,7 @@ class TutorApp(App[int]):
         self.catalog = catalog
         self._owns_store = store is None
         self.store = store if store is not None else ProgressStore.open()
+        self.drafts = Drafts()  # typed, unchecked work, kept as it is typed
         self.start = start
         self.start_step = start_step
         self.drill_seed = drill_seed  # the variant being drilled; stored with each drill attempt
@@ -118,6 +120,7 @@ class TutorApp(App[int]):
         super().exit(*args, **kwargs)
 
     def on_unmount(self) -> None:
+        self.drafts.close()
         self.store.on_warning = None
         if self._owns_store:
             # Waits a few seconds for answers not saved yet; what is left is kept or named.

@@ -85,6 +85,7 @@ class AnswerFlow:
             self.states = {**self.states, **_after_attempt(self.states.get(step.id), step.id,
                                                             verdict.status)}
             session.since = time.monotonic()
+            self.draft_checked(step.id, message.text)
         last = step is self.lesson.steps[-1]
         session.feedback = verdict_view(verdict, message.text, step.kind, self.handle.text(step.explain), last)
         session.done = verdict.status == "correct"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from tutor.core.answer.judge import Verdict
 from tutor.core.evaluate.live import plain_data, run_graph
 from tutor.core.evaluate.results import NodeValue
 from tutor.core.expr.syntax import Assignment
@@ -198,49 +199,96 @@ def stable_keys(drawing: Drawing) -> dict[str, str]:
     return sigs
 
 
+@dataclass
+class _Parts:
+    """A drawing ready to fill in: its nodes matched to the lesson's, its fields and their checker."""
+
+    drawing: Drawing
+    match: _Matcher
+    outputs: tuple[str, ...]
+    symbols: dict[str, str]
+    checker: NodeChecker
+    labels: dict[str, str]
+    stables: dict[str, str]
+    steps: dict[str, str]
+    keys: list[str]
+    missing: str
+
+
+def _prepare(live, lines: list[Assignment], lessons_graph: bool) -> _Parts:
+    drawing = make_drawing(lines, live.givens, lessons_graph=lessons_graph)
+    match = _Matcher(live, drawing)
+    outputs, symbols, missing = _outputs(live, drawing, match, compute(live, drawing))
+    checker = NodeChecker(live, drawing, outputs, {})
+    labels, stables, steps, tolerances = _fields(live, drawing, outputs, symbols, match, checker)
+    checker.labels, checker.tolerances = labels, tolerances
+    keys = [k for k in labels if checker.true_tensor(k) is not None]
+    return _Parts(drawing, match, outputs, symbols, checker, labels, stables, steps, keys, missing)
+
+
 def build_board(live, work: Work) -> Board:
+    """The graph to draw, each node's lines as earned, and the fields the learner can fill in."""
+    with live.evaluation():
+        return _build(live, work)
+
+
+def _build(live, work: Work) -> Board:
     lesson = live.lesson
     lines, source, note = choose_drawing(live, work)
     if lines is None:
         empty = dataclasses.replace(lesson, graph=())
         return Board(empty, _given_rows(live, empty), [], source, note)
     drawn_lesson = lesson if source == LESSON else dataclasses.replace(lesson, graph=tuple(lines))
-    drawing = make_drawing(lines, live.givens, lessons_graph=source == LESSON)
     if source == SO_FAR:
         rows = _given_rows(live, drawn_lesson)
-        rows.update({node: [("= ", NodeValue((), HIDDEN))] for node in drawing.ids})
+        rows.update({node: [("= ", NodeValue((), HIDDEN))] for node in make_drawing(lines, live.givens).ids})
         return Board(drawn_lesson, rows, [], source, note)
     if live.graph_ops > FILL_OPS:
-        return _shown_only(live, drawn_lesson, drawing, work, source)
-    match = _Matcher(live, drawing)
-    forward = compute(live, drawing)
-    outputs, symbols, missing = _outputs(live, drawing, match, forward)
-    if missing and not note:
-        note = missing
-    checker = NodeChecker(live, drawing, outputs, {})
-    labels, stables, steps, tolerances = _fields(live, drawing, outputs, symbols, match, checker)
-    checker.labels, checker.tolerances = labels, tolerances
-    keys = [k for k in labels if checker.true_tensor(k) is not None]
-    typed = _typed(keys, stables, steps, work)
-    earned = _earned(live, drawing, keys, stables, steps, work, match, outputs)
+        return _shown_only(live, drawn_lesson, work, source)
+    p = _prepare(live, lines, source == LESSON)
+    typed = _typed(p.keys, p.stables, p.steps, work)
+    earned = _earned(live, p.drawing, p.keys, p.stables, p.steps, work, p.match, p.outputs)
     rows: dict[str, list[tuple[str, NodeValue]]] = _given_rows(live, drawn_lesson)
-    for node in drawing.ids:
+    for node in p.drawing.ids:
         rows[node] = []
-    for key in keys:
+    for key in p.keys:
         kind, _, node = parse_key(key)
-        revealed = StepState.REVEALED in (work.states.get(steps.get(key, "")), work.nodes.get(stables[key], ("", ""))[1])
-        shown = _shown(checker, key, typed, key in earned, revealed)
+        revealed = StepState.REVEALED in (work.states.get(p.steps.get(key, "")),
+                                          work.nodes.get(p.stables[key], ("", ""))[1])
+        shown = _shown(p.checker, key, typed, key in earned, revealed)
         if kind == VALUE:
             rows[node].insert(0, ("= ", shown))
         else:
-            rows.setdefault(node, []).append((f"{labels[key]} = ", shown))
+            rows.setdefault(node, []).append((f"{p.labels[key]} = ", shown))
     fields: list[FieldView] = []
-    for key in _order(drawing, keys, outputs):
+    for key in _order(p.drawing, p.keys, p.outputs):
         kind, _, node = parse_key(key)
-        prefix = "= " if kind == VALUE else f"{labels[key]} = "
-        row = next(n for n, (p, _) in enumerate(rows[node]) if p == prefix)
-        fields.append(FieldView(key, stables[key], labels[key], node, row, steps.get(key), key in earned))
-    return Board(drawn_lesson, rows, fields, source, note, outputs, symbols)
+        prefix = "= " if kind == VALUE else f"{p.labels[key]} = "
+        row = next(n for n, (pre, _) in enumerate(rows[node]) if pre == prefix)
+        fields.append(FieldView(key, p.stables[key], p.labels[key], node, row, p.steps.get(key), key in earned))
+    return Board(drawn_lesson, rows, fields, source, note or p.missing, p.outputs, p.symbols)
+
+
+def check_field(live, work: Work, key: str, text: str) -> Verdict:
+    """The verdict on `text` typed into field `key` of the drawing `work` leads to.
+
+    A wrong answer that the learner's own other numbers on the graph lead to says so; one that does
+    not, on a field a step asks for, is checked as that step's answer too (named mistakes, errors
+    carried forward from earlier steps).
+    """
+    with live.evaluation():
+        lines, source, _ = choose_drawing(live, work)
+        if lines is None or source == SO_FAR:
+            raise KeyError(key)
+        p = _prepare(live, lines, source == LESSON)
+        typed = _typed(p.keys, p.stables, p.steps, work)
+        verdict = p.checker.check(key, text, {k: t for k, t in typed.items() if k != key})
+        step_id = p.steps.get(key)
+        if step_id is not None and verdict.status in (Status.WRONG, Status.WRONG_SHAPE) and not verdict.carried_from:
+            as_step = live.check(step_id, text, earlier=work.answers)
+            if as_step.status == verdict.status:
+                verdict = as_step
+        return verdict
 
 
 def _given_rows(live, lesson: Lesson) -> dict[str, list[tuple[str, NodeValue]]]:
@@ -376,7 +424,7 @@ def _shown(checker: NodeChecker, key: str, typed: dict[str, str], earned: bool, 
     return NodeValue((), f"{HIDDEN} (yours {text}{mark})")
 
 
-def _shown_only(live, lesson: Lesson, drawing: Drawing, work: Work, source: str) -> Board:
+def _shown_only(live, lesson: Lesson, work: Work, source: str) -> Board:
     """A graph too big to fill in by hand: its givens and the values steps earned, nothing to type."""
     from tutor.core.graph.earned import earned_values
 
