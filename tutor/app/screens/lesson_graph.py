@@ -3,9 +3,9 @@ learner's own earlier answers that checks (errors carried forward) and the graph
 
 from __future__ import annotations
 
-from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
 from textual.widgets import TextArea
 
+from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
 from tutor.app.widgets.graph_answer_box import HOW, SETTLED_HOW, GraphAnswerBox
 
 
