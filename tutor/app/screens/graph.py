@@ -3,9 +3,9 @@ gradient, filled in box by box and checked live; only what the learner has earne
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 
 from tutor.app.commands import (
     CLOSE_GRAPH,
@@ -20,8 +20,8 @@ from tutor.app.commands import (
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.live_handle import LiveCancelled, LiveHandle
 from tutor.app.screens.messages import Checked, GraphData, NodeChecked, Revealed
-from tutor.app.widgets.answer_box import AnswerInput
 from tutor.app.widgets.graph_view import GraphView
+from tutor.app.widgets.node_input import NodeInput
 from tutor.core.lesson.model import Lesson
 from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
 
@@ -50,15 +50,15 @@ class GraphScreen(TutorScreen):
         self.board = None
         self.selected: str | None = None        # stable key of the selected field
         self.note = ""                          # the last verdict, said on the status line
-        self.typing: dict[str, str] = {}        # stable key -> typed, not checked yet (a draft)
         self.own_nodes: dict[str, tuple[str, str]] = {}  # checked on nodes no step asks for, in a drill
-        self._restore_typing()
 
     def compose_body(self) -> ComposeResult:
         yield Static(f"Graph · {self.lesson.title}", id="title-bar", markup=False)
         yield GraphView(self.lesson, id="graph")
         yield Static(id="status-line", markup=False)
-        yield AnswerInput(id="node-answer", placeholder="type a value; Enter checks it")
+        box = NodeInput(self._keep_typing, id="node-answer", placeholder="type a value; Enter checks it")
+        box.typed = self._restored_typing()
+        yield box
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -74,11 +74,17 @@ class GraphScreen(TutorScreen):
     def _drafts(self):
         return self.owner.drafts()
 
-    def _restore_typing(self) -> None:
+    def _restored_typing(self) -> dict[str, str]:
+        """What was typed into the graph's lines and not checked, from earlier visits."""
+        drafts = self._drafts()
+        if drafts is None:
+            return {}
+        return {step[6:]: text for step, text in drafts.lesson(self.lesson.id).items() if step.startswith("graph:")}
+
+    def _keep_typing(self, stable: str, text: str) -> None:
         drafts = self._drafts()
         if drafts is not None:
-            self.typing = {step[6:]: text for step, text in drafts.lesson(self.lesson.id).items()
-                           if step.startswith("graph:")}
+            drafts.put(self.lesson.id, f"graph:{stable}", text)
 
     def _work(self):
         from tutor.core.graph.board import Work  # torch: imported with the live lesson, off the UI thread
@@ -154,7 +160,7 @@ class GraphScreen(TutorScreen):
         view = self.query_one(GraphView)
         view.show_rows(board.rows, (field.node, field.row) if field else None,
                        tuple(board.symbols.get(o, o) for o in board.outputs))
-        box = self.query_one("#node-answer", Input)
+        box = self.query_one(NodeInput)
         box.display = field is not None
         lines = [self.note] if self.note else []
         if field is None:
@@ -164,8 +170,8 @@ class GraphScreen(TutorScreen):
                 lines.append(board.note)
             lines.append(self._field_line(field))
             box.placeholder = f"type {field.label} here; Enter checks it · F6/F7 or Tab: another box"
-            if box.value != self.typing.get(field.stable, ""):
-                box.value = self.typing.get(field.stable, "")
+            if box.key != field.stable:
+                box.select(field.stable)
             view.scroll_to_mark()
         self.query_one("#status-line", Static).update("\n".join(lines[-3:]))
 
@@ -180,8 +186,16 @@ class GraphScreen(TutorScreen):
     # ---- moving and typing ----------------------------------------------------------------
 
     def on_key(self, event) -> None:
-        # the graph keeps the focus for scrolling; what is typed goes into the selected box's field
-        box = self.query_one("#node-answer", Input)
+        # the graph keeps the focus for scrolling; what is typed goes into the selected box's field.
+        # Other boxes are chosen here too, not by the bindings: keys read at once ("F6 F6 2 Enter")
+        # reach bindings only after the characters behind them, which would land in the wrong box
+        box = self.query_one(NodeInput)
+        moves = {"f6": -1, "f7": 1, "tab": 1}
+        if event.key in moves and not box.has_focus:
+            self.action_move_node(moves[event.key])
+            event.stop()
+            event.prevent_default()
+            return
         if self.field is not None and not box.has_focus and event.character and event.character.isprintable():
             box.focus()
             box.insert_text_at_cursor(event.character)
@@ -197,34 +211,19 @@ class GraphScreen(TutorScreen):
         self.note = ""
         self._show()
 
-    @on(Input.Changed, "#node-answer")
-    def _typed(self, event: Input.Changed) -> None:
-        field = self.field
-        if field is None:
-            return
-        text = self.query_one("#node-answer", Input).value
-        if self.typing.get(field.stable, "") == text:
-            return
-        self.typing[field.stable] = text
-        drafts = self._drafts()
-        if drafts is not None:
-            drafts.put(self.lesson.id, f"graph:{field.stable}", text)
-
     def _clear_typing(self, stable: str) -> None:
-        self.typing.pop(stable, None)
+        self.query_one(NodeInput).forget(stable)
         drafts = self._drafts()
         if drafts is not None:
             drafts.drop(self.lesson.id, f"graph:{stable}")
 
     # ---- checking ------------------------------------------------------------------------
 
-    @on(Input.Submitted, "#node-answer")
-    def _node_answered(self, event: Input.Submitted) -> None:
+    def on_node_input_answered(self, event: NodeInput.Answered) -> None:
         event.stop()
-        field = self.field
-        if field is None or not event.value.strip():
-            return
-        self._check_node(field, event.value, self._work())
+        field = next((f for f in self.board.fields if f.stable == event.key), None) if self.board else None
+        if field is not None:
+            self._check_node(field, event.text, self._work())
 
     @work(thread=True, group="graph-check", exit_on_error=False)
     def _check_node(self, field, text: str, state) -> None:
@@ -290,7 +289,7 @@ class GraphScreen(TutorScreen):
     def _reveal(self, field) -> None:
         if field.step_id is None:
             drafts = self._drafts()
-            typed = self.typing.get(field.stable, "")
+            typed = self.query_one(NodeInput).typed.get(field.stable, "")
             if drafts is not None:
                 drafts.put_node(self.lesson.id, field.stable, typed, StepState.REVEALED)
             else:

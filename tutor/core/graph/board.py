@@ -261,7 +261,8 @@ def _build(live, work: Work) -> Board:
         else:
             rows.setdefault(node, []).append((f"{p.labels[key]} = ", shown))
     fields: list[FieldView] = []
-    for key in _order(p.drawing, p.keys, p.outputs):
+    params = set(lesson.train.params) if lesson.train else set()
+    for key in _order(p.drawing, p.keys, p.outputs, p.steps, params):
         kind, _, node = parse_key(key)
         prefix = "= " if kind == VALUE else f"{p.labels[key]} = "
         row = next(n for n, (pre, _) in enumerate(rows[node]) if pre == prefix)
@@ -310,7 +311,8 @@ def _outputs(live, drawing: Drawing, match: _Matcher, forward: Numbers) -> tuple
         node = match.node(name)
         if node is not None and node in drawing.ids and node not in found:
             found[node] = name
-    ordered = tuple(sorted(found, key=lambda n: drawing.ids.index(n)))
+    # the lesson's own output first (its backward pass is the one to do), then the others in order
+    ordered = tuple(sorted(found, key=lambda n: (found[n] != main, drawing.ids.index(n))))
     scalars = tuple(n for n in ordered if isinstance(v := forward.values.get(n), torch.Tensor)
                     and v.numel() == 1 and v.is_floating_point())
     missing = ""
@@ -355,15 +357,19 @@ def _fields(live, drawing: Drawing, outputs, symbols, match: _Matcher, checker: 
     return labels, stables, steps, tolerances
 
 
-def _order(drawing: Drawing, keys: list[str], outputs) -> list[str]:
-    """Values forward in drawing order; then each output's gradients from it back to the givens."""
-    place = {n: k for k, n in enumerate(drawing.givens)}
-    place.update({n: len(drawing.givens) + k for k, n in enumerate(drawing.ids)})
+def _order(drawing: Drawing, keys: list[str], outputs, steps: dict[str, str], params) -> list[str]:
+    """Values forward in drawing order; then each output's gradients from it back through the
+    graph, then at the givens (one a step asks for first, then the trained ones)."""
+    place = {n: k for k, n in enumerate(drawing.ids)}
     values = sorted((k for k in keys if parse_key(k)[0] == VALUE), key=lambda k: place[parse_key(k)[2]])
     grads = []
     for out in outputs:
         mine = [k for k in keys if parse_key(k)[0] == GRAD and parse_key(k)[1] == out]
-        grads += sorted(mine, key=lambda k: -place[parse_key(k)[2]])
+        inside = sorted((k for k in mine if parse_key(k)[2] in place), key=lambda k: -place[parse_key(k)[2]])
+        given = sorted((k for k in mine if parse_key(k)[2] not in place),
+                       key=lambda k: (k not in steps, parse_key(k)[2] not in params,
+                                      drawing.givens.index(parse_key(k)[2])))
+        grads += inside + given
     return values + grads
 
 
