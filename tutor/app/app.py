@@ -170,13 +170,17 @@ class TutorApp(App[int]):
         return f"{started} · {torch}"
 
     def resume_point(self) -> tuple[Entry, str] | None:
-        """Where to continue: the first unfinished step from where this learner last was, else
-        the next lesson (in catalog order, wrapping round) with an unfinished step; never a step
-        or lesson already solved or revealed. None before any progress, or when all is done."""
+        """Where to continue: the lesson last worked on (answered, revealed or typed into; a lesson
+        only opened does not count), at the first unfinished step from where this learner last was
+        in it; else the next lesson (in catalog order, wrapping round) with an unfinished step. Never
+        a step or lesson already solved or revealed. None before any progress, or when all is done."""
         position = self.store.last_position()
-        if position is None:
+        worked = self._last_worked()
+        if position is None and worked is None:
             return None
-        lesson_id, step_id = position
+        lesson_id, step_id = position if position is not None else (worked, None)
+        if worked is not None and worked != lesson_id and not self.drafts.lesson(lesson_id):
+            lesson_id, step_id = worked, None
         loaded = [e for e in self.catalog.entries if e.lesson is not None]
         here = next((n for n, e in enumerate(loaded) if e.id == lesson_id), None)
         if here is None:
@@ -191,6 +195,16 @@ class TutorApp(App[int]):
             if open_steps:
                 return entry, open_steps[0]
         return None
+
+    def _last_worked(self) -> str | None:
+        """The catalog lesson with the latest answer or reveal (drills aside)."""
+        try:
+            progress = self.store.lesson_states()
+        except Exception:  # noqa: BLE001 - then the last position alone decides
+            return None
+        known = {e.id for e in self.catalog.entries if e.lesson is not None}
+        dated = [(p.last_activity, lesson) for lesson, p in progress.items() if lesson in known and p.last_activity]
+        return max(dated)[1] if dated else None
 
     def in_catalog(self, lesson_id: str) -> bool:
         """True for a lesson the list shows (not a drill variant or a file opened on its own)."""
