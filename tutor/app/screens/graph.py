@@ -3,6 +3,7 @@ gradient, filled in box by box and checked live; only what the learner has earne
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
@@ -20,6 +21,7 @@ from tutor.app.commands import (
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.live_handle import LiveCancelled, LiveHandle
 from tutor.app.screens.messages import Checked, GraphData, NodeChecked, Revealed
+from tutor.app.widgets.answer_box import fitted
 from tutor.app.widgets.graph_view import GraphView
 from tutor.app.widgets.node_input import NodeInput
 from tutor.core.lesson.model import Lesson
@@ -53,7 +55,7 @@ class GraphScreen(TutorScreen):
         self.own_nodes: dict[str, tuple[str, str]] = {}  # checked on nodes no step asks for, in a drill
 
     def compose_body(self) -> ComposeResult:
-        yield Static(f"Graph · {self.lesson.title}", id="title-bar", markup=False)
+        yield Static(Text(f"Graph · {self.lesson.title}", no_wrap=True, overflow="ellipsis"), id="title-bar")
         yield GraphView(self.lesson, id="graph")
         yield Static(id="status-line", markup=False)
         box = NodeInput(self._keep_typing, id="node-answer", placeholder="type a value; Enter checks it")
@@ -137,7 +139,8 @@ class GraphScreen(TutorScreen):
         view = self.query_one(GraphView)
         if view.model_source is not board.lesson:
             view.set_lesson(board.lesson)
-        self.query_one("#title-bar", Static).update(f"{TITLES.get(board.source, 'Graph')} · {self.lesson.title}")
+        self.query_one("#title-bar", Static).update(
+            Text(f"{TITLES.get(board.source, 'Graph')} · {self.lesson.title}", no_wrap=True, overflow="ellipsis"))
         if board.fields and self.selected not in {f.stable for f in board.fields}:
             self.selected = self._first_field()
         self._show()
@@ -169,7 +172,9 @@ class GraphScreen(TutorScreen):
             if board.note and not self.note:
                 lines.append(board.note)
             lines.append(self._field_line(field))
-            box.placeholder = f"type {field.label} here; Enter checks it · F6/F7 or Tab: another box"
+            box.placeholder = fitted(self.app.size.width - 1, f"type {field.label} here; Enter checks it · F6/F7 or Tab: "
+                                     "another box", f"type {field.label} here; Enter checks it",
+                                     f"{field.label}; Enter checks it")
             if box.key != field.stable:
                 box.select(field.stable)
             view.scroll_to_mark()
@@ -181,7 +186,8 @@ class GraphScreen(TutorScreen):
             number = [s.id for s in self.lesson.steps].index(field.step_id) + 1
             where = f" (step {number}, {field.step_id})"
         done = " · done, typing it again is practice" if field.earned else " · F3 reveal"
-        return f"▸ {field.label}{where}{done} · F6/F7 other box · Esc back"
+        return fitted(self.app.size.width - 2, f"▸ {field.label}{where}{done} · F6/F7 other box · Esc back",
+                      f"▸ {field.label}{where}{done}", f"▸ {field.label}{where}")
 
     # ---- moving and typing ----------------------------------------------------------------
 

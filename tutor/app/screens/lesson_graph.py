@@ -44,7 +44,7 @@ class GraphStepHooks:
     def show_graph_help(self) -> None:
         """The line under the graph box: the keys that work there now."""
         box = self.query_one(GraphAnswerBox)
-        self.query_one(AnswerPreview).update(SETTLED_HOW if box.settled else HOW)
+        self.query_one(AnswerPreview).say(*(SETTLED_HOW if box.settled else HOW))
 
     def _earlier_graph(self) -> str:
         """A later graph step ("add the loss") starts from the learner's own graph of an earlier one."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
@@ -61,7 +62,8 @@ class TrainScreen(TutorScreen):
         return None if self.base_lr is None else self.base_lr * 2.0 ** self.doublings
 
     def compose_body(self) -> ComposeResult:
-        yield Static(f"Loss over SGD steps · {self.lesson.title}", id="title-bar", markup=False)
+        yield Static(Text(f"Loss over SGD steps · {self.lesson.title}", no_wrap=True, overflow="ellipsis"),
+                     id="title-bar")
         yield LossPlot(id="plot")
         yield Static(id="status-line", markup=False)
         yield Footer(compact=True, show_command_palette=False)
