@@ -30,7 +30,9 @@ class NodeInput(AnswerInput):
             self.text = text
 
     def __init__(self, on_typed: Callable[[str, str], None] | None = None, **kwargs):
-        super().__init__(**kwargs)
+        # focus comes with the first key typed on the graph: selecting the text then would let the
+        # next key replace that first one
+        super().__init__(select_on_focus=False, **kwargs)
         self.key: str | None = None
         self.typed: dict[str, str] = {}      # line key -> what is typed in it and not checked yet
         self.on_typed = on_typed
