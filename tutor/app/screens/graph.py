@@ -53,6 +53,7 @@ class GraphScreen(TutorScreen):
         self.selected: str | None = None        # stable key of the selected field
         self.note = ""                          # the last verdict, said on the status line
         self.own_nodes: dict[str, tuple[str, str]] = {}  # checked on nodes no step asks for, in a drill
+        self._drawn_cache: dict[str, str] | None = None  # read from the store once, in a worker
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text(f"Graph · {self.lesson.title}", no_wrap=True, overflow="ellipsis"), id="title-bar")
@@ -93,7 +94,9 @@ class GraphScreen(TutorScreen):
 
         drafts = self._drafts()
         nodes = drafts.nodes(self.lesson.id) if drafts is not None else {}
-        return Work(dict(self.states), dict(self.answers), self._drawn(), {**nodes, **self.own_nodes},
+        if self._drawn_cache is None:
+            self._drawn_cache = self._drawn()
+        return Work(dict(self.states), dict(self.answers), self._drawn_cache, {**nodes, **self.own_nodes},
                     self.current, self.draft)
 
     def _drawn(self) -> dict[str, str]:
@@ -144,6 +147,12 @@ class GraphScreen(TutorScreen):
         if board.fields and self.selected not in {f.stable for f in board.fields}:
             self.selected = self._first_field()
         self._show()
+        self.refresh_bindings()  # the keys for boxes show only when there are boxes to fill
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("move_node", "reveal_node"):
+            return bool(self.board is not None and self.board.fields)
+        return True
 
     def _first_field(self) -> str:
         """The current step's field, else the first one still to fill in, else the first."""

@@ -42,7 +42,7 @@ from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
 
 HIDDEN = "?"
 TRIALS = 3                 # fresh sets of givens a drawing's node must match a lesson's node on
-FILL_OPS = 20_000_000      # a graph bigger than this is shown, not filled in node by node
+FILL_NUMBERS = 20_000     # a graph holding more numbers than this (a real network) is shown, not filled in
 
 # where the drawing comes from
 LESSON, DRAWN, REVEALED, SO_FAR, NOTHING = "lesson", "drawn", "revealed", "so far", "nothing"
@@ -243,7 +243,7 @@ def _build(live, work: Work) -> Board:
         rows = _given_rows(live, drawn_lesson)
         rows.update({node: [("= ", NodeValue((), HIDDEN))] for node in make_drawing(lines, live.givens).ids})
         return Board(drawn_lesson, rows, [], source, note)
-    if live.graph_ops > FILL_OPS:
+    if _numbers(live) > FILL_NUMBERS:
         return _shown_only(live, drawn_lesson, work, source)
     p = _prepare(live, lines, source == LESSON)
     typed = _typed(p.keys, p.stables, p.steps, work)
@@ -268,6 +268,12 @@ def _build(live, work: Work) -> Board:
         row = next(n for n, (pre, _) in enumerate(rows[node]) if pre == prefix)
         fields.append(FieldView(key, p.stables[key], p.labels[key], node, row, p.steps.get(key), key in earned))
     return Board(drawn_lesson, rows, fields, source, note or p.missing, p.outputs, p.symbols)
+
+
+def _numbers(live) -> int:
+    """How many numbers the lesson's graph holds (its givens and every node), without computing more."""
+    scope = live._scope or live._meta_scope or live.scope
+    return sum(v.numel() for v in scope.env.values() if isinstance(v, torch.Tensor))
 
 
 def check_field(live, work: Work, key: str, text: str) -> Verdict:
