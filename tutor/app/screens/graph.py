@@ -3,6 +3,8 @@ gradient, filled in box by box and checked live; only what the learner has earne
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -57,7 +59,10 @@ class GraphScreen(TutorScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text(f"Graph · {self.lesson.title}", no_wrap=True, overflow="ellipsis"), id="title-bar")
-        yield GraphView(self.lesson, id="graph")
+        # until PyTorch has drawn the learner's graph, a lesson that asks for it to be drawn shows
+        # its givens only: never its own graph
+        asks_drawing = any(s.kind == Kind.GRAPH for s in self.lesson.steps)
+        yield GraphView(dataclasses.replace(self.lesson, graph=()) if asks_drawing else self.lesson, id="graph")
         yield Static(id="status-line", markup=False)
         box = NodeInput(self._keep_typing, id="node-answer", placeholder="type a value; Enter checks it")
         box.typed = self._restored_typing()
@@ -331,6 +336,11 @@ class GraphScreen(TutorScreen):
             self.states[field.step_id] = StepState.REVEALED
         self.note = f"◐ {field.label} revealed (recorded as revealed for step {field.step_id})."
         self._load()
+
+    def action_scroll_graph(self, how: str) -> None:
+        """PgUp/PgDn and the arrows scroll the graph while the answer box has the keys."""
+        view = self.query_one(GraphView)
+        getattr(view, f"scroll_{how}")(animate=False)
 
     def action_back(self) -> None:
         self.app.pop_screen()

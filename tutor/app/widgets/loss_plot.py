@@ -116,10 +116,10 @@ def _log_ticks(logs: list[float], most: int = 6) -> tuple[list[float], list[str]
         stride = max(1, math.ceil((high - low) / (most - 1)))
         ticks = list(range(low, high + 1, stride))
         return [float(t) for t in ticks], [format_number(10.0 ** t) for t in ticks]
-    for multiples in ((1, 2, 5), tuple(range(1, 10))):
+    for multiples, fewest in (((1, 2, 5), 3), (tuple(range(1, 10)), 2)):
         values = [m * 10.0 ** d for d in range(low - 1, high + 1) for m in multiples]
         inside = [v for v in values if lo - 1e-9 <= math.log10(v) <= hi + 1e-9]
-        if 2 <= len(inside) <= most + 3:
+        if fewest <= len(inside) <= most + 3:
             inside = inside[:: max(1, math.ceil(len(inside) / most))]
             return [math.log10(v) for v in inside], [format_number(v) for v in inside]
     a, b = 10.0 ** lo, 10.0 ** hi

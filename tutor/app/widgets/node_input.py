@@ -18,6 +18,11 @@ class NodeInput(AnswerInput):
     BINDINGS = [
         Binding(NEXT_NODE.keys, "screen." + NEXT_NODE.action, NEXT_NODE.title, tooltip=NEXT_NODE.help),
         Binding(PREV_NODE.keys, "screen." + PREV_NODE.action, PREV_NODE.title, tooltip=PREV_NODE.help),
+        # typing here leaves the graph's scroll keys working: the box needs no up/down of its own
+        Binding("pageup", "screen.scroll_graph('page_up')", show=False),
+        Binding("pagedown", "screen.scroll_graph('page_down')", show=False),
+        Binding("up", "screen.scroll_graph('up')", show=False),
+        Binding("down", "screen.scroll_graph('down')", show=False),
     ]
 
     class Answered(Message):

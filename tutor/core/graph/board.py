@@ -395,21 +395,39 @@ def _earned(live, drawing: Drawing, keys, stables, steps, work: Work, match: _Ma
     lesson = live.lesson
     earned = {k for k in keys if work.states.get(steps.get(k, "")) in SETTLED
               or work.nodes.get(stables[k], ("", ""))[1] in (Status.CORRECT, StepState.REVEALED)}
+    known = set(live.givens) | set(lesson.graph_names)
     for step in lesson.steps:
         if work.states.get(step.id) not in SETTLED or step.kind == Kind.GRAPH:
             continue
-        # a value on the way to an answer given is known
-        for name in step.ask.reads():
-            node = match.node(name) if name in live.givens or name in lesson.graph_names else None
-            if node is not None:
+        for name, wrt in _uses(step.ask.tree):
+            if name not in known or (wrt is not None and wrt not in known):
+                continue
+            node = match.node(name)
+            if node is None:
+                continue
+            if wrt is None:  # a value the answer is computed from: it and everything on the way to it
                 earned |= {value_key(n) for n in drawing.ancestors.get(node, set()) | {node}}
-        pair = _grad_ask(step)
-        if pair is not None:
-            out, x = match.node(pair[0]), match.node(pair[1])
-            if out in outputs and x is not None:
-                above = drawing.ancestors.get(out, set()) | {out}
-                earned |= {grad_key(out, m) for m in ({x} | drawing.descendants(x)) & above}
+                continue
+            # a gradient: the values on the paths from x up to (not including) f, and the gradients there
+            x = match.node(wrt)
+            if x is None:
+                continue
+            path = ({x} | drawing.descendants(x)) & drawing.ancestors.get(node, set())
+            for m in path:
+                earned |= {value_key(n) for n in (drawing.ancestors.get(m, set()) | {m})}
+            if node in outputs:
+                earned |= {grad_key(node, m) for m in path}
     return earned & set(keys)
+
+
+def _uses(tree: ast.AST) -> list[tuple[str, str | None]]:
+    """What an ask is computed from: (name, None) for a value it reads, (f, x) for each grad(f, x)."""
+    if isinstance(tree, ast.Call) and getattr(tree.func, "id", None) == "grad" and len(tree.args) == 2 \
+            and all(isinstance(a, ast.Name) for a in tree.args):
+        return [(tree.args[0].id, tree.args[1].id)]
+    if isinstance(tree, ast.Name):
+        return [(tree.id, None)]
+    return [use for child in ast.iter_child_nodes(tree) for use in _uses(child)]
 
 
 def _shown(checker: NodeChecker, key: str, typed: dict[str, str], earned: bool, revealed: bool) -> NodeValue:
