@@ -112,7 +112,7 @@ class GraphView(ScrollableContainer, can_focus=True):
         self._drawn_width = self._width()
         if self.rows is not None:
             self.lines = render_graph(self.model, None, None, self._drawn_width, ascii=self.ascii,
-                                      rows=self.rows, selected=self.selected, outputs=self.outputs)
+                                      fill=self.rows, selected=self.selected, outputs=self.outputs)
         else:
             self.lines = render_graph(self.model, self.values, self.grads, self._drawn_width, ascii=self.ascii)
         note = self.query_one("#graph-note", Static)

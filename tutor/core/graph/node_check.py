@@ -43,7 +43,7 @@ def grad_key(output: str, node: str) -> str:
 
 
 def parse_key(key: str) -> tuple[str, str | None, str]:
-    """(VALUE or GRAD, output node or None, node) of a field key."""
+    """(VALUE or GRAD, output node or None, node) of a field key (v:node or g:output:node)."""
     if key.startswith("g:"):
         _, output, node = key.split(":", 2)
         return GRAD, output, node
@@ -221,7 +221,7 @@ class NodeChecker:
     def true_tensor(self, key: str, numbers: Numbers | None = None) -> torch.Tensor | None:
         numbers = numbers or self.truth
         kind, output, node = parse_key(key)
-        if kind == VALUE:
+        if kind == VALUE or output is None:
             return numbers.values.get(node)
         return numbers.grads.get((output, node))
 
@@ -251,7 +251,7 @@ class NodeChecker:
             for origin in self._origins(pin, typed, depth + 1):
                 if origin not in origins:
                     origins.append(origin)
-        return Verdict(Status.WRONG, self._carried_message(pins, origins, typed), wrong=verdict.wrong,
+        return Verdict("wrong", self._carried_message(pins, origins, typed), wrong=verdict.wrong,
                        answer_shape=verdict.answer_shape, expected_shape=verdict.expected_shape,
                        carried_from=tuple(pins))
 
@@ -287,9 +287,10 @@ class NodeChecker:
 
     def _leads_to(self, key: str, parsed: ParsedAnswer, pins: dict[str, torch.Tensor]) -> bool:
         values = {parse_key(k)[2]: v for k, v in pins.items() if parse_key(k)[0] == VALUE}
-        grads = {(parse_key(k)[1], parse_key(k)[2]): v for k, v in pins.items() if parse_key(k)[0] == GRAD}
-        kind, output, _ = parse_key(key)
-        outputs = (output,) if kind == GRAD else ()
+        grads = {(out, node): v for k, v in pins.items() if (out := parse_key(k)[1]) is not None
+                 and (node := parse_key(k)[2])}
+        output = parse_key(key)[1]
+        outputs = (output,) if output is not None else ()
         own = self.true_tensor(key, compute(self.live, self.drawing, outputs, values, grads))
         if own is None:
             return False

@@ -30,16 +30,16 @@ def render_graph(
     width: int = 80,
     *,
     ascii: bool = False,
-    rows: dict[str, list[tuple[str, NodeValue]]] | None = None,
+    fill: dict[str, list[tuple[str, NodeValue]]] | None = None,
     selected: tuple[str, int] | None = None,
     outputs: tuple[str, ...] = (),
 ) -> list[str]:
     """Layers from the inputs at the top to the loss at the bottom, boxes joined by arrows.
 
-    `rows` (node id -> (label, value) lines) replaces a node's value and gradient lines: a graph
+    `fill` (node id -> (label, value) lines) replaces a node's value and gradient lines: a graph
     being filled in, its `selected` line marked ▸; `outputs` name the functions its gradients are of.
     """
-    fills = rows  # `rows` below are the drawing's layers
+    fills = fill
     if fills is not None and values is None:
         values = {node: lines[0][1] for node, lines in fills.items() if lines}
     loss = resolve_loss(model, values)
