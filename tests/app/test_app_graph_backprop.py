@@ -233,3 +233,44 @@ def test_typed_work_is_back_after_the_terminal_is_killed(tmp_path, sig):
     finally:
         if again.proc.poll() is None:
             again.finish(timeout=0)
+
+
+NARROW = (60, 20)
+
+
+def footer_words() -> set[str]:
+    from tutor.app import commands
+
+    words = {"⏎", "esc", "tab", "^q", "^p", "palette", "l", "?", "[", "]", "-", "+"} | {f"f{k}" for k in range(1, 13)}
+    for value in vars(commands).values():
+        if isinstance(value, commands.Command):
+            words |= set(value.title.split())
+    for short in commands.SHORT_TITLES.values():
+        words |= set(short.split())
+    return words
+
+
+async def test_at_60x20_no_footer_and_no_line_under_a_box_is_cut_mid_word(lesson_dir):
+    from app_helpers import line_with
+
+    app = make_app(None, "sine-neuron", "graph")
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        seen = []
+        for keys in ((), ("f4",), ("escape", "f7"), ("f4",), ("escape", "f5")):
+            await pilot.press(*keys)
+            await settle(pilot)
+            await pilot.pause(0.3)
+            await settle(pilot)
+            text = screen_text(app)
+            footer = text.splitlines()[-1]
+            assert set(footer.replace("▏", " ").split()) <= footer_words(), footer
+            seen.append(footer)
+        assert all("^q" in f or "f1 Help" in f for f in seen)
+        await pilot.press("escape", "f6")
+        await settle(pilot)
+        assert "One operation a line · Enter: new line · F9: check." in screen_text(app)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert line_with(screen_text(app), "Type a number").strip() == \
+            "Type a number, [a, b], or rows 1 2; 3 4. Enter checks it."

@@ -76,10 +76,10 @@ SCROLL_DOWN = Command("scroll_down", "Scroll down", "Page down a long explanatio
 
 # Graph and training views (F4 / F5 again go back, as Esc does)
 CLOSE_GRAPH = Command("close_graph", "Back", "Back to the lesson", "escape,f4", "back")
-REVEAL_NODE = Command("reveal_node", "Reveal", "Reveal the selected node's value (recorded as revealed)",
+REVEAL_NODE = Command("reveal_node", "Reveal", "Reveal the selected value or gradient (asks first; recorded as revealed)",
                       "f3", "reveal_node")
-PREV_NODE = Command("prev_node", "Prev node", "Select the previous node to fill in", "f6", "move_node(-1)")
-NEXT_NODE = Command("next_node", "Next node", "Select the next node to fill in", "f7,tab", "move_node(1)")
+PREV_NODE = Command("prev_node", "Prev node", "Select the previous box to fill in (a node's value or gradient)", "f6", "move_node(-1)")
+NEXT_NODE = Command("next_node", "Next node", "Select the next box to fill in (a node's value or gradient)", "f7,tab", "move_node(1)")
 CLOSE_TRAIN = Command("close_train", "Back", "Back to the lesson", "escape,f5", "back")
 LR_DOWN = Command("lr_down", "lr÷2", "Halve the learning rate", "f2,left_square_bracket", "lr(0.5)")
 LR_UP = Command("lr_up", "lr×2", "Double the learning rate", "f3,right_square_bracket", "lr(2.0)")

@@ -40,6 +40,8 @@ class GraphScreen(TutorScreen):
     TUTOR_COMMANDS = (CLOSE_GRAPH, REVEAL_NODE, PREV_NODE, NEXT_NODE, HELP_F1, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
     HELP_TITLE = "computational graph"
+    HELP_NOTE = ("Type into the selected line (marked ▸): a node's value, or its gradient ∂output/∂node. "
+                 "Enter checks it; the arrows and PgUp/PgDn scroll the graph.")
     MIN_SIZE = (60, 20)
 
     def __init__(self, lesson: Lesson, handle: LiveHandle, owner):

@@ -9,7 +9,8 @@ from textual.widgets import TextArea
 
 SUBMIT_KEYS = "f9,ctrl+j"
 HOW = ("One operation a line, as  s = w @ x.  Enter: new line · F9 or Ctrl+J: check.",
-       "One operation a line.  Enter: new line · F9 or Ctrl+J: check.")
+       "One operation a line.  Enter: new line · F9 or Ctrl+J: check.",
+       "One operation a line · Enter: new line · F9: check.")
 SETTLED_HOW = ("Enter or F7: next step · edit the graph to check it again (F9).",
                "Enter or F7: next step · edit, then F9, to check again.")
 # keys the lesson screen keeps: F6/F7 move between steps, PgUp/PgDn scroll the lesson text
