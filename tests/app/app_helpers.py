@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import textwrap
 from pathlib import Path
 
 import pytest
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem):
-    """Runs `async def` tests in a fresh event loop (Pilot needs one), without an async plugin."""
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-    asyncio.run(pyfuncitem.obj(**args))
-    return True
 
 SINE_NEURON = r'''
 id = "sine-neuron-test"

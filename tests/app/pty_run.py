@@ -53,6 +53,11 @@ class PtyApp:
             self.read(0.1)
         return False
 
+    def cpu_seconds(self) -> float:
+        """CPU time the running process has used so far (user + system), from /proc."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def send(self, data: str) -> None:
         os.write(self.master, data.encode())
 

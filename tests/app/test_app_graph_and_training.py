@@ -79,7 +79,7 @@ async def test_the_learners_own_update_is_marked_on_the_plot(lesson_dir):
 
 
 async def test_training_runs_in_the_background_and_the_screen_keeps_answering(lesson_dir, monkeypatch):
-    import tutor.core.evaluate.training as training
+    import tutor.app.screens.train as training
 
     release = threading.Event()
     real = training.run_sgd

@@ -94,7 +94,7 @@ async def test_a_wrong_shape_names_both_shapes(lesson_dir):
         await settle(pilot)
         text = await answer(pilot, "[3, -4, 1]")
         assert "✗ Wrong shape." in text
-        assert "Your shape: 3 · expected: 2×2" in text
+        assert "Your shape: vector of 3 · expected: 2×2" in text
     assert attempts("conv-test") == [("conv", "[3, -4, 1]", "wrong_shape")]
 
 

@@ -2,6 +2,7 @@
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,138 @@ def test_without_a_path_it_checks_the_built_in_lessons_and_the_authors_folders(t
     out = capsys.readouterr().out
     assert "square.toml: step 'sq'" in out
     assert f"{len(list(BUILTIN_DIR.rglob('*.toml'))) + 1} lesson files checked" in out
+
+
+# ---- what authors write wrong (2026-12-04) ------------------------------------------------------------
+
+BEFORE = Path(__file__).parents[1] / "fixtures" / "check"   # built-in lessons as they were before the fixes
+
+
+def check_json(capsys, *args) -> dict:
+    main(["check", *map(str, args), "--json"])
+    return json.loads(capsys.readouterr().out)
+
+
+def reasons(report: dict) -> list[str]:
+    return [p["reason"] for p in report["problems"]]
+
+
+def test_the_old_sine_neurons_halving_claim_is_flagged_with_its_line(capsys):
+    path = BEFORE / "sine-neuron-before-2026-12-04.toml"
+    report = check_json(capsys, path, "--seeds", "0")
+    halving = [p for p in report["problems"] if "halv" in p["reason"]]
+    assert halving == [{
+        "file": str(path), "step": "update", "seed": None, "line": 172,
+        "reason": "explain: says 'halve the rate with F2 four times (to 0.0625)', but 4 halvings of the plot's "
+                  "starting rate 0.5 give 0.03125; 0.0625 is 3 halvings"}]
+
+
+def test_the_old_vgg_drill_is_flagged(capsys):
+    report = check_json(capsys, BEFORE / "vgg16-conv3x3-costs-before-2026-12-04.toml", "--seeds", "2")
+    (drill,) = [p for p in report["problems"] if "[drill]" in p["reason"]]
+    assert drill["line"] == 80 and drill["seed"] == 0
+    assert drill["reason"].startswith("[drill]: the text calls the layer VGG-16's and c_in and c_out are both 64 "
+                                      "in the lesson's own numbers, but [drill] draws them independently")
+    assert drill["reason"].endswith("so most variants are no VGG-16 layer: draw the layer's sizes together "
+                                    "(one choice of rows, read in the graph)")
+
+
+@pytest.mark.parametrize("name, step, reason", [
+    ("chain-rule-scalar", "dL_da",
+     "named mistake #1 ('That is ∂ℒ/∂v', when = 'grad(L, v)') is never named on the lesson's own numbers: its "
+     "value is also what '∂L/∂b instead of ∂L/∂a', '∂L/∂u instead of ∂L/∂a' and '∂L/∂v instead of ∂L/∂a' give, "
+     "so no name is sure"),
+    ("weight-decay", "penalty",
+     "named mistake #1 ('The penalty has λ/2 in front, so that its gradient is λw', when = 'wd * sum(w ** 2)') is "
+     "never named on the lesson's own numbers: its value is also the value of 'lr', so naming it could be wrong"),
+    ("sine-neuron", "loss",
+     "named mistake #2 ('Check the sign', when = '(y_hat + y) ** 2') is never named on the lesson's own numbers: "
+     "its value is also the value of 'b', so naming it could be wrong"),
+])
+def test_named_mistakes_that_were_never_named_are_flagged(capsys, name, step, reason):
+    report = check_json(capsys, BEFORE / f"{name}-before-2026-12-04.toml", "--seeds", "1")
+    assert {"step": step, "seed": None, "reason": reason} in [
+        {k: p[k] for k in ("step", "seed", "reason")} for p in report["problems"]]
+
+
+def test_a_mistake_never_named_on_any_variant_is_flagged_with_the_first_variants_reason(capsys):
+    report = check_json(capsys, BEFORE / "chain-rule-scalar-before-2026-12-04.toml", "--seeds", "2")
+    (drilled,) = [p for p in report["problems"] if p["seed"] is not None and p["step"] == "dL_da"]
+    assert drilled["reason"].startswith("named mistake #1 ('That is ∂ℒ/∂v', when = 'grad(L, v)') is never named "
+                                        "on any of the 2 drill variants checked; here: its value is also what")
+
+
+def test_a_precision_claim_must_be_declared_and_is_then_tested_on_every_variant(tmp_path, capsys):
+    old = BEFORE / "cs231n-sigmoid-neuron-before-2026-12-04.toml"
+    report = check_json(capsys, old, "--seeds", "0")
+    assert reasons(report) == ["intro: says 'two decimals are enough'; declare it in [conventions] as decimals = 2 "
+                               "so that `tutor check` tests it on every variant"]
+    assert report["problems"][0]["line"] == 7
+    declared = write(tmp_path, old.read_text(encoding="utf-8").replace(
+        "\n[given]\n", "\n[conventions]\ndecimals = 2\n\n[given]\n", 1), "sigmoid.toml")
+    report = check_json(capsys, declared, "--seeds", "8")
+    # one problem per step, on the first variant that breaks the claim (f = 0.0474 there)
+    first = {p["step"]: p["reason"] for p in report["problems"]}
+    assert first["f"] == ("[conventions] decimals = 2, but the answer rounded so (0.05) is graded imprecise: Right "
+                          "as far as it goes; give at least 2 significant figures (e.g. 3 decimals here).")
+    assert set(first) == {"f", "ddot", "dw", "dx"}
+
+
+def test_a_whole_numbers_claim_is_tested_on_every_variant(tmp_path, capsys):
+    text = SQUARE.replace('id = "square"', 'id = "halves"\nintro = "Whole numbers throughout."') \
+        .replace('ask = "x * x"', 'ask = "x / 2"').replace("[given]", "[conventions]\nwhole_numbers = true\n\n[given]")
+    report = check_json(capsys, write(tmp_path, text), "--seeds", "0")
+    assert reasons(report) == ["[conventions] whole_numbers: this answer is not a whole number (1.5)"]
+
+
+DRILLED = '''
+id = "drilled"
+intro = """
+One SGD step with $\\\\alpha = 0.5$ on an $8\\\\times8$ input, here an {{ n }} by {{ n }} one.
+"""
+graph = "X = zeros(n, n)"
+[given]
+n = 8
+alpha = 0.5
+[[steps]]
+id = "size"
+ask = "shape(X)"
+prompt = "The shape of X."
+explain = "Each side of the input is {{ n }}."
+[drill]
+n = "choice([9, 10, 12])"
+alpha = "choice([0.25, 0.125])"
+'''
+
+
+def test_a_number_typed_in_drilled_prose_is_reported_with_file_field_and_line(tmp_path, capsys):
+    path = write(tmp_path, DRILLED, "drilled.toml")
+    report = check_json(capsys, path, "--seeds", "4")
+    typed = [(p["line"], p["reason"]) for p in report["problems"] if "is typed" in p["reason"]]
+    assert typed == [
+        (4, "intro: '0.5' is typed, but it is the given alpha on the lesson's own numbers and differs on drill "
+            "variants: quote it with {{ }} or mark the sentence {% own %}"),
+        (4, "intro: '8 × 8' is typed, but it is a size of X on the lesson's own numbers and differs on drill "
+            "variants: quote it with {{ }} or mark the sentence {% own %}"),
+    ]
+
+
+def test_an_article_before_a_quoted_number_is_checked_against_every_variant(tmp_path, capsys):
+    report = check_json(capsys, write(tmp_path, DRILLED, "drilled.toml"), "--seeds", "4")
+    (article,) = [p for p in report["problems"] if "article" in p["reason"]]
+    assert article["reason"] in [f"intro: 'an {{{{ n }}}}' reads 'an {n}'; rephrase so the sentence needs no "
+                                 "article before the number" for n in (9, 10, 12)]
+    assert article["seed"] is not None
+
+
+def test_a_lesson_without_drill_is_not_said_to_be_checked_with_drill_variants(tmp_path, capsys):
+    path = write(tmp_path, SQUARE.split("[drill]")[0], "plain.toml")
+    assert main(["check", str(path), "--seeds", "3"]) == 0
+    assert capsys.readouterr().out == "1 lesson file checked on its own numbers (no [drill], so no variants): " \
+                                      "no problems\n"
+    drilled = write(tmp_path, SQUARE)
+    assert main(["check", str(path), str(drilled), "--seeds", "3"]) == 0
+    assert capsys.readouterr().out.endswith("2 lesson files checked, 1 of them with 3 drill variants each: "
+                                            "no problems\n")
+    report = check_json(capsys, path, "--seeds", "3")
+    assert (report["files"], report["drilled"]) == (1, 0)

@@ -51,6 +51,15 @@ def test_grade_names_wrong_missing_and_unparsed_and_exits_1(lesson_file, tmp_pat
                         "dL_dw": "wrong_shape", "update": "missing"}
 
 
+def test_grade_keeps_the_operators_a_message_quotes(lesson_file, tmp_path, capsys):
+    # `**` in a message is an operator to type, not Markdown bold: plain text keeps it
+    answers = tmp_path / "a.toml"
+    answers.write_text('loss = "3^2"\n')
+    _, out, _ = run(capsys, "grade", str(lesson_file), "--answers", str(answers), "--json")
+    (loss,) = [s for s in json.loads(out)["steps"] if s["id"] == "loss"]
+    assert loss["message"] == "Couldn't read that: use ** for powers, e.g. 2**3 (at character 2)."
+
+
 def test_grade_text_output_summarises(lesson_file, tmp_path, capsys):
     answers = tmp_path / "a.toml"
     answers.write_text(ALL_RIGHT.replace('"9"', '"8"'))

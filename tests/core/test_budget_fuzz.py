@@ -40,9 +40,9 @@ def call(draw) -> str:
 @given(call())
 def test_generated_calls_give_a_value_or_one_line_within_the_budget(text):
     lesson = f'[given]\nx = [1, 2, 3]\n[[steps]]\nid = "s"\nask = "{text}"\n'
-    start = time.monotonic()
+    start = time.process_time()
     try:
         LiveLesson(parse_lesson(lesson)).expected("s")
     except TutorError as err:
         assert "\n" not in str(err) and str(err)
-    assert time.monotonic() - start < 14, text  # the budget allows 10 s of work
+    assert time.process_time() - start < 14, text  # the budget allows 10 s of work

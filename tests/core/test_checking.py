@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tutor.core.answer.judge import Verdict, check_answer, format_shape, missing_verdict
+from tutor.core.answer.judge import Verdict, check_answer, missing_verdict
 from tutor.core.evaluate.results import Expected
 from tutor.core.lesson.model import Tolerance
+from tutor.core.text.shapes import dims_text, shape_text
 
 
 def value(v, shape=()):
@@ -182,9 +183,10 @@ def test_missing_is_not_an_attempt_but_a_wrong_answer_is():
     assert check_answer("2", value(1.0)).counts_as_attempt
 
 
-def test_format_shape():
+def test_shapes_are_worded_one_way_everywhere():
     shapes = [(), (3,), (4, 24), (2, 3, 4)]
-    assert [format_shape(s) for s in shapes] == ["scalar", "vector of 3", "4×24", "2×3×4"]
+    assert [shape_text(s) for s in shapes] == ["scalar", "vector of 3", "4×24", "2×3×4"]
+    assert [dims_text(s) for s in shapes] == ["()", "(3,)", "4×24", "2×3×4"]
 
 
 def test_non_finite_expected_values_are_never_matched():
@@ -277,3 +279,118 @@ def test_shape_messages_say_rows_and_columns_and_never_repeat_the_answer(typed, 
     assert "dimension 1" not in message and "You gave" not in message
     assert "ransposed" not in message
     assert message.count(".") == 1
+
+
+# ---- the amended contract (2026-12-04): defaults teachers need not remember ---------------------
+
+def _live(text: str):
+    from tutor.core.check.step import checker_for
+    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.lesson.load import parse_lesson
+
+    return checker_for(LiveLesson(parse_lesson(text, "t.toml")))
+
+
+COUNTS = '''
+graph = """
+W = zeros(n_out, n_in)
+b = zeros(n_out)
+"""
+[given]
+n_in = 2048
+n_out = 1000
+a = 3
+[[steps]]
+id = "params"
+ask = "n_out * n_in + n_out"
+[[steps]]
+id = "halves"
+ask = "n_out * n_in / 2"
+[[steps]]
+id = "numels"
+ask = "numel(W) + numel(b)"
+[[steps]]
+id = "forward"
+ask = "a * 2 + 1"
+'''
+
+
+@pytest.mark.parametrize("step, typed, verdict, message", [
+    # a count one too low is wrong without any tolerance, however big the count
+    ("params", "2048999", "wrong", "This count must match exactly."),
+    ("params", "2049000", "correct", "Correct."),
+    ("halves", "1023999", "wrong", "This count must match exactly."),   # whole-number division
+    ("halves", "1024000", "correct", "Correct."),
+    ("params", "2048000", "wrong", "The count is off; check your working."),  # not a near miss
+    ("params", "2.049e6", "correct", "Correct."),
+])
+def test_a_value_built_from_sizes_by_counting_is_a_count(step, typed, verdict, message):
+    result = _live(COUNTS).check(step, typed)
+    assert (result.status, result.message) == (verdict, message)
+
+
+def test_sizes_counted_make_a_count_but_other_whole_numbers_stay_values():
+    live = _live(COUNTS)
+    assert [live.expected(s).kind for s in ("params", "halves", "numels", "forward")] == \
+        ["integer", "integer", "integer", "value"]
+
+
+def test_a_parameter_count_without_its_biases_says_what_is_off_and_names_it():
+    verdict = _live(COUNTS).check("numels", "2048000")
+    assert verdict.mistake == "biases left out of the count"
+    assert verdict.message == ("The count is off; check your working. "
+                               "Biases are learnable parameters too: count them with the weights.")
+
+
+@pytest.mark.parametrize("typed, expected, verdict", [
+    ("0.0003003", value(0.0003), "wrong"),                      # small values are held to their own size
+    ("0.0003", value(0.0003003), "imprecise"),                  # a correct rounding with one figure
+    ("0.0003003", value(0.00030030001), "correct"),
+    ("0", Expected("value", 1.7484555e-07, (), 1e-6), "correct"),  # float32 sin(2π): noise around 0
+    ("0", Expected("value", 1.7e-07, (), 1e-12), "wrong"),         # a float64 value that small is a value
+    ("-1", Expected("value", -0.99999982, (), 1e-6), "correct"),
+    ("pi", Expected("value", 3.1415925, (), 1e-6), "correct"),
+])
+def test_small_values_are_held_relative_to_their_size_and_float_noise_stays_forgiven(typed, expected, verdict):
+    assert status(typed, expected) == verdict
+
+
+def test_every_entry_is_held_to_the_finest_decimal_place_typed_in_any_entry():
+    verdict = check_answer("2.5 1", value([2.5, 1.4], (2,)))
+    assert (verdict.status, verdict.message) == ("wrong", "1 of 2 entries is off: entry 2.")
+    # an entry right at its own precision stays right
+    assert status("0.015 0.63 0.35", value([0.01545, 0.6312, 0.3534], (3,))) == "correct"
+
+
+def test_a_message_names_every_entry_that_is_not_right():
+    # entry 1 is a whole number typed for a value with a fraction: off, not quietly a coarse rounding
+    verdict = check_answer("1 0.52 3.1 4", value([1.4, 0.52, 3.6, 4.0], (4,)))
+    assert verdict.message == "2 of 4 entries are off: entry 1, entry 3."
+    verdict = check_answer("0.02 0.5 9.4", value([0.0154, 0.5, 2.0], (3,)))
+    assert verdict.message == "1 of 3 entries is off: entry 3; entry 1 is too coarse."
+    assert (verdict.wrong, verdict.imprecise) == (((2,),), ((0,),))
+
+
+@pytest.mark.parametrize("typed, expected", [("140", 138.83), ("100", 138.83), ("1000", 1388.3)])
+def test_trailing_zeros_of_a_whole_number_may_be_placeholders(typed, expected):
+    verdict = check_answer(typed, value(expected))
+    assert verdict.status == "imprecise"
+    assert verdict.message == ("Right as far as it goes; give more digits "
+                               "(the zeros at the end of a whole number only place it).")
+
+
+def test_placeholder_zeros_are_not_a_licence_for_any_nearby_number():
+    assert status("150", value(138.83)) == "wrong"
+    assert status("140", value(144.9)) == "imprecise"   # 144.9 is 140 to two figures
+    assert status("140", value(145.1)) == "wrong"       # 145.1 is 150 to two figures
+
+
+def test_a_correct_rounding_that_is_exactly_a_named_mistake_asks_for_digits_and_mentions_it():
+    live = _live('graph = "s = sigmoid(x)"\n[given]\nx = 1\n[[steps]]\nid = "s"\nask = "s"\n'
+                 '[[steps.mistakes]]\nwhen = "x - 0.3"\nsay = "That subtracts 0.3 instead of squashing."\n')
+    verdict = live.check("s", "0.7")
+    assert verdict.status == "imprecise" and verdict.mistake is None
+    assert verdict.message == ("Right as far as it goes; give at least 2 significant figures (e.g. 2 decimals "
+                               "here). If you meant exactly 0.7, that may be a known slip: That subtracts 0.3 "
+                               "instead of squashing.")
+    assert live.check("s", "0.70").mistake == "That subtracts 0.3 instead of squashing"

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
+from tutor.core.check.step import solve
 from tutor.core.drill.run import DrillRun
 from tutor.core.drill.variants import DrillError, emit_variant, resolve_topic, variant
-from tutor.core.evaluate.live import solve
 from tutor.core.lesson.catalog import Catalog
 from tutor.core.lesson.load import parse_lesson
 

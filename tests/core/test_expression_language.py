@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from tutor.core.check.step import checker_for
 from tutor.core.errors import ExprError, LessonErrors
 from tutor.core.evaluate.live import LiveLesson
 from tutor.core.lesson.load import parse_lesson
@@ -102,18 +103,18 @@ def test_float32_lessons_compute_in_float32():
     "x @ x @ x", "grad(x, x)", "sgd(x, 1)", "conv2d(x, x)", "x[5]", "cross_entropy(x, [1, 2])",
 ])
 def test_hostile_or_broken_asks_are_refused_quickly_with_a_message(ask):
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(Exception) as info:
         live("", "x = [1, 2, 3]", {"s": ask}).expected("s")
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert str(info.value) and "Traceback" not in str(info.value)
     assert type(info.value).__name__ in ("LessonError", "ExprError")
 
 
 def test_list_times_a_huge_number_scales_a_vector_instead_of_repeating_it():
-    start = time.perf_counter()
+    start = time.process_time()
     assert value("[1] * 10 ** 9") == [1e9]  # a list literal is a vector: '*' scales, never repeats
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
 
 
 @pytest.mark.parametrize("text", [
@@ -147,7 +148,7 @@ def test_combined_counts_are_checked_as_whole_numbers():
              {"ops": "flops(y) - numel(y)", "dim": "shape(y)[2] * 2", "v": "sum(y) - 1"})
     assert l.expected("ops").kind == "integer" and l.expected("dim").kind == "integer"
     assert l.expected("v").kind == "value"
-    assert l.check("ops", str(2 * 9 * 4 - 4 + 1)).status == "wrong"  # off by one is wrong, not rounding
+    assert checker_for(l).check("ops", str(2 * 9 * 4 - 4 + 1)).status == "wrong"  # off by one is wrong, not rounding
 
 
 def test_graph_nodes_built_from_constants_are_inputs_gradients_can_reach():

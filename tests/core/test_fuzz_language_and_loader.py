@@ -64,10 +64,10 @@ def evaluate(ask: str):
 @FAST
 @given(expressions())
 def test_generated_expressions_give_a_value_or_our_error_quickly(ask):
-    start = time.perf_counter()
+    start = time.process_time()
     with contextlib.suppress(OURS):
         evaluate(ask)
-    assert time.perf_counter() - start < 2.0, ask
+    assert time.process_time() - start < 2.0, ask
 
 
 @FAST

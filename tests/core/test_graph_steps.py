@@ -2,10 +2,11 @@
 
 import pytest
 
+from tutor.core.check.step import checker_for
 from tutor.core.errors import LessonErrors
 from tutor.core.evaluate.live import LiveLesson
 from tutor.core.expr.syntax import parse_expr
-from tutor.core.graph.ops import operation_count
+from tutor.core.lesson.graph_ops import operation_count
 from tutor.core.lesson.load import parse_lesson
 
 LESSON = '''
@@ -47,23 +48,23 @@ def test_operations_are_counted_one_per_operator_or_call(text, count):
 def test_a_matrix_graph_is_checked_and_any_right_order_passes():
     live = LiveLesson(parse_lesson(LESSON))
     right = "z = W @ x\na = z + b\nh = relu(a)\nq = h * h\nL = sum(q)"
-    assert live.check("draw", right).status == "correct"
+    assert checker_for(live).check("draw", right).status == "correct"
     forgot_relu = "z = W @ x\na = z + b\nq = a * a\nL = sum(q)"
-    verdict = live.check("draw", forgot_relu)
+    verdict = checker_for(live).check("draw", forgot_relu)
     assert verdict.status == "wrong" and verdict.message.startswith("Line 3 (q = a * a)")
 
 
 def test_a_graph_answer_is_bounded_in_lines_and_work():
     live = LiveLesson(parse_lesson(LESSON))
     many = "\n".join(f"a{k} = x + {k}" for k in range(200))
-    assert live.check("draw", many).status == "unparsed"
+    assert checker_for(live).check("draw", many).status == "unparsed"
     huge = "z = zeros(100000, 100000)\nL = sum(z)"
-    verdict = live.check("draw", huge)
+    verdict = checker_for(live).check("draw", huge)
     assert verdict.status == "wrong" and "can't be computed" in verdict.message
 
 
 def test_a_graph_cannot_overwrite_a_given():
-    verdict = LiveLesson(parse_lesson(LESSON)).check("draw", "x = W @ x\nL = sum(x)")
+    verdict = checker_for(LiveLesson(parse_lesson(LESSON))).check("draw", "x = W @ x\nL = sum(x)")
     assert verdict.status == "unparsed" and "x is a given" in verdict.message
 
 
@@ -99,20 +100,20 @@ ask = "graph(L)"
 
 
 def test_a_caret_in_a_graph_gets_the_power_hint_with_the_learners_own_operands():
-    verdict = LiveLesson(parse_lesson(SINE)).check("graph", "s = w @ x\nt = sin(s)\ny = t - b\nd = y_hat - y\nL = d^2")
+    verdict = checker_for(LiveLesson(parse_lesson(SINE))).check("graph", "s = w @ x\nt = sin(s)\ny = t - b\nd = y_hat - y\nL = d^2")
     assert verdict.status == "unparsed"
     assert verdict.message == "Couldn't read line 5: use ** for powers, as in d ** 2 (^ is not a power here)."
 
 
 def test_an_unknown_function_in_a_graph_offers_the_closest_names():
-    verdict = LiveLesson(parse_lesson(SINE)).check("graph", "c = conv(x, w)\nL = sum(c)")
+    verdict = checker_for(LiveLesson(parse_lesson(SINE))).check("graph", "c = conv(x, w)\nL = sum(c)")
     assert verdict.message == "Couldn't read line 1: unknown function 'conv'; did you mean conv1d or conv2d?"
-    assert "did you mean sigmoid?" in LiveLesson(parse_lesson(SINE)).check("graph", "L = sigmod(x)").message
+    assert "did you mean sigmoid?" in checker_for(LiveLesson(parse_lesson(SINE))).check("graph", "L = sigmod(x)").message
 
 
 def test_a_line_equal_to_a_node_only_for_these_givens_names_the_node_and_says_why():
     # sin(w·x) = sin(2π) = 0 here, so t + b happens to equal the given b
-    verdict = LiveLesson(parse_lesson(SINE)).check(
+    verdict = checker_for(LiveLesson(parse_lesson(SINE))).check(
         "graph", "s = w @ x\nt = sin(s)\ny = t + b\nd = y_hat - y\nL = d ** 2")
     assert verdict.message == ("Line 3 (y = t + b) equals the given b for the lesson's numbers only: these givens "
                                "make them equal, other values do not. Check that operation.")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tutor.core.lesson.load import load_lesson
-from tutor.core.text.latex import math_to_unicode, to_unicode
+from tutor.core.text.latex import math_to_unicode, plain_text, to_unicode
 
 LESSONS = Path(__file__).resolve().parents[2] / "tutor" / "lessons"
 
@@ -102,3 +102,10 @@ def test_no_raw_latex_reaches_the_screen_in_any_shipped_lesson():
         outside_code = re.sub(r"`[^`]*`", "", shown)
         assert not re.search(r"\\[A-Za-z]+", outside_code), shown
         assert "$" not in outside_code, shown
+
+
+def test_plain_text_drops_bold_markers_but_keeps_operators():
+    assert plain_text("**About the notebook:** it printed") == "About the notebook: it printed"
+    assert plain_text("use `**` for powers, e.g. `2**3`") == "use ** for powers, e.g. 2**3"
+    assert plain_text("Couldn't read that: use ** for powers, e.g. 2**3.") == \
+        "Couldn't read that: use ** for powers, e.g. 2**3."

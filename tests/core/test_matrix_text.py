@@ -2,7 +2,8 @@
 
 import pytest
 
-from tutor.core.text.matrix import format_number, format_plain, format_value, shape_text, to_lines
+from tutor.core.text.matrix import format_number, format_plain, format_value, to_lines
+from tutor.core.text.shapes import shape_text
 
 
 @pytest.mark.parametrize("x, shown", [
@@ -68,7 +69,7 @@ def test_one_line_form_is_typeable_back_as_an_answer():
     assert format_plain([7.5708, 6.1416]) == "[7.5708 6.1416]"
     assert format_plain([[3, -4], [1, 6]]) == "[3 -4; 1 6]"
     assert format_plain([[[[0.0] * 3] * 3] * 3] * 16) == "16×3×3×3 (432 values)"
-    assert shape_text((4, 24)) == "4×24" and shape_text(()) == "scalar"
+    assert shape_text((4, 24)) == "4×24" and shape_text(()) == "scalar" and shape_text((3,)) == "vector of 3"
 
 
 def test_a_value_that_does_not_match_its_shape_still_shows():

@@ -5,6 +5,7 @@ Each mistaken answer below is worked out by hand here, independently of the code
 
 import pytest
 
+from tutor.core.check.step import checker_for
 from tutor.core.evaluate.live import LiveLesson
 from tutor.core.lesson.load import parse_lesson
 
@@ -28,7 +29,7 @@ SIGNAL = lesson("", "x = [1, 2, 3, 4, 5]\nk = [1, 1]",
 
 
 def named(live: LiveLesson, step: str, answer: str):
-    verdict = live.check(step, answer)
+    verdict = checker_for(live).check(step, answer)
     assert verdict.status in ("wrong", "wrong_shape"), verdict
     return verdict.mistake, verdict.message
 
@@ -139,5 +140,5 @@ def test_a_candidate_list_cut_short_by_the_budget_names_nothing(monkeypatch):
     monkeypatch.setattr(mistakes, "MAX_OPS_FACTOR", 0)
     live = lesson("y = sin(w @ x) - b\nL = (y_hat - y) ** 2",
                   'x = [2, 1]\nw = ["pi/2", "pi"]\nb = 1\ny_hat = 2', {"dL_dw": "grad(L, w)"})
-    assert not live.mistake_candidates("dL_dw").complete
+    assert not checker_for(live).mistake_candidates("dL_dw").complete
     assert named(live, "dL_dw", "12 6")[0] is None

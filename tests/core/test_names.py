@@ -4,8 +4,9 @@ import math
 
 import pytest
 
+from tutor.core.check.step import solve
 from tutor.core.errors import ExprError, LessonErrors
-from tutor.core.evaluate.live import LiveLesson, solve
+from tutor.core.evaluate.live import LiveLesson
 from tutor.core.expr import names
 from tutor.core.expr.syntax import parse_expr, parse_graph
 from tutor.core.graph.model import build_graph

@@ -2,9 +2,10 @@
 
 import pytest
 
+from tutor.core.check.node import check_node
 from tutor.core.evaluate.live import LiveLesson
 from tutor.core.graph.answer import read_graph
-from tutor.core.graph.board import Work, build_board, check_field
+from tutor.core.graph.board import Work, build_board
 from tutor.core.graph.node_check import NodeChecker, compute, make_drawing
 from tutor.core.lesson.catalog import Catalog
 
@@ -88,7 +89,7 @@ def test_the_board_shows_what_is_earned_and_the_learners_own_wrong_numbers(live)
 
 def test_a_node_answer_is_checked_as_its_steps_answer_too(live):
     # forward's own named mistake (sin(s) without the bias) is named on the graph as well
-    verdict = check_field(live, drawn(), "v:y", "0")
+    verdict = check_node(live, drawn(), "v:y", "0")
     assert verdict.status == "wrong" and verdict.mistake
 
 

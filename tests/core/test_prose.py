@@ -5,6 +5,7 @@ import tomllib
 
 import pytest
 
+from tutor.core.check.step import checker_for
 from tutor.core.drill.variants import DrillError, accepted, emit_variant, variant
 from tutor.core.errors import LessonErrors
 from tutor.core.evaluate.live import LiveLesson
@@ -65,7 +66,7 @@ def test_quoted_values_are_shown_as_the_tutor_shows_values(tmp_path):
 
 def test_a_named_mistakes_message_quotes_this_runs_numbers(tmp_path):
     live = LiveLesson(load_lesson(lesson_file(tmp_path, QUOTING)))
-    verdict = live.check("y", "1 2")
+    verdict = checker_for(live).check("y", "1 2")
     assert verdict.status == "wrong"
     assert "That is [1 2]: multiply by $b$." in verdict.message
     assert "{{" not in verdict.message

@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from tutor.core.evaluate.live import LiveLesson, solve
+from tutor.core.check.step import solve
+from tutor.core.evaluate.live import LiveLesson
 from tutor.core.lesson.load import parse_lesson
 
 ROOT = Path(__file__).parents[2]
@@ -81,7 +82,7 @@ def test_the_real_size_lesson_adds_little_to_a_process_that_has_torch():
     script = textwrap.dedent(f'''
         import time
         from tutor.core.lesson.load import parse_lesson
-        from tutor.core.evaluate.live import solve
+        from tutor.core.check.step import solve
         def peak():  # VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's size at fork
             return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
         solve(parse_lesson('[given]\\nx = [1, 2]\\n[[steps]]\\nid = "s"\\nask = "conv1d(x, x)"\\n'))

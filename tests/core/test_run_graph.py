@@ -2,6 +2,7 @@
 
 import torch
 
+from tutor.core.check.step import checker_for
 from tutor.core.evaluate.live import LiveLesson, run_graph
 from tutor.core.lesson.load import parse_lesson
 
@@ -30,4 +31,4 @@ def test_a_mistake_rerun_starts_from_the_givens():
     # x becomes [2, 3, 4]; the flipped kernel [2, 1] slid over it by hand gives [7, 10]
     # (rerunning from the already-incremented x would give [10, 13])
     lesson = live("x += 1\ny = conv1d(x, k)", "x = [1, 2, 3]\nk = [1, 2]", {"y": "y"})
-    assert lesson.check("y", "7 10").mistake == "true convolution (flipped kernel)"
+    assert checker_for(lesson).check("y", "7 10").mistake == "true convolution (flipped kernel)"

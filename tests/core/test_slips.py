@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tutor.core.check.step import checker_for
 from tutor.core.evaluate.live import LiveLesson
 from tutor.core.lesson.catalog import Catalog
 from tutor.core.lesson.load import load_lesson
@@ -20,7 +21,7 @@ def check(lesson: str, step: str, typed: str):
     if lesson not in _LIVE:
         path = SLIPS / f"{lesson}.toml"
         _LIVE[lesson] = LiveLesson(load_lesson(path) if path.exists() else Catalog.load().lesson(lesson))
-    return _LIVE[lesson].check(step, typed)
+    return checker_for(_LIVE[lesson]).check(step, typed)
 
 
 @pytest.mark.parametrize("lesson, step, typed, label", [

@@ -271,9 +271,9 @@ def test_adam_first_step_has_the_size_of_the_learning_rate(live):
 
 def test_weight_decay_step(live):
     decay = live("weight-decay")
-    # w - 0.5 * ((w - t) + 0.1 w) for w = [2, -1], t = [1, 1].
-    assert prints_as(solved(decay, "g_total"), "1.2", "-2.1")
-    assert prints_as(solved(decay, "w1"), "1.4", "0.05")
+    # w - 0.5 * ((w - t) + 0.3 w) for w = [2, -1], t = [1, 1].
+    assert prints_as(solved(decay, "g_total"), "1.6", "-2.3")
+    assert prints_as(solved(decay, "w1"), "1.2", "0.15")
 
 
 def test_binary_cross_entropy(live):

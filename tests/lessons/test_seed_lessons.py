@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import pytest
 
+from tutor.core.check.step import checker_for
 from tutor.core.drill import variants as drill
 from tutor.core.evaluate.live import LiveLesson
 from tutor.core.lesson.catalog import BUILTIN_DIR
@@ -191,11 +192,11 @@ def test_sine_neuron_accepts_the_exact_hand_answers(live):
     sine = live("sine-neuron")
     for step, typed in [("forward", "-1"), ("dy_dw", "2 1"), ("loss", "9"), ("dL_dw", "[-12, -6]"),
                         ("update", "pi/2 + 6, pi + 3"), ("update", "[7.5708, 6.1416]")]:
-        assert sine.check(step, typed).status == "correct", (step, typed)
+        assert checker_for(sine).check(step, typed).status == "correct", (step, typed)
 
 
 def test_sine_neuron_names_the_seed_notebooks_mix_up(live):
-    verdict = live("sine-neuron").check("dy_dw", "[-12, -6]")
+    verdict = checker_for(live("sine-neuron")).check("dy_dw", "[-12, -6]")
     assert verdict.status == "wrong"
     assert verdict.mistake is not None
 
@@ -223,7 +224,7 @@ def test_conv2d_other_pooling_conventions_and_the_stubs_dilation(live):
 def test_conv2d_flipped_kernel_is_named(live):
     # The flipped kernel [[2, 0], [-1, 1]] slid over x, window by window:
     # 2*1 + 0*0 - 1*2 + 1*1 = 1,  0 + 0 - 1 - 1 = -2,  4 + 0 + 0 + 0 = 4,  2 + 0 + 0 + 2 = 4.
-    flipped = live("conv2d-stride-padding").check("conv_s1p0", "1 -2; 4 4")
+    flipped = checker_for(live("conv2d-stride-padding")).check("conv_s1p0", "1 -2; 4 4")
     assert flipped.status == "wrong" and flipped.mistake is not None
 
 
@@ -242,7 +243,7 @@ def test_conv1d_update_is_correct_and_not_the_old_kernel_the_seed_printed(live):
     # w - 0.5 * [2, 1] = [1 - 1, 0 - 0.5]; the notebook never called optimizer.step().
     assert value(net, "update") == [0, -0.5]
     assert value(net, "update") != [1, 0]
-    verdict = net.check("update", "[1, 0]")
+    verdict = checker_for(net).check("update", "[1, 0]")
     assert verdict.status == "wrong" and verdict.mistake is not None
 
 
@@ -263,8 +264,8 @@ def test_jacobian_shapes_by_hand(live):
         expected = jac.expected(step)
         assert expected.kind == "shape"
         assert expected.value == shape, step
-    assert jac.check("J_z_w", "4x24").status == "correct"
-    assert jac.check("shape_L", "1x1").status == "correct"
+    assert checker_for(jac).check("J_z_w", "4x24").status == "correct"
+    assert checker_for(jac).check("shape_L", "1x1").status == "correct"
 
 
 # ---- Lab 5 part 4: the convolutional layer's cost -------------------------------------------------
@@ -281,8 +282,8 @@ def test_conv_layer_cost_by_hand(live):
     assert value(cost, "ops_lab") == per_output_lab * outputs
     assert cost.expected("flops_torch").value == 2 * 27 * 16 * 128 * 128
     assert cost.expected("flops_torch").value - value(cost, "ops_lab") == outputs
-    assert cost.check("ops_lab", "13893632").status == "correct"
-    assert cost.check("ops_lab", "13893633").status == "wrong"
+    assert checker_for(cost).check("ops_lab", "13893632").status == "correct"
+    assert checker_for(cost).check("ops_lab", "13893633").status == "wrong"
 
 
 def test_linear_layer_cost_by_hand(live):
@@ -319,8 +320,8 @@ def test_three_layer_network_accepts_the_seeds_rounded_answers(live):
     for step, typed in [("n_params", "36"), ("sum_a1", "5.4477"), ("sum_h1", "2.5750"), ("loss", "0.8564"),
                         ("grad_a3", "0.2369 0.3384 -0.5753"), ("grad_b2", "0.0184, -0.0200, -0.0038"),
                         ("loss_after_step", "0.0725")]:
-        assert mlp.check(step, typed).status == "correct", (step, typed)
-    assert mlp.check("n_params", "37").status == "wrong"
+        assert checker_for(mlp).check(step, typed).status == "correct", (step, typed)
+    assert checker_for(mlp).check("n_params", "37").status == "wrong"
 
 
 # ---- the pen-and-paper companions -----------------------------------------------------------------
@@ -347,8 +348,8 @@ def test_softmax_cross_entropy_by_hand(live):
     assert close(value(soft, "probs"), [2 / 6, 1 / 6, 3 / 6], 1e-12)
     assert value(soft, "loss") == pytest.approx(math.log(3))
     assert close(value(soft, "dL_dz"), [2 / 6 - 1, 1 / 6, 3 / 6], 1e-12)
-    assert soft.check("probs", "1/3 1/6 1/2").status == "correct"
-    assert soft.check("loss", "log(3)").status == "correct"
+    assert checker_for(soft).check("probs", "1/3 1/6 1/2").status == "correct"
+    assert checker_for(soft).check("loss", "log(3)").status == "correct"
 
 
 def test_conv1d_dilation_by_hand(live):

@@ -6,6 +6,11 @@ import contextlib
 import os
 import sys
 
+from tutor.core.drill.variants import DrillError, resolve_topic
+from tutor.core.errors import LessonErrors
+from tutor.core.lesson.catalog import Catalog, UnknownLesson
+from tutor.core.vocabulary import ExitCode
+
 
 def run_app(
     *,
@@ -23,9 +28,6 @@ def run_app(
     With `exit_process` (the `tutor` command itself), the process ends as soon as the app has
     closed and saved: see leave_now.
     """
-    from tutor.core.drill.variants import DrillError, resolve_topic
-    from tutor.core.errors import LessonErrors
-    from tutor.core.lesson.catalog import Catalog, UnknownLesson
 
     catalog = Catalog.load(extra_dirs)
     start = None
@@ -37,9 +39,9 @@ def run_app(
             resolve_topic(catalog, drill_topic)  # raises for a topic without drills
     except (UnknownLesson, LessonErrors, DrillError) as error:
         print(f"tutor: {error}", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
 
-    from tutor.app.app import TutorApp
+    from tutor.app.app import TutorApp  # lazy: Textual, loaded only once the arguments are known to be good
 
     app = TutorApp(catalog, start=start, drill_seed=drill_seed, drill_topic=drill_topic,
                    review_skills=review_skills, watch=watch)

@@ -10,17 +10,27 @@ from textual.app import App
 
 from tutor import _start_time
 from tutor.app.commands import QUIT, TutorCommands, app_bindings
+from tutor.app.screens.drill import DrillScreen
+from tutor.app.screens.lesson import LessonScreen
+from tutor.app.screens.lesson_list import LessonListScreen
 from tutor.app.screens.messages import StoreWarning
-from tutor.core.lesson.catalog import Catalog, Entry
+from tutor.app.watch import LessonFileWatcher
+from tutor.app.widgets.lesson_list import broken_reason
+from tutor.core.drill.run import DrillRun
+from tutor.core.drill.variants import DrillError, resolve_topic
+from tutor.core.errors import TutorError
+from tutor.core.lesson.catalog import Catalog, Entry, load_file
 from tutor.core.progress.drafts import Drafts
+from tutor.core.progress.review import due, review_run
+from tutor.core.progress.skills import title
 from tutor.core.progress.store import ProgressStore
+from tutor.core.vocabulary import SETTLED
 
 NO_COLOR_THEME = "ansi-light"  # Textual's theme of the terminal's own ANSI colours
 
 
 def _list_screen():
     # imported when first shown: `tutor open` and `tutor drill` paint without composing the list
-    from tutor.app.screens.lesson_list import LessonListScreen
 
     return LessonListScreen
 
@@ -83,7 +93,6 @@ class TutorApp(App[int]):
             self.push_screen(_list_screen()())
         self.call_after_refresh(self._painted)
         if self.watch:
-            from tutor.app.watch import LessonFileWatcher
 
             self.watcher = LessonFileWatcher(Path(self.start.path), self.reload_watched,
                                              self.call_from_thread)
@@ -92,9 +101,6 @@ class TutorApp(App[int]):
     def reload_watched(self) -> None:
         """The watched file was saved: reopen it on the same step, or say in place why it no
         longer loads (the lesson as it was stays open, to keep working in)."""
-        from tutor.app.screens.lesson import LessonScreen
-        from tutor.app.widgets.lesson_list import broken_reason
-        from tutor.core.lesson.catalog import load_file
 
         path = Path(self.start.path)
         entry = load_file(path)
@@ -146,6 +152,7 @@ class TutorApp(App[int]):
     def warm_up_torch(self) -> None:
         # Importing the live evaluator imports torch (about a second); the first screen is up already.
         try:
+            # lazy: torch, warmed up in a worker while the first screen is shown
             import tutor.core.evaluate.live  # noqa: F401
         except Exception as error:  # noqa: BLE001 - a missing or broken torch must not end the app
             self.call_from_thread(self._torch_loaded, f"failed: {error}")
@@ -189,7 +196,7 @@ class TutorApp(App[int]):
             entry = loaded[(here + n) % len(loaded)]
             ids = [s.id for s in entry.lesson.steps]
             settled = {s for s, state in self.store.step_states(entry.id).items()
-                       if state in ("solved", "revealed")}
+                       if state in SETTLED}
             start = ids.index(step_id) if n == 0 and step_id in ids else 0
             open_steps = [s for s in ids[start:] + ids[:start] if s not in settled]
             if open_steps:
@@ -223,7 +230,6 @@ class TutorApp(App[int]):
 
     def open_lesson(self, lesson_id: str, step_id: str | None = None, *, entry: Entry | None = None) -> None:
         """Shows a lesson on top of the lesson list (closing any lesson already open)."""
-        from tutor.app.screens.lesson import LessonScreen
 
         if entry is None:
             entry = next((e for e in self.catalog.entries if e.id == lesson_id and e.lesson), None)
@@ -257,8 +263,6 @@ class TutorApp(App[int]):
         """An endless run of fresh variants of a topic; without a seed one is drawn (and shown)."""
         import random
 
-        from tutor.core.drill.run import DrillRun
-        from tutor.core.drill.variants import DrillError, resolve_topic
 
         try:
             lessons = resolve_topic(self.catalog, topic)
@@ -278,8 +282,6 @@ class TutorApp(App[int]):
 
     @work(thread=True, group="drill", exclusive=True, exit_on_error=False)
     def _draw_drill(self, run, topic: str, replace: bool) -> None:
-        from tutor.app.screens.drill import DrillScreen
-        from tutor.core.errors import TutorError
 
         try:
             run.current()
@@ -303,7 +305,6 @@ class TutorApp(App[int]):
 
     def reviews_due(self) -> list[str]:
         """The skills due for review now, most overdue first (none if progress cannot be read)."""
-        from tutor.core.progress.review import due
 
         try:
             return [memory.skill for memory in due(self.store)]
@@ -314,8 +315,6 @@ class TutorApp(App[int]):
         """A run of fresh variants of the lessons that exercise the due skills, most overdue first."""
         import random
 
-        from tutor.core.progress.review import review_run
-        from tutor.core.progress.skills import title
 
         skills = self.reviews_due() if skills is None else skills
         lessons = [e.lesson for e in self.catalog.entries if e.lesson is not None]

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import sys
 
-EXIT_OK, EXIT_SOME_WRONG, EXIT_BAD_INPUT = 0, 1, 2
+from tutor.app import run_app
+from tutor.core.progress.review import memories
+from tutor.core.progress.store import ProgressStore
+from tutor.core.vocabulary import ExitCode
 
 
 def add_commands(sub, common) -> None:
@@ -30,8 +33,6 @@ def opens_the_app(command: str, args) -> bool:
 
 
 def cmd_review(args, extra) -> int:
-    from tutor.core.progress.review import memories
-    from tutor.core.progress.store import ProgressStore
 
     with ProgressStore.open() as store:
         now = store.now()
@@ -45,22 +46,21 @@ def cmd_review(args, extra) -> int:
         json.dump({"now": now.isoformat(), "due": [m.as_json(now) for m in due],
                    "upcoming": [m.as_json(now) for m in upcoming]}, sys.stdout, indent=1)
         sys.stdout.write("\n")
-        return EXIT_OK
+        return ExitCode.OK
     if not due:
         if upcoming:
             nxt = upcoming[0]
             print(f"Nothing is due for review. Next: {nxt.title}, {nxt.due.astimezone():%a %d %b %H:%M}.")
         else:
             print("Nothing to review yet: reviews come from the skills you answer in lessons.")
-        return EXIT_OK
-    from tutor.app import run_app
+        return ExitCode.OK
 
     return run_app(extra_dirs=extra, review_skills=[m.skill for m in due],
                    mouse=not getattr(args, "no_mouse", False))
 
 
 def cmd_class(args, extra) -> int:
-    from tutor.core.progress import class_db
+    from tutor.core.progress import class_db  # lazy: psycopg, only for a class
 
     if args.class_command == "init":
         return class_db.cmd_init(args)

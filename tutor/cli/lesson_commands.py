@@ -8,11 +8,16 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from tutor.core.answer.judge import missing_verdict
 from tutor.core.errors import LessonError, LessonErrors, TutorError
+from tutor.core.lesson.catalog import load_file, toml_files
 from tutor.core.lesson.model import Lesson
+from tutor.core.lesson.prose import placeholder, render_lesson
+from tutor.core.progress.store import ProgressStore
 from tutor.core.text.files import MAX_ANSWERS_BYTES, FileRefused, loads_toml, read_text
 from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import clean, csv_cell, one_line, unexpected
+from tutor.core.vocabulary import Kind, StepState
 
 MAX_ANSWERS_FILES = 2000
 # what checking a strange answer or lesson can raise beyond TutorError; each stays in its step
@@ -22,7 +27,6 @@ CONTAINED = (ArithmeticError, ValueError, TypeError, IndexError, KeyError, Recur
 def _progress_states() -> Any:
     """The learner's step states per lesson, or None when progress cannot be read."""
     try:
-        from tutor.core.progress.store import ProgressStore
 
         return ProgressStore.open()
     except Exception:  # progress is a nicety for listing; never block the list on it
@@ -37,7 +41,7 @@ def lesson_rows(catalog) -> list[dict]:
         if e.lesson is not None:
             states = store.step_states(e.id) if store else {}
             row["steps"] = len(e.lesson.steps)
-            row["solved"] = sum(1 for s in e.lesson.steps if states.get(s.id) == "solved")
+            row["solved"] = sum(1 for s in e.lesson.steps if states.get(s.id) == StepState.SOLVED)
         else:
             row["error"] = e.error
         row["path"] = str(e.path)
@@ -71,11 +75,11 @@ def format_number(x: float) -> str:
 
 
 def format_expected(value: Any, kind: str) -> str:
-    if kind == "shape":
+    if kind == Kind.SHAPE:
         return "×".join(str(v) for v in value) if value else "scalar (1×1)"
-    if kind == "graph":
+    if kind == Kind.GRAPH:
         return "\n            ".join(value.splitlines())
-    if kind == "integer":
+    if kind == Kind.INTEGER:
         return f"{value:,}".replace(",", " ") if abs(value) >= 10000 else str(value)
     if isinstance(value, list):
         if value and isinstance(value[0], list) and value[0] and not isinstance(value[0][0], list):
@@ -90,8 +94,6 @@ def _rounded(value: Any) -> Any:
 
 def _prose(text: str, prose: dict | None = None) -> str:
     """Lesson prose for a plain terminal or JSON: quoted values filled in, no LaTeX or Markdown marks left."""
-    from tutor.core.lesson.prose import placeholder
-    from tutor.core.text.latex import plain_text
 
     return clean(plain_text((prose or {}).get(text) or placeholder(text)))
 
@@ -139,7 +141,8 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
 
     `prose`, when given, is filled with the lesson's templated prose rendered with its numbers.
     """
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.check.step import checker_for  # lazy: torch, not needed to list or validate
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch, not needed to list or validate
 
     try:
         live = LiveLesson(lesson)
@@ -150,15 +153,15 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
     results: dict = {}
     errors: list[LessonError] = []
     if prose is not None:
-        from tutor.core.lesson.prose import render_lesson
 
         try:
             prose.update(render_lesson(lesson, live))
         except CONTAINED:  # quoted values then show as '…'; the solution itself still prints
             pass
+    checker = checker_for(live)
     for step in lesson.steps:
         try:
-            results[step.id] = live.expected(step.id)
+            results[step.id] = checker.expected(step.id)
         except LessonError as err:
             errors.append(err)
         except LessonErrors as errs:  # the graph itself fails: every step would say the same
@@ -169,24 +172,24 @@ def solve_steps(lesson: Lesson, prose: dict | None = None) -> tuple[dict, list[L
 
 
 def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
-    from tutor.core.answer.judge import missing_verdict
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.check.step import checker_for  # lazy: torch, not needed to list or validate
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch, not needed to list or validate
 
     try:
-        live = LiveLesson(lesson)
+        checker = checker_for(LiveLesson(lesson))
     except CONTAINED as err:
         raise LessonErrors([LessonError(str(lesson.path or lesson.id), "[given]", unexpected(err))]) from None
     steps = []
     for step in lesson.steps:
         try:
-            live.expected(step.id)  # a lesson error surfaces here, before any verdict
+            checker.expected(step.id)  # a lesson error surfaces here, before any verdict
         except CONTAINED as err:
             raise LessonErrors([_step_error(lesson, step.id, err)]) from None
         if step.id not in answers:
             verdict = missing_verdict()
         else:
             try:
-                verdict = live.check(step.id, answers[step.id], earlier=answers)
+                verdict = checker.check(step.id, answers[step.id], earlier=answers)
             except LessonErrors:
                 raise
             except (TutorError, *CONTAINED) as err:  # an answer nobody could check is not a crash
@@ -283,7 +286,6 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
     problems: list[LessonError] = []
     for p in paths:
         if p.is_dir():
-            from tutor.core.lesson.catalog import toml_files
 
             found, problem = toml_files(p)
             if problem:
@@ -308,7 +310,6 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
 
 def validate_file(path: Path, skip_non_lessons: bool = False) -> list[LessonError] | None:
     """Every problem of one lesson file; None for a file without [[steps]] found in a folder."""
-    from tutor.core.lesson.catalog import load_file
 
     entry = load_file(path)
     if entry.not_a_lesson and skip_non_lessons:
@@ -326,34 +327,35 @@ def validate_file(path: Path, skip_non_lessons: bool = False) -> list[LessonErro
 
 def check_paths(paths: list[Path], seeds: int) -> dict:
     """`tutor check`: validate, then solve each lesson and `seeds` drill variants and check their mistakes."""
-    from tutor.core.drill.fairness import check_lesson
-    from tutor.core.lesson.catalog import load_file
+    from tutor.core.drill.audit import check_lesson  # lazy: torch, not needed to list or validate
 
     problems: list[dict] = []
-    files = 0
+    files = drilled = 0
     for p in paths:
         if not (p.exists() or p.is_symlink()):
-            problems.append({"file": str(p), "step": None, "seed": None, "reason": "no such file or folder"})
+            problems.append({"file": str(p), "step": None, "seed": None, "reason": "no such file or folder", "line": None})
             continue
         found = sorted(p.rglob("*.toml")) if p.is_dir() else [p]
         if p.is_dir() and not found:
             problems.append({"file": str(p), "step": None, "seed": None,
-                             "reason": "no lesson files (*.toml) in this folder"})
+                             "reason": "no lesson files (*.toml) in this folder", "line": None})
         for f in found:
             errors = validate_file(f, skip_non_lessons=p.is_dir())
             if errors is None:
                 continue
             files += 1
             if errors:
-                problems += [{"file": e.file, "step": _step_of(e.where), "seed": None,
+                problems += [{"file": e.file, "step": _step_of(e.where), "seed": None, "line": None,
                               "reason": e.reason if _step_of(e.where) else f"{e.where}: {e.reason}" if e.where
                               else e.reason} for e in errors]
                 continue
             try:
-                problems += check_lesson(load_file(f).lesson, seeds)
+                lesson = load_file(f).lesson
+                drilled += bool(lesson.drill)
+                problems += check_lesson(lesson, seeds)
             except Exception as err:  # noqa: BLE001  one file's failure is that file's problem, not the run's
-                problems.append({"file": str(f), "step": None, "seed": None, "reason": unexpected(err)})
-    return {"files": files, "seeds": seeds, "problems": problems}
+                problems.append({"file": str(f), "step": None, "seed": None, "reason": unexpected(err), "line": None})
+    return {"files": files, "drilled": drilled, "seeds": seeds, "problems": problems}
 
 
 def _step_of(where: str | None) -> str | None:
@@ -367,13 +369,30 @@ def print_check(report: dict) -> None:
         place = ", ".join(part for part in (
             f"step {p['step']!r}" if p["step"] else "",
             f"seed {p['seed']}" if p["seed"] is not None else "the lesson's own numbers") if part)
-        print(clean(f"{p['file']}: {place}: {p['reason']}"))
+        where = f"{p['file']}:{p['line']}" if p.get("line") else p["file"]
+        print(clean(f"{where}: {place}: {p['reason']}"))
     files, count = report["files"], len(report["problems"])
     bad = len({p["file"] for p in report["problems"]})
     verdict = f"{count} problem{'s' if count != 1 else ''} in {bad} file{'s' if bad != 1 else ''}" \
         if count else "no problems"
     if files:
-        print(f"{files} lesson file{'s' if files != 1 else ''} checked with {report['seeds']} drill "
-              f"variant{'s' if report['seeds'] != 1 else ''} each: {verdict}")
+        print(f"{_files(files)} checked{_variants(files, report.get('drilled', files), report['seeds'])}: {verdict}")
     else:
         print("no lesson files found")
+
+
+def _files(n: int) -> str:
+    return f"{n} lesson file{'s' if n != 1 else ''}"
+
+
+def _variants(files: int, drilled: int, seeds: int) -> str:
+    """How many drill variants each file was checked with: only files with a [drill] section have any."""
+    each = f"{seeds} drill variant{'s' if seeds != 1 else ''} each"
+    if not drilled:
+        return " on their own numbers (no [drill], so no variants)" if files != 1 else \
+            " on its own numbers (no [drill], so no variants)"
+    if seeds == 0:
+        return " on their own numbers only (--seeds 0)" if files != 1 else " on its own numbers only (--seeds 0)"
+    if drilled == files:
+        return f" with {each}"
+    return f", {drilled} of them with {each}"

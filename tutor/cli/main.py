@@ -9,10 +9,32 @@ import sys
 from pathlib import Path
 
 from tutor import _start_time  # noqa: F401  (first: start-up is measured from here)
+from tutor.app import run_app
 from tutor.cli import class_commands as cli_class
+from tutor.cli.lesson_commands import (
+    check_paths,
+    grade_folder,
+    grade_lesson,
+    lesson_rows,
+    print_check,
+    print_folder_grade,
+    print_grade,
+    print_lesson_table,
+    print_solution,
+    read_answers,
+    solution_json,
+    solve_steps,
+    validate_paths,
+    write_grade_csv,
+)
+from tutor.core.drill.variants import DrillError, emit_variant, pick_lesson, resolve_topic
 from tutor.core.errors import LessonErrors, TutorError
+from tutor.core.lesson.catalog import Catalog, UnknownLesson, lesson_dirs
+from tutor.core.progress.report import format_progress
+from tutor.core.progress.store import ProgressStore
+from tutor.core.text.safe import CleanWriter, one_line, unexpected
+from tutor.core.vocabulary import ExitCode
 
-EXIT_OK, EXIT_SOME_WRONG, EXIT_BAD_INPUT = 0, 1, 2
 MAX_SEED = 2**53 - 1  # drill seeds stay exact in JSON and fit the progress database after any run
 
 
@@ -84,7 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     if (command in ("app", "open") or (command == "drill" and not args.emit)
             or cli_class.opens_the_app(command, args)):
         return _run(command, args, extra)  # the app draws the terminal itself
-    from tutor.core.text.safe import CleanWriter
 
     # Lesson and answers text is cleaned when read; this catches anything else (file names, messages).
     saved = sys.stdout, sys.stderr
@@ -100,57 +121,50 @@ def _run(command: str, args, extra: tuple[str, ...]) -> int:
         return COMMANDS[command](args, extra)
     except TutorError as err:
         print(f"tutor: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        return EXIT_OK
+        return ExitCode.OK
     except Exception as err:  # noqa: BLE001  never a traceback: one line, and an exit code of the contract
-        from tutor.core.text.safe import unexpected
 
         print(f"tutor: {command} stopped: {unexpected(err)}", file=sys.stderr)
-        return EXIT_SOME_WRONG if command == "validate" else EXIT_BAD_INPUT
+        return ExitCode.PROBLEMS if command == "validate" else ExitCode.BAD_INPUT
 
 
 def _catalog(extra: tuple[str, ...]):
-    from tutor.core.lesson.catalog import Catalog
 
     return Catalog.load(extra)
 
 
 def _print_errors(errs: LessonErrors) -> None:
-    from tutor.core.text.safe import one_line
 
     for e in errs.errors:
         print(f"tutor: {one_line(str(e), 4000)}", file=sys.stderr)  # a file name may hold a newline
 
 
 def cmd_app(args, extra) -> int:
-    from tutor.app import run_app
 
     return run_app(extra_dirs=extra, mouse=not getattr(args, "no_mouse", False), exit_process=True)
 
 
 def cmd_open(args, extra) -> int:
-    from tutor.core.lesson.catalog import UnknownLesson
 
     catalog = _catalog(extra)
     try:
         entry = catalog.find(args.lesson)
     except UnknownLesson as err:
         print(f"tutor: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if entry.lesson is None:
         _print_errors(LessonErrors(list(entry.errors)))
-        return EXIT_BAD_INPUT
-    from tutor.app import run_app
+        return ExitCode.BAD_INPUT
 
     return run_app(lesson_ref=args.lesson, extra_dirs=extra, mouse=not getattr(args, "no_mouse", False),
                    watch=args.watch, exit_process=True)
 
 
 def cmd_lessons(args, extra) -> int:
-    from tutor.cli.lesson_commands import lesson_rows, print_lesson_table
 
     catalog = _catalog(extra)
     rows = lesson_rows(catalog)
@@ -160,12 +174,11 @@ def cmd_lessons(args, extra) -> int:
         print_lesson_table(rows)
     for problem in catalog.problems:
         print(f"tutor: {problem}", file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _load(ref: str, extra: tuple[str, ...]):
     """The lesson for an id or path, or an exit status after printing why not."""
-    from tutor.core.lesson.catalog import UnknownLesson
 
     try:
         return _catalog(extra).lesson(ref)
@@ -179,26 +192,24 @@ def _load(ref: str, extra: tuple[str, ...]):
 def cmd_solve(args, extra) -> int:
     lesson = _load(args.lesson, extra)
     if lesson is None:
-        return EXIT_BAD_INPUT
-    from tutor.cli.lesson_commands import print_solution, solution_json, solve_steps
+        return ExitCode.BAD_INPUT
 
     prose: dict = {}
     results, errors = solve_steps(lesson, prose)
     if errors:
         _print_errors(LessonErrors(errors))
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.json:
         print(json.dumps(solution_json(lesson, results, prose)))
     else:
         print_solution(lesson, results, prose)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_grade(args, extra) -> int:
     lesson = _load(args.lesson, extra)
     if lesson is None:
-        return EXIT_BAD_INPUT
-    from tutor.cli.lesson_commands import grade_lesson, print_grade, read_answers, write_grade_csv
+        return ExitCode.BAD_INPUT
 
     if Path(args.answers).is_dir():
         return _grade_folder(lesson, Path(args.answers), args)
@@ -206,29 +217,28 @@ def cmd_grade(args, extra) -> int:
         answers = read_answers(Path(args.answers))
     except TutorError as err:
         print(f"tutor: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     try:
         report = grade_lesson(lesson, answers)
     except LessonErrors as errs:
         _print_errors(errs)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.json:
         print(json.dumps(report))
     elif args.csv:
         write_grade_csv(lesson, [{"file": Path(args.answers).name, **report}], sys.stdout)
     else:
         print_grade(lesson, report, unknown=sorted(set(answers) - {s.id for s in lesson.steps}))
-    return EXIT_OK if report["correct"] == report["total"] else EXIT_SOME_WRONG
+    return ExitCode.OK if report["correct"] == report["total"] else ExitCode.PROBLEMS
 
 
 def _grade_folder(lesson, folder: Path, args) -> int:
-    from tutor.cli.lesson_commands import grade_folder, print_folder_grade, write_grade_csv
 
     try:
         report = grade_folder(lesson, folder)
     except LessonErrors as errs:
         _print_errors(errs)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.json:
         print(json.dumps(report))
     elif args.csv:
@@ -236,36 +246,32 @@ def _grade_folder(lesson, folder: Path, args) -> int:
     else:
         print_folder_grade(lesson, report)
     perfect = all("error" not in r and r["correct"] == r["total"] for r in report["files"])
-    return EXIT_OK if perfect else EXIT_SOME_WRONG
+    return ExitCode.OK if perfect else ExitCode.PROBLEMS
 
 
 def cmd_validate(args, extra) -> int:
-    from tutor.cli.lesson_commands import validate_paths
 
     problems, checked, invalid = validate_paths([Path(p) for p in args.paths])
     if args.json:
         print(json.dumps({"files": checked, "errors": [
             {"file": e.file, "where": e.where, "reason": e.reason} for e in problems]}))
     else:
-        from tutor.core.text.safe import one_line
 
         for e in problems:
             print(one_line(str(e), 4000))
         print(f"{checked} lesson file{'s' if checked != 1 else ''} checked: "
               f"{checked - invalid} valid, {invalid} invalid" if checked else "no lesson files found")
-    return EXIT_SOME_WRONG if problems or not checked else EXIT_OK
+    return ExitCode.PROBLEMS if problems or not checked else ExitCode.OK
 
 
 def cmd_check(args, extra) -> int:
-    from tutor.cli.lesson_commands import check_paths, print_check
 
     if not 0 <= args.seeds <= MAX_CHECK_SEEDS:
         print(f"tutor: --seeds must be a whole number from 0 to {MAX_CHECK_SEEDS}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.paths:
         paths = [Path(p) for p in args.paths]
     else:  # an author's whole curriculum: the built-in lessons and their own folders
-        from tutor.core.lesson.catalog import lesson_dirs
 
         paths = [d for d in lesson_dirs(extra) if d.is_dir()]
     report = check_paths(paths, args.seeds)
@@ -273,44 +279,39 @@ def cmd_check(args, extra) -> int:
         print(json.dumps(report))
     else:
         print_check(report)
-    return EXIT_SOME_WRONG if report["problems"] or not report["files"] else EXIT_OK
+    return ExitCode.PROBLEMS if report["problems"] or not report["files"] else ExitCode.OK
 
 
 MAX_CHECK_SEEDS = 1000
 
 
 def cmd_drill(args, extra) -> int:
-    from tutor.core.drill.variants import DrillError, emit_variant, resolve_topic
 
     catalog = _catalog(extra)
     try:
         lessons = resolve_topic(catalog, args.topic)
     except DrillError as err:
         print(f"tutor: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if args.emit:
         if args.seed is None:
             print("tutor: --emit needs --seed N (the variant to print)", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return ExitCode.BAD_INPUT
         try:
             text = emit_variant(lessons, args.seed)
         except (ArithmeticError, ValueError, TypeError, IndexError, RecursionError, MemoryError) as err:
-            from tutor.core.drill.variants import pick_lesson
-            from tutor.core.text.safe import unexpected
 
             lesson = pick_lesson(lessons, args.seed)
             print(f"tutor: {lesson.path or lesson.id}: [drill] seed {args.seed}: {unexpected(err)}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return ExitCode.BAD_INPUT
         sys.stdout.write(text)
-        return EXIT_OK
-    from tutor.app import run_app
+        return ExitCode.OK
 
     return run_app(extra_dirs=extra, drill_topic=args.topic, drill_seed=args.seed,
                    mouse=not getattr(args, "no_mouse", False), exit_process=True)
 
 
 def cmd_progress(args, extra) -> int:
-    from tutor.core.progress.store import ProgressStore
 
     with ProgressStore.open() as store:
         if store.warning and args.export:  # the summary's footer shows it; an export must stay clean
@@ -320,12 +321,11 @@ def cmd_progress(args, extra) -> int:
         elif args.export == "json":
             store.export_json(sys.stdout)
         else:
-            from tutor.core.progress.report import format_progress
 
             catalog = _catalog(extra)
             rows = [(e.id, e.topic, e.title, len(e.lesson.steps)) for e in catalog.entries if e.lesson]
             print(format_progress(store, rows))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 COMMANDS = {

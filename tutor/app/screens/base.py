@@ -7,6 +7,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tutor.app.commands import Command, fit_footer, screen_commands
+from tutor.app.screens.help import HelpScreen
 
 
 class TutorScreen(Screen):
@@ -68,6 +69,5 @@ class TutorScreen(Screen):
             )
 
     def action_help(self) -> None:
-        from tutor.app.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self.HELP_TITLE, screen_commands(self), self.HELP_NOTE))

@@ -31,6 +31,7 @@ from tutor.app.screens.lesson import LessonScreen
 from tutor.app.screens.messages import Checked, Revealed
 from tutor.core.drill.run import DrillRun
 from tutor.core.lesson.catalog import Entry
+from tutor.core.vocabulary import Status, StepState
 
 NEW_NUMBERS = Command("new_numbers", "New", "Skip to fresh numbers (a new variant of this topic)", "f8",
                       "new_numbers")
@@ -74,7 +75,7 @@ class DrillScreen(LessonScreen):
     def on_checked(self, message: Checked) -> None:
         verdict = message.verdict
         self.run.record(self.lesson, message.step_id, verdict.status, verdict.mistake)
-        if verdict.status == "correct" and self.drill_states.get(message.step_id) != "revealed":
+        if verdict.status == Status.CORRECT and self.drill_states.get(message.step_id) != StepState.REVEALED:
             self.drill_states[message.step_id] = "solved"
         elif verdict.counts_as_attempt and message.step_id not in self.drill_states:
             self.drill_states[message.step_id] = "attempted"

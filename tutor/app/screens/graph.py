@@ -21,11 +21,13 @@ from tutor.app.commands import (
     bindings,
 )
 from tutor.app.screens.base import TutorScreen
+from tutor.app.screens.confirm import ConfirmScreen
 from tutor.app.screens.live_handle import LiveCancelled, LiveHandle
 from tutor.app.screens.messages import Checked, GraphData, NodeChecked, Revealed
 from tutor.app.widgets.answer_box import fitted
 from tutor.app.widgets.graph_view import GraphView
 from tutor.app.widgets.node_input import NodeInput
+from tutor.core.graph.work import Work
 from tutor.core.lesson.model import Lesson
 from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
 
@@ -97,8 +99,6 @@ class GraphScreen(TutorScreen):
             drafts.put(self.lesson.id, f"graph:{stable}", text)
 
     def _work(self):
-        from tutor.core.graph.board import Work  # torch: imported with the live lesson, off the UI thread
-
         drafts = self._drafts()
         nodes = drafts.nodes(self.lesson.id) if drafts is not None else {}
         if self._drawn_cache is None:
@@ -128,7 +128,7 @@ class GraphScreen(TutorScreen):
             state = self._work()
 
             def job(live):
-                from tutor.core.graph.board import build_board  # torch, off the UI thread
+                from tutor.core.graph.board import build_board  # lazy: torch, in this worker thread
 
                 return build_board(live, state)
 
@@ -250,9 +250,9 @@ class GraphScreen(TutorScreen):
     @work(thread=True, group="graph-check", exit_on_error=False)
     def _check_node(self, field, text: str, state) -> None:
         def job(live):
-            from tutor.core.graph.board import check_field  # torch, off the UI thread
+            from tutor.core.check.node import check_node  # lazy: torch, in this worker thread
 
-            return check_field(live, state, field.key, text)
+            return check_node(live, state, field.key, text)
 
         try:
             verdict = self.handle.call(job)
@@ -299,8 +299,6 @@ class GraphScreen(TutorScreen):
     # ---- revealing -----------------------------------------------------------------------
 
     def action_reveal_node(self) -> None:
-        from tutor.app.screens.confirm import ConfirmScreen
-
         field = self.field
         if field is None or field.earned:
             return

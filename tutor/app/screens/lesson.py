@@ -41,7 +41,11 @@ from tutor.app.widgets.lesson_text import givens_text, intro_text
 from tutor.app.widgets.prose import prose_text
 from tutor.app.widgets.step_list import StepList, step_strip
 from tutor.core.lesson.catalog import Entry
+from tutor.core.lesson.prose import render_lesson
 from tutor.core.text.latex import plain_text
+from tutor.core.text.safe import clean
+from tutor.core.training.runs import has_plot
+from tutor.core.vocabulary import SETTLED, Status
 
 GRADIENT_CALLS = {"grad", "jacobian"}
 
@@ -120,7 +124,6 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
 
     def show_reload_error(self, message: str) -> None:
         """`--watch`: the file no longer loads; say why above the lesson, which stays usable."""
-        from tutor.core.text.safe import clean
 
         self.query_one("#reload-error", Static).update(f"⚠ {clean(message)}")
         self.add_class("-reload-failed")
@@ -172,7 +175,7 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
         ids = [s.id for s in self.lesson.steps]
         if self.start_step in ids:
             return ids.index(self.start_step)
-        unsolved = [n for n, s in enumerate(ids) if self.states.get(s) not in ("solved", "revealed")]
+        unsolved = [n for n, s in enumerate(ids) if self.states.get(s) not in SETTLED]
         return unsolved[0] if unsolved else 0
 
     # ---- live evaluation -------------------------------------------------------------
@@ -185,7 +188,6 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
         given_values = {}
         if self.handle.live is not None:
             try:
-                from tutor.core.lesson.prose import render_lesson
 
                 self.handle.prose = self.handle.call(lambda live: render_lesson(self.lesson, live))
             except Exception:  # noqa: BLE001 - quoted values stay '…'; the lesson still works
@@ -357,7 +359,6 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "train":
-            from tutor.core.evaluate.training import has_plot  # no torch: it reads the lesson's asks
 
             return has_plot(self.lesson)
         if action == "prev_step":
@@ -374,6 +375,7 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
         return False
 
     def action_graph(self) -> None:
+        # lazy: torch (errors carried forward), when the graph first opens
         from tutor.app.screens.graph import GraphScreen
 
         self.app.push_screen(GraphScreen(self.lesson, self.handle, self))
@@ -396,6 +398,7 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
             self.refresh_bindings()
 
     def action_train(self) -> None:
+        # lazy: textual-plotext, when the loss plot first opens
         from tutor.app.screens.train import TrainScreen
 
         store, lesson_id = self.app.store, self.lesson.id
@@ -405,7 +408,7 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
             # the learner's latest answer to each step, from earlier sessions too (read by the
             # plot's worker, never on the UI thread), this visit's typing last
             answers = {a.step_id: a.answer for a in store.attempts()
-                       if a.lesson_id == lesson_id and a.verdict != "wrong_shape" and a.drill_seed is None}
+                       if a.lesson_id == lesson_id and a.verdict != Status.WRONG_SHAPE and a.drill_seed is None}
             return {**answers, **typed_now}
 
         self.app.push_screen(TrainScreen(self.lesson, self.handle, own_answers))

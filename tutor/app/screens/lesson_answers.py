@@ -6,7 +6,8 @@ import time
 
 from textual import work
 
-from tutor.app.screens.live_handle import LiveCancelled
+from tutor.app.screens.confirm import ConfirmScreen
+from tutor.app.screens.live_handle import LiveCancelled, checker
 from tutor.app.screens.messages import Checked, Revealed, StepFailed
 from tutor.app.widgets.feedback import (
     error_view,
@@ -19,6 +20,7 @@ from tutor.app.widgets.feedback import (
 from tutor.core.answer.parse import parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.progress.skills import skills_for
+from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
 
 
 class AnswerFlow:
@@ -35,7 +37,7 @@ class AnswerFlow:
         if self.finished:
             self._open_next_lesson()
             return
-        settled = session.done or self.states.get(step.id) in ("solved", "revealed")
+        settled = session.done or self.states.get(step.id) in SETTLED
         if settled and text.strip() in ("", session.answer.strip()):
             self.action_next_step()
             return
@@ -44,7 +46,7 @@ class AnswerFlow:
             self._show_feedback(missing_view())
             return
         try:
-            if step.kind != "graph":  # a graph is read when it is checked
+            if step.kind != Kind.GRAPH:  # a graph is read when it is checked
                 parse_answer(text, step.kind)
         except AnswerParseError as err:
             # no torch needed to say it cannot be read, and it is not an attempt
@@ -62,7 +64,7 @@ class AnswerFlow:
     @work(thread=True, group="check", exit_on_error=False)
     def _check(self, step_id: str, text: str, seconds: float, earlier: dict[str, str]) -> None:
         try:
-            verdict = self.handle.call(lambda live: live.check(step_id, text, earlier=earlier))
+            verdict = self.handle.call(lambda live: checker(live).check(step_id, text, earlier=earlier))
         except LiveCancelled:
             return  # the learner left; nobody is waiting for this verdict
         except Exception as error:  # noqa: BLE001 - a lesson's failing math is shown, never a crash
@@ -88,7 +90,7 @@ class AnswerFlow:
             self.draft_checked(step.id, message.text)
         last = step is self.lesson.steps[-1]
         session.feedback = verdict_view(verdict, message.text, step.kind, self.handle.text(step.explain), last)
-        session.done = verdict.status == "correct"
+        session.done = verdict.status == Status.CORRECT
         self._after_result(step.id)
         if session.done and step.id == self.step.id:
             self.settle_answer_box()
@@ -118,10 +120,9 @@ class AnswerFlow:
         self._show_hints()
 
     def action_reveal(self) -> None:
-        from tutor.app.screens.confirm import ConfirmScreen
 
         step_id = self.step.id
-        if self.states.get(step_id) in ("solved", "revealed"):
+        if self.states.get(step_id) in SETTLED:
             self._reveal(step_id, record=False)  # nothing left to give away
             return
         question = (f"Reveal the answer to step {self.index + 1} ({step_id})?\n"
@@ -150,7 +151,7 @@ class AnswerFlow:
         if message.record:
             lesson, skills = self.lesson, skills_for(self.lesson, step)
             self.save_progress(lambda store: store.record_reveal(lesson.id, step.id, skills=skills))
-            if self.states.get(step.id) != "solved":
+            if self.states.get(step.id) != StepState.SOLVED:
                 self.states = {**self.states, step.id: "revealed"}
         session = self.sessions[step.id]
         session.feedback = reveal_view(message.expected, self.handle.text(step.explain), step is self.lesson.steps[-1])
@@ -162,6 +163,6 @@ class AnswerFlow:
 
 def _after_attempt(state: str | None, step_id: str, status: str) -> dict[str, str]:
     """The step's state as the store will have it once this attempt is written."""
-    if state in ("solved", "revealed"):
+    if state in SETTLED:
         return {}
-    return {step_id: "solved" if status == "correct" else "attempted"}
+    return {step_id: "solved" if status == Status.CORRECT else "attempted"}

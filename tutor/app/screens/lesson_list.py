@@ -9,7 +9,7 @@ from textual.widgets import Footer, OptionList, Static
 from tutor.app.commands import CONTINUE, DRILL, HELP, OPEN, PALETTE, QUIT, REVIEW, bindings
 from tutor.app.screens.base import TutorScreen
 from tutor.app.widgets.lesson_list import CONTINUE_ID, LessonList, broken_reason
-from tutor.core.evaluate.training import has_plot
+from tutor.core.training.runs import has_plot
 
 TITLE = "tutor · the math under deep learning, by hand"
 

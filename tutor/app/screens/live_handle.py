@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from tutor.core.lesson.model import Lesson
+from tutor.core.lesson.prose import has_template, placeholder
 
 T = TypeVar("T")
 POLL_SECONDS = 0.05  # how often a waiting worker looks for a cancel (quit, back, a newer run)
@@ -51,6 +52,14 @@ def run_cancellable(job: Callable[[], T], cancelled: Callable[[], bool],
     return outcome["value"]  # type: ignore[return-value]
 
 
+def checker(live):
+    """The live lesson's step checker; imports torch, so it is only ever called in a worker thread."""
+    # lazy: torch, in a worker thread, never on the first screen's path
+    from tutor.core.check.step import checker_for
+
+    return checker_for(live)
+
+
 def worker_cancelled() -> bool:
     """True when the Textual worker this thread runs has been cancelled (its screen went away)."""
     from textual.worker import NoActiveWorker, get_current_worker
@@ -78,7 +87,6 @@ class LiveHandle:
 
     def text(self, raw: str) -> str:
         """Lesson prose as shown: its {{ }} quotes filled in once computed, '…' until then."""
-        from tutor.core.lesson.prose import has_template, placeholder
 
         if not has_template(raw):
             return raw
@@ -100,6 +108,7 @@ class LiveHandle:
             self._ready.set()
 
     def _new_live(self):
+        # lazy: torch, in a worker thread, never on the first screen's path
         from tutor.core.evaluate.live import LiveLesson
 
         return LiveLesson(self.lesson)

@@ -28,6 +28,15 @@ from tutor.app.widgets.loss_plot import LossPlot
 from tutor.app.widgets.train_status import train_status
 from tutor.core.lesson.load import MAX_TRAIN_STEPS
 from tutor.core.lesson.model import Lesson
+from tutor.core.training.runs import (
+    PLOT_STEPS,
+    learner_marker,
+    plot_lesson,
+    plot_rate,
+    run_sgd,
+    update_steps,
+    written_rate,
+)
 
 LR_RANGE = (1e-6, 1e3)
 
@@ -43,7 +52,6 @@ class TrainScreen(TutorScreen):
 
     def __init__(self, lesson: Lesson, handle: LiveHandle, own_answers: Callable[[], dict[str, str]]):
         super().__init__()
-        from tutor.core.evaluate.training import PLOT_STEPS, plot_lesson, written_rate
 
         self.lesson = plot_lesson(lesson) or lesson
         self.handle = handle
@@ -81,7 +89,6 @@ class TrainScreen(TutorScreen):
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _run(self, lr: float | None, steps: int, find_update: bool) -> None:
-        from tutor.core.evaluate.training import learner_marker, plot_rate, run_sgd, update_steps
 
         lesson = self.lesson
         run, marker, error, rate = None, None, None, None
@@ -90,6 +97,7 @@ class TrainScreen(TutorScreen):
 
             def job(live):
                 if not own:
+                    # lazy: torch, in the plot's worker thread
                     from tutor.core.evaluate.live import LiveLesson
 
                     live = LiveLesson(lesson)

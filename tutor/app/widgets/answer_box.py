@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 
 from tutor.core.answer.parse import describe, parse_answer
 from tutor.core.errors import AnswerParseError
+from tutor.core.vocabulary import Kind
 
 
 class AnswerInput(Input):
@@ -57,7 +58,7 @@ class AnswerPreview(Static):
     def show(self, text: str, kind: str) -> None:
         self._said = None
         if not text.strip():
-            if kind == "shape":
+            if kind == Kind.SHAPE:
                 self.say("Type a shape like 4x24. Enter checks it.")
             else:
                 self.say("Type a number, a vector [a, b], or rows 1 2; 3 4. Enter checks it.",

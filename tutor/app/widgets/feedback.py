@@ -10,9 +10,10 @@ from tutor.app.widgets.prose import prose_text
 from tutor.app.widgets.value_text import dims_text, nest, value_text
 from tutor.core.answer.parse import parse_answer
 from tutor.core.errors import AnswerParseError
-from tutor.core.evaluate.training import has_plot
 from tutor.core.text.latex import plain_text
-from tutor.core.text.matrix import shape_text
+from tutor.core.text.shapes import shape_text
+from tutor.core.training.runs import has_plot
+from tutor.core.vocabulary import NOT_ATTEMPTS, SETTLED, Kind, Status, StepState
 
 NEXT = "Enter or F7: next step."
 
@@ -20,23 +21,23 @@ NEXT = "Enter or F7: next step."
 def verdict_view(verdict, text: str, kind: str, explain: str, last: bool) -> Text:
     status = verdict.status
     out = Text()
-    if status == "correct":
+    if status == Status.CORRECT:
         out.append("✓ Correct.", "bold green")
         _explain(out, explain)
         out.append("\n" + ("Enter: finish the lesson." if last else NEXT), "dim")
         return out
-    if status in ("unparsed", "missing"):
-        message = verdict.message if status == "unparsed" else "Type an answer first."
+    if status in NOT_ATTEMPTS:
+        message = verdict.message if status == Status.UNPARSED else "Type an answer first."
         out.append(f"? {message}", "bold")
         out.append("\nNot counted as an attempt.", "dim")
         return out
-    if status == "wrong_shape":
+    if status == Status.WRONG_SHAPE:
         out.append("✗ Wrong shape. ", "bold red")
         out.append(plain_text(verdict.message))
         if verdict.answer_shape is not None and verdict.expected_shape is not None:
             out.append(f"\nYour shape: {shape_text(verdict.answer_shape)} · "
                        f"expected: {shape_text(verdict.expected_shape)}")
-    elif status == "imprecise":
+    elif status == Status.IMPRECISE:
         out.append("≈ More digits, please. ", "bold yellow")
         out.append(plain_text(verdict.message))
         _own_answer(out, text, kind, verdict, verdict.imprecise, "too coarse")
@@ -63,7 +64,7 @@ def _own_answer(out: Text, text: str, kind: str, verdict, marks, word: str) -> N
         return
     if len(parsed.values) != math.prod(shape):
         return
-    if kind == "shape":
+    if kind == Kind.SHAPE:
         out.append(f"\nYou gave {dims_text(parsed.values)}.")
         return
     out.append(f"\nYour answer, entries that are {word} marked:\n")
@@ -72,7 +73,7 @@ def _own_answer(out: Text, text: str, kind: str, verdict, marks, word: str) -> N
 
 def reveal_view(expected, explain: str, last: bool) -> Text:
     out = Text.assemble(("◐ Revealed. The answer is:", "bold yellow"), "\n")
-    if expected.kind == "shape":
+    if expected.kind == Kind.SHAPE:
         out.append("  " + dims_text(expected.value))
     else:
         out.append_text(value_text(expected.value, tuple(expected.shape), indent=2))
@@ -89,9 +90,9 @@ def _explain(out: Text, explain: str) -> None:
 
 def earlier_view(state: str | None) -> Text | None:
     """A step settled in an earlier session: say so, and that Enter moves on."""
-    if state not in ("solved", "revealed"):
+    if state not in SETTLED:
         return None
-    said = "✓ You solved this step before." if state == "solved" else "◐ You revealed this step before."
+    said = "✓ You solved this step before." if state == StepState.SOLVED else "◐ You revealed this step before."
     return Text.assemble((said, "bold"), ("\nEnter: next step, or type an answer to try it again.", "dim"))
 
 
@@ -109,8 +110,8 @@ def unreadable_view(err) -> Text:
 def finish_view(lesson, states: dict[str, str], next_title: str | None, last: bool) -> Text:
     """The end of a lesson: how it went, and where Enter goes next (`last`: the catalog's last)."""
     total = len(lesson.steps)
-    solved = sum(1 for s in lesson.steps if states.get(s.id) == "solved")
-    revealed = sum(1 for s in lesson.steps if states.get(s.id) == "revealed")
+    solved = sum(1 for s in lesson.steps if states.get(s.id) == StepState.SOLVED)
+    revealed = sum(1 for s in lesson.steps if states.get(s.id) == StepState.REVEALED)
     text = Text.assemble((f"Lesson finished: {solved} of {total} steps solved", "bold"))
     text.append(f", {revealed} revealed." if revealed else ".")
     left = total - solved - revealed

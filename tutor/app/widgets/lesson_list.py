@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from tutor.app.widgets.status_glyphs import lesson_state
 from tutor.core.lesson.catalog import Catalog, Entry
+from tutor.core.vocabulary import StepState
 
 CONTINUE_ID = "continue"
 Row = Callable[[bool], RenderableType]  # draws the row, pointed at or not
@@ -86,7 +87,7 @@ def _rows(catalog: Catalog, store, resume: tuple[Entry, str] | None) -> list[tup
     for topic in catalog.topics():
         entries = catalog.in_topic(topic)
         statuses = {e.id: _status(store, e) for e in entries}
-        done = sum(1 for s in statuses.values() if s == "solved")
+        done = sum(1 for s in statuses.values() if s == StepState.SOLVED)
         header = Text.assemble("  ", (topic, "bold underline"), f"   {done}/{len(entries)} lessons solved")
         drilled = mastery.get(topic)
         if drilled is not None and drilled.drill_attempts:
@@ -158,7 +159,7 @@ def _lesson_row(entry: Entry, status: str, store) -> Row:
         name, count = entry.path.name, ""
     else:
         states = store.step_states(entry.id)
-        solved = sum(1 for s in states.values() if s == "solved")
+        solved = sum(1 for s in states.values() if s == StepState.SOLVED)
         name, count = entry.title, f"{solved}/{len(entry.lesson.steps)}"
 
     def draw(on: bool) -> RenderableType:

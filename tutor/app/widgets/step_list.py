@@ -8,13 +8,14 @@ from textual.widgets import Static
 
 from tutor.app.widgets.status_glyphs import step_state
 from tutor.core.lesson.model import Step
+from tutor.core.lesson.prose import placeholder
 from tutor.core.text.latex import plain_text
+from tutor.core.vocabulary import SETTLED
 
 
 class StepList(Static):
     def show(self, steps: tuple[Step, ...], states: dict[str, str], current: int, shown=None) -> None:
         """`shown` turns a prompt into its text as shown (quoted values filled in); placeholders without it."""
-        from tutor.core.lesson.prose import placeholder
 
         shown = shown or placeholder
         grid = Table.grid(padding=(0, 1), expand=True)
@@ -46,7 +47,7 @@ def step_strip(steps: tuple[Step, ...], states: dict[str, str], current: int, li
         state = states.get(step.id)
         glyph = step_state(state)[0]
         if n == current:
-            strip.append(glyph if state in ("solved", "revealed") else "▶", "bold reverse")
+            strip.append(glyph if state in SETTLED else "▶", "bold reverse")
         else:
             strip.append(glyph)
     return strip

@@ -8,7 +8,8 @@ from typing import Any
 
 from rich.text import Text
 
-from tutor.core.text.matrix import format_value, shape_text
+from tutor.core.text.matrix import format_value
+from tutor.core.text.shapes import dims_text as shape_dims
 
 # Reverse video and underline survive NO_COLOR (only colors are dropped), so a mark never relies on red.
 MARKED = "bold reverse underline red"
@@ -49,5 +50,5 @@ def nest(flat: list[float], shape: tuple[int, ...]) -> Any:
 
 
 def dims_text(dims: Iterable[int]) -> str:
-    """A shape answer as people write it: 4×24."""
-    return shape_text(tuple(int(d) for d in dims))
+    """A shape answer as people write it: 4×24, (4,)."""
+    return shape_dims(dims)

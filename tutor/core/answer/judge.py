@@ -5,16 +5,18 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from tutor.core.answer.parse import Digits, ParsedAnswer, format_shape, parse_answer
+from tutor.core.answer.parse import Digits, ParsedAnswer, parse_answer
 from tutor.core.errors import AnswerParseError
 from tutor.core.evaluate.results import Expected
+from tutor.core.text.shapes import shape_text
+from tutor.core.vocabulary import NOT_ATTEMPTS, Kind, Status
 
 if TYPE_CHECKING:
     from tutor.core.lesson.model import Tolerance
 
-__all__ = ["Verdict", "check_answer", "format_shape", "missing_verdict", "read_answer"]
+__all__ = ["Verdict", "check_answer", "missing_verdict", "read_answer"]
 
 EXACT_RTOL = 1e-6        # float32 noise: "-1" is right for -0.99999982
 WHOLE_TOL = 1e-9         # how close a typed count must be to a whole number
@@ -24,7 +26,6 @@ MAX_LISTED = 6           # entries named in one message; more would not be read
 OK, WRONG, IMPRECISE = "ok", "wrong", "imprecise"
 
 
-Status = Literal["correct", "wrong", "wrong_shape", "imprecise", "unparsed", "missing"]
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,12 @@ class Verdict:
 
     @property
     def counts_as_attempt(self) -> bool:
-        return self.status not in ("unparsed", "missing")
+        return self.status not in NOT_ATTEMPTS
 
 
 def missing_verdict() -> Verdict:
     """The verdict for a step that has no answer."""
-    return Verdict("missing", "No answer given.")
+    return Verdict(Status.MISSING, "No answer given.")
 
 
 def read_answer(text: str | None, expected: Expected) -> ParsedAnswer | Verdict:
@@ -56,10 +57,10 @@ def read_answer(text: str | None, expected: Expected) -> ParsedAnswer | Verdict:
     if text is None or not isinstance(text, str) or not text.strip():
         return missing_verdict()
     try:
-        return parse_answer(text, "shape" if expected.kind == "shape" else "value")
+        return parse_answer(text, "shape" if expected.kind == Kind.SHAPE else "value")
     except AnswerParseError as err:
         where = f" (at character {err.position + 1})" if err.position is not None else ""
-        return Verdict("unparsed", f"Couldn't read that: {err.message}{where}.", position=err.position)
+        return Verdict(Status.UNPARSED, f"Couldn't read that: {err.message}{where}.", position=err.position)
     except Exception:  # one odd answer must never take the app down
         return _UNCHECKABLE
 
@@ -76,19 +77,20 @@ def check_answer(answer: str | ParsedAnswer | None, expected: Expected,
         return _UNCHECKABLE
 
 
-_UNCHECKABLE = Verdict("unparsed", "Couldn't check this answer; please try writing it another way.")
+_UNCHECKABLE = Verdict(Status.UNPARSED, "Couldn't check this answer; please try writing it another way.")
 
 
 def _check(parsed: ParsedAnswer, expected: Expected, tolerance: Tolerance | None) -> Verdict:
-    if expected.kind == "shape":
+    if expected.kind == Kind.SHAPE:
         return _check_shape(parsed, expected)
     want, shape = _flatten_expected(expected)
     if not _shapes_match(parsed.shape, shape):
-        return Verdict("wrong_shape", _shape_message(parsed, shape),
+        return Verdict(Status.WRONG_SHAPE, _shape_message(parsed, shape),
                        answer_shape=parsed.shape, expected_shape=shape)
+    held = held_digits(parsed.literal_digits)
     judged = [
-        _judge_integer(a, x) if expected.kind == "integer" else _judge_value(a, d, x, tolerance)
-        for a, d, x in zip(parsed.values, parsed.literal_digits, want, strict=False)
+        _judge_integer(a, x) if expected.kind == Kind.INTEGER else _judge_entry(a, d, h, x, tolerance, expected.noise)
+        for a, d, h, x in zip(parsed.values, parsed.literal_digits, held, want, strict=False)
     ]
     wrong = [k for k, j in enumerate(judged) if j == WRONG]
     coarse = [k for k, j in enumerate(judged) if j == IMPRECISE]
@@ -98,22 +100,55 @@ def _check(parsed: ParsedAnswer, expected: Expected, tolerance: Tolerance | None
         answer_shape=parsed.shape, expected_shape=shape,
     )
     if wrong:
-        return Verdict("wrong", _wrong_message(wrong, shape, expected.kind), **found)
+        if expected.kind == Kind.INTEGER:
+            return Verdict(Status.WRONG, _count_message(parsed, held, want, shape), **found)
+        return Verdict(Status.WRONG, _wrong_message(wrong, coarse, shape), **found)
     if coarse:
-        return Verdict("imprecise", _imprecise_message(coarse, shape, parsed, want), **found)
-    return Verdict("correct", "Correct.", **found)
+        return Verdict(Status.IMPRECISE, _imprecise_message(coarse, shape, parsed, held, want), **found)
+    return Verdict(Status.CORRECT, "Correct.", **found)
 
 
 # ---- elements -----------------------------------------------------------------------------
 
-def _judge_value(a: float, digits: Digits | None, x: float, tolerance: Tolerance | None) -> str:
+def _judge_entry(a: float, typed: Digits | None, held: Digits | None, x: float, tolerance: Tolerance | None,
+                 noise: float) -> str:
+    """An entry right at its own precision is right; one that would only be too coarse is held to the finest
+    decimal place typed in any entry, so "2.5 1" for [2.5, 1.4] has entry 2 off, not quietly "too coarse"."""
+    verdict = _judge_value(a, typed, x, tolerance, noise)
+    if verdict == IMPRECISE and held != typed:
+        return _judge_value(a, held, x, tolerance, noise)
+    return verdict
+
+
+def held_digits(digits: tuple[Digits | None, ...]) -> list[Digits | None]:
+    """Each typed entry as if written to the finest decimal place typed in any entry ("2.5 1" as 2.5 and 1.0)."""
+    typed = [d.decimals for d in digits if d is not None]
+    if len(typed) < 2:
+        return list(digits)
+    finest = max(typed)
+    return [d if d is None or d.decimals >= finest else
+            Digits(finest, d.significant + d.placeholders + (finest - d.decimals) if d.significant else 0)
+            for d in digits]
+
+
+def exactly(a: float, x: float, noise: float = 0.0) -> bool:
+    """Equal up to float round-off: relative to the value's own size (so small values are held to their size),
+    or within `noise` of it relative to max(1, |x|) (float32's sin(2π) is 1.7e-7, not 0)."""
+    gap = abs(a - x)
+    return gap <= EXACT_RTOL * abs(x) or gap <= noise * max(1.0, abs(x))
+
+
+def _judge_value(a: float, digits: Digits | None, x: float, tolerance: Tolerance | None,
+                 noise: float = EXACT_RTOL) -> str:
     x = float(x)
     if not math.isfinite(x):
         return WRONG
     gap = abs(a - x)
     if tolerance is not None:
         return OK if gap <= tolerance.atol + tolerance.rtol * abs(x) else WRONG
-    if gap <= EXACT_RTOL * max(1.0, abs(x)):
+    # Round-off is forgiven around exact values only: a typed exact value (pi/2, 3/4) or a whole number.
+    typed_exact = digits is None or a == round(a)
+    if exactly(a, x, noise if typed_exact else 0.0):
         return OK
     # Rounding forgiveness is for rounded decimals; a whole-number answer ("3") is never "2.9".
     if digits is None or _is_whole(x, EXACT_RTOL):
@@ -122,7 +157,16 @@ def _judge_value(a: float, digits: Digits | None, x: float, tolerance: Tolerance
         return OK  # rounded, or carrying rounding from an earlier hand step
     if gap <= digits.unit / 2 * (1 + 1e-9) and digits.significant >= 1:
         return IMPRECISE  # the answer correctly rounded to the places typed, but too few figures
+    if placeholder_rounding(gap, digits):
+        return IMPRECISE  # "140" for 138.83: its zeros only place the number
     return WRONG
+
+
+def placeholder_rounding(gap: float, digits: Digits | None) -> bool:
+    """A whole number whose trailing zeros are placeholders, correctly rounded to its last non-zero figure."""
+    if digits is None or not digits.placeholders or digits.significant < 1:
+        return False
+    return gap <= digits.unit * 10 ** digits.placeholders / 2 * (1 + 1e-9)
 
 
 def _judge_integer(a: float, x: Any) -> str:
@@ -178,12 +222,12 @@ def _shape_phrase(shape: tuple[int, ...], oriented: bool = False) -> str:
     if math.prod(shape) == 1:
         return "a single number"
     if oriented and _is_column(shape):
-        return f"a {format_shape(shape)} column"
+        return f"a {shape_text(shape)} column"
     if oriented and _is_row(shape):
-        return f"a {format_shape(shape)} row"
+        return f"a {shape_text(shape)} row"
     if _vector_like(shape):
         return f"a vector of {math.prod(shape)}"
-    return f"a {format_shape(shape)} {'matrix' if len(shape) == 2 else 'array'}"
+    return f"a {shape_text(shape)} {'matrix' if len(shape) == 2 else 'array'}"
 
 
 _THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(,\d{3})+\s*")
@@ -216,15 +260,15 @@ def _check_shape(parsed: ParsedAnswer, expected: Expected) -> Verdict:
     want = tuple(int(d) for d in expected.value)
     shapes = dict(answer_shape=parsed.shape, expected_shape=tuple(expected.shape))
     if _canonical_dims(got) == _canonical_dims(want):
-        return Verdict("correct", "Correct.", **shapes)
+        return Verdict(Status.CORRECT, "Correct.", **shapes)
     # The dims are the answer here, so the message says what is off without naming them; nor does it
     # repeat what was typed (the learner sees that).
     if len(got) != len(want):
-        return Verdict("wrong", _size_count_message(len(got), len(want)), **shapes)
+        return Verdict(Status.WRONG, _size_count_message(len(got), len(want)), **shapes)
     off = tuple((k,) for k in range(len(want)) if got[k] != want[k])
     if len(want) == 2 and got == want[::-1]:
-        return Verdict("wrong", SWAPPED, wrong=off, **shapes)
-    return Verdict("wrong", _sizes_off_message([k for (k,) in off], len(want)), wrong=off, **shapes)
+        return Verdict(Status.WRONG, SWAPPED, wrong=off, **shapes)
+    return Verdict(Status.WRONG, _sizes_off_message([k for (k,) in off], len(want)), wrong=off, **shapes)
 
 
 def _size_count_message(got: int, want: int) -> str:
@@ -270,26 +314,49 @@ def _places(flats: list[int], shape: tuple[int, ...]) -> str:
     return named + (", …" if len(flats) > MAX_LISTED else "")
 
 
-def _wrong_message(wrong: list[int], shape: tuple[int, ...], kind: str) -> str:
+def _wrong_message(wrong: list[int], coarse: list[int], shape: tuple[int, ...]) -> str:
     total = math.prod(shape)
-    if total == 1 and kind == "integer":
-        return "This count must match exactly."
     if total == 1:
         return "The value is off; check your working."
     if len(wrong) == total:
         return f"All {total} entries are off."
     verb = "is" if len(wrong) == 1 else "are"
-    return f"{len(wrong)} of {total} entries {verb} off: {_places(wrong, shape)}."
+    message = f"{len(wrong)} of {total} entries {verb} off: {_places(wrong, shape)}"
+    if coarse:  # every entry that is not right is named, the coarse ones too
+        message += f"; {_places(coarse, shape)} {'is' if len(coarse) == 1 else 'are'} too coarse"
+    return message + "."
 
 
-def _imprecise_message(coarse: list[int], shape: tuple[int, ...], parsed: ParsedAnswer, want: list) -> str:
-    decimals = max(_decimals_hint(float(want[k]), parsed.literal_digits[k]) for k in coarse)
-    advice = (f"give at least {MIN_SIGNIFICANT} significant figures "
-              f"(e.g. {decimals} decimal{'s' if decimals != 1 else ''} here).")
+def _count_message(parsed: ParsedAnswer, held: list[Digits | None], want: list, shape: tuple[int, ...]) -> str:
+    """A wrong count: "must match exactly" only for a near miss (a rounding of it), else that it is off."""
+    if math.prod(shape) != 1:
+        wrong = [k for k, (a, x) in enumerate(zip(parsed.values, want, strict=False)) if _judge_integer(a, x) == WRONG]
+        return _wrong_message(wrong, [], shape)
+    a, x, digits = parsed.values[0], float(want[0]), held[0]
+    gap = abs(a - x)
+    near = exactly(a, x, EXACT_RTOL) or (digits is not None and (gap <= digits.unit * (1 + 1e-9)
+                                                                  or placeholder_rounding(gap, digits)))
+    if near:
+        return "This count must match exactly."
+    return "The count is off; check your working."
+
+
+def _imprecise_message(coarse: list[int], shape: tuple[int, ...], parsed: ParsedAnswer,
+                       held: list[Digits | None], want: list) -> str:
+    if any(_only_placeholders(parsed.values[k], held[k], want[k]) for k in coarse):
+        advice = "give more digits (the zeros at the end of a whole number only place it)."
+    else:
+        decimals = max(_decimals_hint(float(want[k]), held[k]) for k in coarse)
+        advice = (f"give at least {MIN_SIGNIFICANT} significant figures "
+                  f"(e.g. {decimals} decimal{'s' if decimals != 1 else ''} here).")
     if math.prod(shape) == 1:
         return f"Right as far as it goes; {advice}"
     verb = "is" if len(coarse) == 1 else "are"
     return f"Right as far as it goes, but {_places(coarse, shape)} {verb} too coarse: {advice}"
+
+
+def _only_placeholders(a: float, digits: Digits | None, x: Any) -> bool:
+    return digits is not None and digits.placeholders > 0 and abs(a - float(x)) > digits.unit / 2 * (1 + 1e-9)
 
 
 def _decimals_hint(x: float, digits: Digits | None) -> int:

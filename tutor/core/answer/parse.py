@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from tutor.core.errors import AnswerParseError
 from tutor.core.expr import names
+from tutor.core.text.shapes import dims_text, shape_text
+from tutor.core.vocabulary import Kind
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40          # brackets, parentheses and signs; keeps recursion far from Python's limit
@@ -22,6 +24,7 @@ class Digits:
 
     decimals: int       # the last typed place is 10**-decimals ("1e-3" -> 3, "-12" -> 0, "1e3" -> -3)
     significant: int    # "0.0725" -> 3, "-0.20" -> 2, "100" -> 1, "0" -> 0
+    placeholders: int = 0  # trailing zeros of a whole number typed without a point ("140" -> 1, "1000" -> 3)
 
     @property
     def unit(self) -> float:
@@ -45,7 +48,7 @@ def parse_answer(text: str, kind: str = "value") -> ParsedAnswer:
         raise AnswerParseError(f"answer too long: at most {MAX_LENGTH} characters", MAX_LENGTH)
     if not text.strip():
         raise AnswerParseError("type an answer", 0)
-    if kind == "shape":
+    if kind == Kind.SHAPE:
         return _parse_shape(text)
     try:
         node = _Parser(text, _tokenize(text)).parse()
@@ -57,8 +60,9 @@ def parse_answer(text: str, kind: str = "value") -> ParsedAnswer:
 
 def describe(parsed: ParsedAnswer) -> str:
     """A one-line preview of how the answer was read: "vector of 2: [-12, -6]", "shape 4×24"."""
-    if parsed.kind == "shape":
-        return "shape " + shape_text(tuple(int(d) for d in parsed.values))
+    if parsed.kind == Kind.SHAPE:
+        dims = tuple(int(d) for d in parsed.values)
+        return "shape " + dims_text(dims) + ("" if dims else " (a scalar)")
     shape = parsed.shape
     if not shape:
         label = "scalar"
@@ -68,24 +72,6 @@ def describe(parsed: ParsedAnswer) -> str:
         label = "×".join(map(str, shape)) + (" matrix" if len(shape) == 2 else " array")
     text = f"{label}: {_nested_text(parsed.values, parsed.literal_digits, shape)}"
     return text if len(text) <= 300 else text[:299] + "…"
-
-
-def format_shape(shape: tuple[int, ...]) -> str:
-    """A value's shape for people: "scalar", "vector of 3", "4×24"."""
-    if not shape:
-        return "scalar"
-    if len(shape) == 1:
-        return f"vector of {shape[0]}"
-    return "×".join(map(str, shape))
-
-
-def shape_text(dims: tuple[int, ...]) -> str:
-    """Dims a learner typed, as they would write them: "4×24", "(4,)", "() (a scalar)"."""
-    if not dims:
-        return "() (a scalar)"
-    if len(dims) == 1:
-        return f"({dims[0]},)"
-    return "×".join(map(str, dims))
 
 
 # ---- tokens -----------------------------------------------------------------------------
@@ -156,10 +142,12 @@ def _number_token(match: re.Match, spaced: bool) -> _Token:
     has_point = match.group("dot") is not None or match.group("frac_only") is not None
     exponent = int(match.group("exp") or 0)
     figures = (whole + frac).lstrip("0")
+    placeholders = 0
     if not has_point:  # trailing zeros of "100" only place the number; they are not measured digits
+        placeholders = len(figures) - len(figures.rstrip("0")) if exponent == 0 else 0
         figures = figures.rstrip("0")
     decimals = max(-_MAX_DECIMALS, min(_MAX_DECIMALS, len(frac) - exponent))
-    return _Token("num", match.group(), match.start(), spaced, value, Digits(decimals, len(figures)))
+    return _Token("num", match.group(), match.start(), spaced, value, Digits(decimals, len(figures), placeholders))
 
 
 def _show(ch: str) -> str:
@@ -504,8 +492,8 @@ def _ragged(first: tuple[int, ...], other: tuple[int, ...], number: int) -> str:
     if len(first) == len(other) == 1:
         counts = [f"{n} number{'s' if n != 1 else ''}" for n in (first[0], other[0])]
         return f"rows have different lengths: row 1 has {counts[0]}, row {number} has {other[0]}"
-    return (f"entries have different shapes: entry 1 is {format_shape(first)}, "
-            f"entry {number} is {format_shape(other)}")
+    return (f"entries have different shapes: entry 1 is {shape_text(first)}, "
+            f"entry {number} is {shape_text(other)}")
 
 
 def _nested_text(values, digits, shape) -> str:

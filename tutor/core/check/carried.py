@@ -11,8 +11,11 @@ import torch
 from tutor.core.answer.judge import check_answer
 from tutor.core.answer.parse import ParsedAnswer, parse_answer
 from tutor.core.errors import TutorError
+from tutor.core.evaluate.expected import as_expected
+from tutor.core.evaluate.run import compile_expr, run_graph
 from tutor.core.expr.syntax import Assignment, Expr
-from tutor.core.graph.ops import needed_lines, plain_assignment
+from tutor.core.lesson.graph_ops import needed_lines, plain_assignment
+from tutor.core.vocabulary import Status
 
 MAX_SHOWN = 24   # characters of a learner's typed value quoted back
 
@@ -59,7 +62,7 @@ def learner_value(live, step_id: str, text: str) -> torch.Tensor | None:
         parsed = parse_answer(text, "value")
     except TutorError:
         return None
-    if check_answer(parsed, expected, step.tolerance or live.lesson.tolerance).status != "wrong":
+    if check_answer(parsed, expected, step.tolerance or live.lesson.tolerance).status != Status.WRONG:
         return None
     if len(parsed.values) != max(1, _numel(expected.shape)):
         return None
@@ -89,8 +92,6 @@ def run_pinned(live, pins: list[Pin], budget: Any = None):
     Gradients still flow through a pinned node as through the lesson's own (its local derivative is
     kept), so a later gradient is the one the learner's own numbers lead to.
     """
-    from tutor.core.evaluate.live import compile_expr, run_graph
-
     held = {p.name: p.value for p in pins}
     last = {a.target: k for k, a in enumerate(live.lesson.graph)}
     lines = []
@@ -118,18 +119,16 @@ def carried_verdict(live, step, parsed: ParsedAnswer, verdict, earlier: dict[str
 
     It stays wrong: a carried answer is never counted correct (entering easy upstream values gains nothing).
     """
-    from tutor.core.evaluate.live import _as_expected, compile_expr
-
     upstream = depends_on(live.lesson, step.ask)
     pins = [p for p in wrong_pins(live, earlier, before=step.id) if p.name in upstream]
     if not pins:
         return None
     try:
         scope = run_pinned(live, pins, budget)
-        carried = _as_expected(step, compile_expr(step.ask)(scope))
+        carried = as_expected(step.kind, compile_expr(step.ask)(scope))
     except (TutorError, RuntimeError, ValueError, TypeError, IndexError):
         return None
-    if check_answer(parsed, carried, step.tolerance or live.lesson.tolerance).status not in ("correct", "imprecise"):
+    if check_answer(parsed, carried, step.tolerance or live.lesson.tolerance).status not in (Status.CORRECT, Status.IMPRECISE):
         return None
     return dataclasses.replace(verdict, message=carried_message(pins), carried_from=tuple(p.step_id for p in pins))
 

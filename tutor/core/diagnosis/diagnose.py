@@ -12,15 +12,19 @@ from typing import Any, Literal
 
 import torch
 
-from tutor.core.answer.judge import SWAPPED, check_answer
+from tutor.core.answer.judge import SWAPPED, check_answer, exactly, placeholder_rounding
 from tutor.core.answer.parse import ParsedAnswer
 from tutor.core.diagnosis import rewrites as rw
 from tutor.core.diagnosis.edits import batched, cross_entropy_inputs, softmax_of, softmaxes
 from tutor.core.diagnosis.slips import ACTIVATIONS
 from tutor.core.errors import TutorError
+from tutor.core.evaluate.compare import flat_values, same_value
 from tutor.core.evaluate.results import Expected
 from tutor.core.expr import budget
 from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
+from tutor.core.lesson.prose import expr_evaluator, has_template, placeholder, render
+from tutor.core.text.latex import to_unicode
+from tutor.core.vocabulary import Kind, Status
 
 MAX_CANDIDATES = 60
 # Diagnosis's cap: past it the candidate list is incomplete, and an incomplete list names nothing.
@@ -85,7 +89,6 @@ SHORT = 40  # a label longer than this is cut at its first colon, semicolon or d
 
 def plain_label(say: str, limit: int = 60) -> str:
     """A lesson mistake's label: the first sentence of its message, as plain text."""
-    from tutor.core.text.latex import to_unicode
 
     text = to_unicode(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
@@ -97,15 +100,60 @@ def plain_label(say: str, limit: int = 60) -> str:
 
 
 def diagnose(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict):
-    """The verdict, with `mistake` set and the advice appended when exactly one mistake explains the answer."""
-    if verdict.status not in ("wrong", "wrong_shape"):
+    """The verdict, with `mistake` set and the advice appended when exactly one mistake explains the answer.
+
+    An answer too coarse to tell (a correct rounding) that is also exactly one mistake's value keeps its
+    verdict, asks for more digits and mentions the mistake as a possibility."""
+    if verdict.status == Status.IMPRECISE:
+        return _possibly_a_slip(inputs, cands, parsed, verdict)
+    if verdict.status not in (Status.WRONG, Status.WRONG_SHAPE):
         return verdict
     finding = explain(inputs, cands, parsed)
     if finding.named is None:
+        if finding.why_unnamed == "rounding":
+            return _possibly_a_slip(inputs, cands, parsed, verdict, finding.explaining)
+        if finding.why_unnamed == "ambiguous":
+            return _one_of_two(verdict, _stories(finding.explaining))
         return verdict
     # "Rows and columns are swapped." says no more than a named layout or transpose slip does
     message = finding.named.say if verdict.message == SWAPPED else f"{verdict.message} {finding.named.say}"
     return dataclasses.replace(verdict, mistake=finding.named.label, message=message)
+
+
+def _possibly_a_slip(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer, verdict,
+                     explaining: tuple[Candidate, ...] | None = None):
+    if explaining is None:
+        explaining = tuple(c for c in cands.items if _gives(parsed, c.value, inputs))
+    stories = _stories(tuple(c for c in explaining if _exactly(parsed, c.value, inputs)))
+    if len(stories) != 1 or not cands.complete:
+        return verdict
+    typed = " ".join(parsed.text.split())
+    ask = "If" if verdict.status == Status.IMPRECISE else "Give more digits; if"
+    return dataclasses.replace(verdict, message=f"{verdict.message} {ask} you meant exactly {typed}, "
+                                                f"that may be a known slip: {stories[0].say}")
+
+
+MAX_ALTERNATIVES = 2  # built-in slips said beside a lesson's own mistake when they give the same answer
+
+
+def _one_of_two(verdict, stories: list[Candidate]):
+    """A few slips give this answer and the lesson warned about one of them: the lesson's words are said as a
+    possibility, with the others, and nothing is named."""
+    own = [c for c in stories if c.source == "lesson"]
+    others = [c.label for c in stories if c.source != "lesson"]
+    if len(own) != 1 or not 1 <= len(others) <= MAX_ALTERNATIVES:
+        return verdict
+    return dataclasses.replace(verdict, message=f"{verdict.message} More than one slip gives exactly this. "
+                                                f"Perhaps: {own[0].say} Or: {'; or '.join(others)}.")
+
+
+def _exactly(parsed: ParsedAnswer, value: Any, inputs: Inputs) -> bool:
+    """The typed numbers are the candidate's value itself, not a rounding of it."""
+    guess = _as_expected(value, inputs.expected)
+    if guess is None or guess.kind == Kind.SHAPE:
+        return False
+    want = _numbers(guess.value)
+    return len(want) == len(parsed.values) and all(exactly(a, x, 1e-9) for a, x in zip(parsed.values, want, strict=False))
 
 
 def explain(inputs: Inputs, cands: Candidates, parsed: ParsedAnswer) -> Finding:
@@ -143,7 +191,7 @@ def candidates(inputs: Inputs) -> Candidates:
                     if meter.exceeded:
                         return Candidates(tuple(found), False)
                     guess = _safely(lambda: _as_expected(cand.value, inputs.expected))  # noqa: B023 - called at once, inside the loop
-                    if guess is not None and not _same(guess, inputs.expected):
+                    if guess is not None and not same_value(guess, inputs.expected):
                         found.append(cand)
     except BudgetExceeded:
         return Candidates(tuple(found), False)
@@ -181,8 +229,24 @@ class _Capped(Budget):
 
 def _gives(parsed: ParsedAnswer, value: Any, inputs: Inputs) -> bool:
     guess = _as_expected(value, inputs.expected)
-    # a coarse answer ("0.2" for 0.197) still tells which value the learner computed
-    return guess is not None and check_answer(parsed, guess, inputs.tolerance).status in ("correct", "imprecise")
+    if guess is None:
+        return False
+    status = check_answer(parsed, guess, inputs.tolerance).status
+    # a coarse answer ("0.2" for 0.197) still tells which value the learner computed; one exactly halfway
+    # ("0.8" for 0.75) or a whole number for a fraction ("1" for 0.5) tells nothing
+    return status == Status.CORRECT or (status == Status.IMPRECISE and _tells(parsed, guess))
+
+
+def _tells(parsed: ParsedAnswer, guess: Expected) -> bool:
+    want = _numbers(guess.value)
+    if len(want) != len(parsed.values):
+        return False
+    for a, digits, x in zip(parsed.values, parsed.literal_digits, want, strict=False):
+        if digits is None or exactly(a, x, 1e-9):
+            continue
+        if (a == round(a) and not _whole(x)) or abs(a - x) >= digits.unit / 2 * (1 - 1e-9):
+            return False
+    return True
 
 
 def _stories(explaining: tuple[Candidate, ...]) -> list[Candidate]:
@@ -196,25 +260,30 @@ def _stories(explaining: tuple[Candidate, ...]) -> list[Candidate]:
 
 
 def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> bool:
+    return bool(other_nodes(parsed, inputs, story))
+
+
+def other_nodes(parsed: ParsedAnswer, inputs: Inputs, story: set[str] = frozenset()) -> list[str]:
+    """The givens and graph nodes (other than the asked one and the story's own) whose value the answer is."""
     asked = inputs.step.ask.tree.id if isinstance(inputs.step.ask.tree, ast.Name) else None
-    if inputs.expected.kind != "value":
-        return False
-    for name, value in inputs.values.items():
-        if name != asked and name not in story and isinstance(value, torch.Tensor) and value.is_floating_point() \
-                and _gives(parsed, value, inputs):
-            return True
-    return False
+    if inputs.expected.kind != Kind.VALUE:
+        return []
+    return [name for name, value in inputs.values.items()
+            if name != asked and name not in story and isinstance(value, torch.Tensor) and value.is_floating_point()
+            and _gives(parsed, value, inputs)]
 
 
 def _plain_rounding(parsed: ParsedAnswer, expected: Expected) -> bool:
     """Every typed element the answer correctly rounded to the places typed (too coarse to tell a story)."""
-    if expected.kind != "value" or not parsed.literal_digits:
+    if expected.kind != Kind.VALUE or not parsed.literal_digits:
         return False
     want = torch.tensor(expected.value, dtype=torch.float64).reshape(-1).tolist()
     if len(want) != len(parsed.values):
         return False
     for a, digits, x in zip(parsed.values, parsed.literal_digits, want, strict=False):
-        if digits is None or abs(a - x) > digits.unit / 2 * (1 + 1e-9) or _whole(x):
+        if digits is None or _whole(x):
+            return False
+        if abs(a - x) > digits.unit / 2 * (1 + 1e-9) and not placeholder_rounding(abs(a - x), digits):
             return False
     return True
 
@@ -226,7 +295,6 @@ def _whole(x: float) -> bool:
 # ---- sources of candidates -----------------------------------------------------------------
 
 def _lesson_mistakes(inputs: Inputs):
-    from tutor.core.lesson.prose import expr_evaluator, has_template, placeholder, render
 
     for m in inputs.step.mistakes:
         value = _safely(lambda: inputs.evaluate(m.when))  # noqa: B023 - called at once, inside the loop
@@ -239,29 +307,71 @@ def _lesson_mistakes(inputs: Inputs):
                 yield Candidate("", m.say, value, "lesson", named)  # labelled only if named: rendering costs
 
 
+# Rewritten trees depend only on a lesson's text (its graph, names and asks), never on its numbers: drill
+# variants of one lesson share them. Bounded; cleared when full.
+_TREES: dict[tuple, Any] = {}
+_MAX_TREES = 20_000
+
+
+def _shared(key: tuple, compute: Callable[[], Any]) -> Any:
+    if key not in _TREES:
+        if len(_TREES) >= _MAX_TREES:
+            _TREES.clear()
+        _TREES[key] = compute()
+    return _TREES[key]
+
+
+def _shape_of(lesson) -> tuple:
+    """What rewrites read of a lesson: its graph, given names and training settings (not their numbers)."""
+    train = lesson.train
+    return (tuple((a.target, a.op, a.expr.text) for a in lesson.graph), tuple(sorted(lesson.given)),
+            (train.loss.text, train.params) if train is not None else None)
+
+
 def _rewritten(inputs: Inputs):
     """Mistakes made by computing something else: the same graph and ask, rewritten and rerun from the givens."""
     lesson, ask = inputs.lesson, inputs.step.ask.tree
+    shape = _shape_of(lesson)
     for rewrite in rw.REWRITES:
-        if not rewrite.applies(lesson, ask):
+        if not _shared((shape, inputs.step.ask.text, rewrite.name, "applies"),
+                       lambda r=rewrite: r.applies(lesson, ask)):
             continue
         graph = _rewritten_graph(inputs, rewrite)
-        new_ask = rewrite.apply(ask, lesson, None)
+        new_ask = _shared((shape, inputs.step.ask.text, rewrite.name, "ask"),
+                          lambda r=rewrite: r.apply(ask, lesson, None))
         if graph is None and new_ask is None:
             continue  # the mistake cannot happen in this step
         value = _safely(lambda: inputs.rerun(rewrite.name, graph, new_ask or ask))  # noqa: B023 - called at once, inside the loop
         if value is not None:
-            yield Candidate(rewrite.name, rewrite.say, value, "slip")
+            yield Candidate(rewrite.name, rewrite.say, value, "slip", _inner_inputs(lesson, graph))
+
+
+def _inner_inputs(lesson, graph: list | None) -> tuple[str, ...]:
+    """For a rewrite that drops an activation's derivative: the inputs of the activation's argument. Without
+    the derivative, ∂y/∂w of y = sin(s), s = w @ x is x itself, so typing x is this slip, not a coincidence."""
+    if graph is None:
+        return ()
+    lines = {a.target: a for a in lesson.graph if a.op == "="}
+    found: list[str] = []
+    for assignment, tree in zip(lesson.graph, graph, strict=False):
+        if tree is None:
+            continue
+        for node in ast.walk(assignment.expr.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ACTIVATIONS \
+                    and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in lines:
+                inner = lines[node.args[0].id].expr.tree
+                found += [n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and n.id not in found]
+    return tuple(found)
 
 
 def _rewritten_graph(inputs: Inputs, rewrite) -> list | None:
     """The graph's lines after the rewrite (None where unchanged), or None if no line changes; the same for
     every step of a lesson, so kept in the run's cache."""
-    key = ("graph", rewrite.name)
-    if key not in inputs.cache:
+    def rewritten() -> list | None:
         trees = [rewrite.apply(a.expr.tree, inputs.lesson, a.target) for a in inputs.lesson.graph]
-        inputs.cache[key] = None if all(t is None for t in trees) else trees
-    return inputs.cache[key]
+        return None if all(t is None for t in trees) else trees
+
+    return _shared((_shape_of(inputs.lesson), rewrite.name, "graph"), rewritten)
 
 
 def _other_quantities(inputs: Inputs):
@@ -288,7 +398,9 @@ def _other_quantities(inputs: Inputs):
         learnable = set(lesson.graph_names) | set(lesson.train.params if lesson.train else ())
         for other in sorted(learnable):
             value = env.get(other)
-            if other not in (x, f) and isinstance(value, torch.Tensor) and value.shape == env[x].shape:
+            # ∂f/∂h for h = relu(a) asked as ∂f/∂a is the forgotten activation derivative, a slip of its own
+            if other not in (x, f) and isinstance(value, torch.Tensor) and value.shape == env[x].shape \
+                    and not _activation_output(lesson, other):
                 yield Candidate(f"∂{f}/∂{other} instead of ∂{f}/∂{x}",
                                 f"That is ∂{f}/∂{other}; the step asks for ∂{f}/∂{x}.",
                                 _safely(lambda o=other: _grad(env[f], env[o])), "slip")
@@ -301,7 +413,7 @@ def _other_quantities(inputs: Inputs):
 def _node_inputs(inputs: Inputs):
     """The input of the asked node's own line (h = relu(z) answered with z): the last operation left out."""
     tree = inputs.step.ask.tree
-    if inputs.step.kind != "value" or not isinstance(tree, ast.Name):
+    if inputs.step.kind != Kind.VALUE or not isinstance(tree, ast.Name):
         return
     lines = [a for a in inputs.lesson.graph if a.target == tree.id and a.op == "="]
     if not lines:
@@ -316,7 +428,7 @@ def _node_inputs(inputs: Inputs):
 
 def _generic(inputs: Inputs):
     expected, ask = inputs.expected, inputs.step.ask.tree
-    if expected.kind == "shape":
+    if expected.kind == Kind.SHAPE:
         dims = tuple(expected.value)
         if len(dims) == 2 and dims[0] != dims[1]:
             if _contains(ask, "jacobian"):
@@ -330,7 +442,7 @@ def _generic(inputs: Inputs):
             yield Candidate("batch dimension left out", "The batch dimension N comes first in PyTorch's layout.",
                             dims[1:], "slip")
         return
-    if expected.kind != "value":
+    if expected.kind != Kind.VALUE:
         return
     value = torch.tensor(expected.value, dtype=torch.float64)
     if value.dim() == 2 and value.shape[0] > 1 and value.shape[1] > 1:
@@ -368,12 +480,19 @@ def _grad(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
     return g
 
 
+def _activation_output(lesson, name: str) -> bool:
+    lines = [a for a in lesson.graph if a.target == name and a.op == "="]
+    tree = lines[-1].expr.tree if lines else None
+    return bool(isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id in ACTIVATIONS)
+
+
 def _activation_of(lesson, f: str, z: str) -> bool:
+    """Whether f's line applies an activation to z (f = sigmoid(z), y = sin(s) - b)."""
     lines = [a for a in lesson.graph if a.target == f and a.op == "="]
     tree = lines[-1].expr.tree if lines else None
-    return bool(isinstance(tree, ast.Call)
-                and isinstance(tree.func, ast.Name) and tree.func.id in ACTIVATIONS
-                and tree.args and isinstance(tree.args[0], ast.Name) and tree.args[0].id == z)
+    return tree is not None and any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ACTIVATIONS
+        and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == z for node in ast.walk(tree))
 
 
 def _scalar_nodes(lesson, env) -> list[str]:
@@ -391,7 +510,7 @@ def _contains(tree: ast.AST, name: str) -> bool:
 def _as_expected(value: Any, like: Expected) -> Expected | None:
     if value is None:
         return None
-    if like.kind == "shape":
+    if like.kind == Kind.SHAPE:
         dims = [int(d) for d in value] if isinstance(value, tuple) else None
         return Expected("shape", dims, (len(dims),)) if dims is not None else None
     if isinstance(value, torch.Tensor):
@@ -400,25 +519,18 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
         t = value.detach().double()
         if not torch.isfinite(t).all():
             return None
-        if like.kind == "integer":
+        if like.kind == Kind.INTEGER:
             whole = t.numel() == 1 and _whole(t.item())
             return Expected("integer", int(round(t.item())), ()) if whole else None
         return Expected("value", t.tolist() if t.dim() else float(t.item()), tuple(t.shape))
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        if like.kind == "integer":
+        if like.kind == Kind.INTEGER:
             return Expected("integer", int(round(value)), ()) if _whole(value) else None
         return Expected("value", float(value), ())
     return None
 
 
-def _same(a: Expected, b: Expected) -> bool:
-    if a.kind == "shape" or b.kind == "shape":
-        return list(a.value) == list(b.value)
-    fa, fb = _flat(a.value), _flat(b.value)
-    return len(fa) == len(fb) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9) for x, y in zip(fa, fb, strict=False))
-
-
-def _flat(value: Any) -> list[float]:
-    if isinstance(value, (list, tuple)):
-        return [v for item in value for v in _flat(item)]
-    return [float(value)]
+def _numbers(value: Any) -> list[float]:
+    """A computed value's numbers in order (none when it is not made of numbers)."""
+    flat = flat_values(value)
+    return flat[2] if flat else []

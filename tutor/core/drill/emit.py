@@ -13,20 +13,34 @@ from tutor.core.lesson.prose import without_own
 _PROSE = ("prompt", "explain")
 
 
+_PREPARED: dict[str, str] = {}  # a lesson's text -> the same without [drill] and own-numbers text (for drills)
+
+
 def rewrite(text: str, drawn: dict[str, Any], *, id: str, title: str, topic: str, header: str) -> str:
     """The lesson text with `drawn` givens, a new id/title/topic, no [drill], and no own-numbers text."""
     names = {"id": id, "title": title, "topic": topic}
-    missing = [k for k in names if k not in tomlkit.parse(text)]
-    # top-level keys must come before the first table: a missing one goes on the first line
-    doc = tomlkit.parse("".join(f"{k} = {tomlkit.string(names[k]).as_string()}\n" for k in missing) + text)
+    doc = tomlkit.parse(_prepared(text))
     given = doc.setdefault("given", tomlkit.table())
     for name, value in drawn.items():
         given[name] = _value(value)
-    doc.pop("drill", None)
-    _without_own(doc)
     for key, value in names.items():
         doc[key] = tomlkit.string(value)
     return f"# {_one_line(header)}\n" + tomlkit.dumps(doc)
+
+
+def _prepared(text: str) -> str:
+    """What every variant of a lesson shares, worked out once: id, title and topic keys on top (top-level
+    keys must come before the first table), no [drill], no own-numbers text."""
+    if text not in _PREPARED:
+        keys = tomlkit.parse(text)
+        missing = [k for k in ("id", "title", "topic") if k not in keys]
+        doc = tomlkit.parse("".join(f'{k} = ""\n' for k in missing) + text)
+        doc.pop("drill", None)
+        _without_own(doc)
+        if len(_PREPARED) >= 64:
+            _PREPARED.clear()
+        _PREPARED[text] = tomlkit.dumps(doc)
+    return _PREPARED[text]
 
 
 def _value(value: Any) -> Any:

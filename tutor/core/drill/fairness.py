@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from tutor.core.errors import LessonError, LessonErrors, TutorError
+from tutor.core.evaluate.compare import finite, same_value
 from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, render_checked
 from tutor.core.text.latex import plain_text
 
@@ -15,9 +13,10 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
 
     Builds the LiveLesson (imports torch) unless one is given.
     """
-    if live is None:
-        from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.check.step import checker_for  # lazy: torch; drawing a drill's numbers needs none
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch; drawing a drill's numbers needs none
 
+    if live is None:
         try:
             live = LiveLesson(lesson)
         except LessonErrors as errs:
@@ -28,7 +27,7 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
     for step in lesson.steps:
         where = f"step {step.id!r}"
         try:
-            expected = live.expected(step.id)
+            expected = checker_for(live).expected(step.id)
         except LessonError as err:
             problems.append((where, err.reason))
             continue
@@ -50,51 +49,21 @@ def _mistake_problems(live, step, expected) -> list[str]:
     for number, mistake in enumerate(step.mistakes, start=1):
         label = f"named mistake #{number} ({first_sentence(mistake.say)!r}, when = {mistake.when.text!r})"
         try:
-            value = _flat(live.evaluate(mistake.when))
+            value = live.evaluate(mistake.when)
         except Exception as err:  # noqa: BLE001 - any failure is reported, with the mistake named
             out.append(f"{label} cannot be computed: {str(err) or type(err).__name__}")
             continue
-        if value is None:
+        if not finite(value):
             continue
-        if _same(value, _flat_expected(expected)):
+        if same_value(value, expected):
             out.append(f"{label} gives the right answer, so it can never be named")
             continue
         for other_number, _, other in values:
-            if _same(value, other):
+            if same_value(value, other):
                 out.append(f"{label} gives the same value as named mistake #{other_number}, "
                            "so neither can be named")
         values.append((number, label, value))
     return out
-
-
-def _flat(value: Any) -> tuple | None:
-    if isinstance(value, tuple):
-        return ("shape",) + tuple(int(v) for v in value)
-    if hasattr(value, "detach"):
-        data = value.detach().double().reshape(-1).tolist()
-        return tuple(data) if all(math.isfinite(v) for v in data) else None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (float(value),) if math.isfinite(value) else None
-    return None
-
-
-def _flat_expected(expected) -> tuple:
-    if expected.kind == "shape":
-        return ("shape",) + tuple(expected.value)
-    data = expected.value
-
-    def flat(v):
-        return [x for item in v for x in flat(item)] if isinstance(v, list) else [float(v)]
-
-    return tuple(flat(data))
-
-
-def _same(a: tuple, b: tuple) -> bool:
-    if len(a) != len(b) or (a[:1] == ("shape",)) != (b[:1] == ("shape",)):
-        return False
-    if a[:1] == ("shape",):
-        return a == b
-    return all(abs(x - y) <= 1e-9 + 1e-6 * max(abs(x), abs(y)) for x, y in zip(a, b, strict=False))
 
 
 def first_sentence(say: str, limit: int = 60) -> str:
@@ -103,42 +72,3 @@ def first_sentence(say: str, limit: int = 60) -> str:
     text = plain_text(say.strip())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
-
-
-def check_lesson(lesson, seeds: int) -> list[dict]:
-    """`tutor check` for one loaded lesson: its own numbers, then drill variants 0..seeds-1.
-
-    Each problem is {"file", "step", "seed", "reason"}; seed is None for the lesson's own numbers.
-    """
-    from tutor.core.drill.variants import MAX_DRAWS, DrillError, UnfairDrill, accepted
-    from tutor.core.lesson.prose import own_spans
-
-    file = str(lesson.path or lesson.id)
-    found = [_problem(file, where, None, reason) for where, reason in lesson_problems(lesson)]
-    if not lesson.drill:
-        return found
-    for seed in range(seeds):
-        try:
-            _, drawn, _ = accepted(lesson, seed)
-        except UnfairDrill as err:
-            found += [_problem(file, where, seed, f"every one of {MAX_DRAWS} draws is unfair; the first: {reason}")
-                      for where, reason in err.problems]
-            continue
-        except DrillError as err:
-            found.append(_problem(file, None, seed, str(err).removeprefix(f"{file}: ")))
-            continue
-        for where, text in lesson_texts(drawn):
-            if own_spans(text):
-                found.append(_problem(file, where, seed, "text marked {% own %} would be shown on a variant"))
-    return found
-
-
-def _problem(file: str, where: str | None, seed: int | None, reason: str) -> dict:
-    step = None
-    if where and where.startswith("step '"):
-        step = where.split("'")[1]
-        rest = where.split("'", 2)[2].strip()
-        reason = f"{rest}: {reason}" if rest else reason
-    elif where:
-        reason = f"{where}: {reason}"
-    return {"file": file, "step": step, "seed": seed, "reason": reason}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from tutor.core.drill.variants import variant
 from tutor.core.lesson.model import Lesson
 from tutor.core.text.latex import plain_text
+from tutor.core.vocabulary import NOT_ATTEMPTS, Status, StepState
 
 
 @dataclass
@@ -66,16 +67,16 @@ class DrillRun:
     def record(self, lesson: Lesson, step_id: str, status: str, mistake: str | None = None) -> None:
         """An answer (counted as the progress store counts attempts) or a reveal (not an answer: it
         ends the streak and shows in what went wrong)."""
-        if status in ("unparsed", "missing"):
+        if status in NOT_ATTEMPTS:
             return
         self._answered.add(self.current_seed)
-        if status == "revealed":
+        if status == StepState.REVEALED:
             self.reveals += 1
             self.streak = 0
             self.misses[f"{lesson.id.rsplit('-drill-', 1)[0]}: {step_id} (revealed)"] += 1
             return
         self.attempts += 1
-        if status == "correct":
+        if status == Status.CORRECT:
             self.correct += 1
             self.streak += 1
             self.best_streak = max(self.best_streak, self.streak)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tutor.core.drill import emit as toml_variant
 from tutor.core.drill.draw import draw_givens, rng_for
+from tutor.core.drill.fairness import lesson_problems
 from tutor.core.errors import ExprError, LessonErrors, TutorError
 from tutor.core.lesson.load import parse_lesson, read_lesson_text  # bounded, regular files only
 from tutor.core.lesson.model import Lesson
@@ -77,13 +78,14 @@ def _parse(text: str, lesson: Lesson, seed: int) -> Lesson:
         raise DrillError(f"variant {seed} of {lesson.id!r} is not a valid lesson: {errs}") from None
 
 
-def accepted(lesson: Lesson, seed: int) -> tuple[str, Lesson, int]:
+def accepted(lesson: Lesson, seed: int, lives: dict | None = None) -> tuple[str, Lesson, int]:
     """The first draw for `seed` whose numbers make a fair exercise: (text, lesson, redraws needed).
 
     A draw is redrawn when a step cannot be computed (a division by a drawn zero), when a step's named
     mistake gives the right answer or another named mistake's value, or when quoted prose fails.
+    `lives`, when given, receives the accepted variant's LiveLesson under `seed` if one was built here.
     """
-    from tutor.core.drill.fairness import lesson_problems
+    from tutor.core.evaluate.live import LiveLesson
 
     first: list[tuple[str | None, str]] = []
     source = _source_key(lesson)
@@ -92,12 +94,19 @@ def accepted(lesson: Lesson, seed: int) -> tuple[str, Lesson, int]:
         candidate = _parse(text, lesson, seed)
         key = (source, repr(sorted(candidate.given.items(), key=lambda kv: kv[0])))
         problems = _JUDGED.get(key)
+        live = None
         if problems is None:
-            problems = lesson_problems(candidate)
+            try:
+                live = LiveLesson(candidate)
+            except (LessonErrors, TutorError, ArithmeticError, ValueError, RuntimeError):
+                live = None
+            problems = lesson_problems(candidate, live)
             if len(_JUDGED) >= 4096:
                 _JUDGED.clear()
             _JUDGED[key] = problems
         if not problems:
+            if lives is not None and live is not None:
+                lives[seed] = live
             return text, candidate, attempt
         first = first or problems
     where, reason = first[0]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Kind = Literal["value", "shape", "integer"]
+from tutor.core.vocabulary import Kind
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class Expected:
     kind: Kind
     value: Any                # float | nested list of floats | list[int] for a shape | int
     shape: tuple[int, ...]    # the value's shape; for kind "shape" the length of the list
+    noise: float = 1e-6       # float round-off an exact typed value is forgiven, relative to max(1, |value|)
 
 
 @dataclass(frozen=True)

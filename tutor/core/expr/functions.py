@@ -23,6 +23,7 @@ from tutor.core.expr.compile import (
     to_tensor,
 )
 from tutor.core.expr.signatures import TABLE
+from tutor.core.expr.syntax import check_call
 
 Builder = Callable[[Compiler, ast.Call], Compiled]
 
@@ -38,7 +39,6 @@ def plain(fn: Callable[..., Value], min_args: int | None = None, max_args: int |
         name = node.func.id
         sig = TABLE.get(name)
         if sig is not None:
-            from tutor.core.expr.syntax import check_call
 
             check_call(node)
         else:
@@ -194,7 +194,6 @@ def _sequence(fn: Callable, name: str) -> Builder:
     """cat(a, b, dim=0) or cat([a, b], dim=0): list items are kept apart, not stacked first."""
 
     def build(compiler: Compiler, node: ast.Call) -> Compiled:
-        from tutor.core.expr.syntax import check_call
 
         check_call(node)
         items = node.args[0].elts if len(node.args) == 1 and isinstance(node.args[0], ast.List) else node.args

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from tutor.core.errors import ExprError
+from tutor.core.expr import budget
 
 MAX_ELEMENTS = 5_000_000        # per tensor: 40 MB in float64
 MAX_WORK = 300_000_000          # multiply-adds for one matmul or convolution
@@ -15,7 +16,6 @@ MAX_INT = 2**53                 # integers stay exact in a float64
 
 def _shapes_only() -> bool:
     """On meta tensors nothing is allocated or computed, so only the evaluation's budget applies."""
-    from tutor.core.expr import budget
 
     return getattr(budget.current(), "meta", False)
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from torch.optim.adam import adam as adam_update
+from torch.optim.sgd import sgd as sgd_update
 
 from tutor.core.errors import ExprError
 from tutor.core.expr import budget, limits
@@ -48,30 +50,69 @@ def optimizer_settings(kind: str, lr: Any, options: dict[str, Any]) -> dict[str,
 
 
 def train(kind: str, settings: dict[str, Any], params: dict[str, torch.Tensor],
-          loss_of: Callable[[dict[str, torch.Tensor]], torch.Tensor], steps: int) -> dict[str, torch.Tensor]:
+          loss_of: Callable[[dict[str, torch.Tensor]], torch.Tensor], steps: int,
+          losses: list[float] | None = None) -> dict[str, torch.Tensor]:
     """The parameters after `steps` optimizer steps on copies of `params`; the originals are not touched.
 
+    `losses`, when given, receives the loss before each step (for the loss plot).
     Each step is charged its forward work twice (the backward pass costs about as much), so a run too big
     for the evaluation is refused at the step that would cross the budget. Stops once the loss is not finite.
     """
     leaves = {n: p.detach().clone().requires_grad_(True) for n, p in params.items()}
-    make = torch.optim.SGD if kind == "sgd" else torch.optim.Adam
-    try:  # torch's fused kernels: the same update rule, several times faster for a small graph's many steps
-        optimizer = make(list(leaves.values()), fused=True, **settings)
-    except (RuntimeError, ValueError, TypeError):
-        optimizer = make(list(leaves.values()), foreach=False, **settings)
+    update = _update_rule(kind, settings, list(leaves.values()))
     size = sum(p.numel() for p in leaves.values())
     meter = budget.current()
     for _ in range(steps):
         meter.check()
-        optimizer.zero_grad(set_to_none=True)
+        for p in leaves.values():
+            p.grad = None
         before = meter.ops
         loss = loss_of(leaves)
         if loss.numel() != 1:
             raise ExprError("the [train] loss must be a scalar")
         meter.charge(max(meter.ops - before, 1) + 4 * size, size, f"{kind}() steps")
-        if not math.isfinite(float(loss.item())):
+        value = float(loss.item())
+        if losses is not None:
+            losses.append(value)
+        if not math.isfinite(value):
             break
         loss.reshape(()).backward()
-        optimizer.step()
+        with torch.no_grad():
+            update()
     return {n: p.detach() for n, p in leaves.items()}
+
+
+def _update_rule(kind: str, settings: dict[str, Any], params: list[torch.Tensor]) -> Callable[[], None]:
+    """One optimizer step over `params`, by torch.optim's own functional update (what SGD.step and
+    Adam.step run on the CPU), keeping the optimizer's state between steps.
+
+    The functional form is used because constructing a torch.optim.Optimizer imports torch's compiler
+    stack (800 modules, over a second of CPU, on first use); the update rule is the same code.
+    """
+    if kind == "sgd":
+        buffers: list[torch.Tensor | None] = [None] * len(params)
+
+        def sgd_step() -> None:
+            used = [k for k, p in enumerate(params) if p.grad is not None]  # torch.optim skips unused params
+            held = [buffers[k] for k in used]
+            sgd_update([params[k] for k in used], [params[k].grad for k in used], held, foreach=False,
+                       lr=settings["lr"], weight_decay=settings["weight_decay"], momentum=settings["momentum"],
+                       dampening=settings["dampening"], nesterov=settings["nesterov"], maximize=False)
+            for k, buffer in zip(used, held, strict=True):
+                buffers[k] = buffer
+        return sgd_step
+
+    # torch.optim.Adam keeps its step count as a float tensor of this dtype
+    step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    moments = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+    squares = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+    counts = [torch.tensor(0.0, dtype=step_dtype) for _ in params]
+    beta1, beta2 = settings["betas"]
+
+    def adam_step() -> None:
+        used = [k for k, p in enumerate(params) if p.grad is not None]
+        adam_update([params[k] for k in used], [params[k].grad for k in used], [moments[k] for k in used],
+                    [squares[k] for k in used], [], [counts[k] for k in used], foreach=False, amsgrad=False,
+                    beta1=beta1, beta2=beta2, lr=settings["lr"], weight_decay=settings["weight_decay"],
+                    eps=settings["eps"], maximize=False)
+    return adam_step

@@ -11,19 +11,21 @@ import torch
 
 from tutor.core.answer.judge import Verdict
 from tutor.core.errors import ExprError, LessonErrors, TutorError
+from tutor.core.evaluate.compare import same_value
+from tutor.core.evaluate.run import compile_expr, run_graph
 from tutor.core.expr.syntax import Assignment, Expr, parse_graph
-from tutor.core.graph.ops import needed_lines, one_operation_lines, operation_count, plain_assignment
 from tutor.core.lesson.graph_ask import graph_target
+from tutor.core.lesson.graph_ops import (
+    needed_lines,
+    one_operation_lines,
+    operation_count,
+    plain_assignment,
+)
+from tutor.core.vocabulary import Status
 
 MAX_LINES = 40            # a hand-drawn graph is short; more lines are refused before anything runs
 MAX_LINE_CHARS = 200
 RANDOM_TRIALS = 3         # fresh values of the givens a graph must also get right
-
-
-def expected_graph(lesson, name: str) -> str:
-    """The lesson's own graph for `name`, one operation per line: a graph step's expected value."""
-    lines = one_operation_lines(needed_lines(list(lesson.graph), name), set(lesson.given))
-    return "\n".join(f"{target} = {text}" for target, text in lines)
 
 
 @dataclass(frozen=True)
@@ -39,30 +41,30 @@ class Run:
 def read_graph(text: str | None, given: set[str]) -> list[Assignment] | Verdict:
     """The typed graph as assignments (augmented ones written out), or the verdict saying why not."""
     if not isinstance(text, str) or not text.strip():
-        return Verdict("missing", "No answer given.")
+        return Verdict(Status.MISSING, "No answer given.")
     raw_lines = text.splitlines()
     if sum(1 for r in raw_lines if r.split("#", 1)[0].strip()) > MAX_LINES:
-        return Verdict("unparsed", f"Couldn't read that: a graph here has at most {MAX_LINES} lines.")
+        return Verdict(Status.UNPARSED, f"Couldn't read that: a graph here has at most {MAX_LINES} lines.")
     for number, raw in enumerate(raw_lines, start=1):
         if len(raw) > MAX_LINE_CHARS:
-            return Verdict("unparsed", f"Couldn't read line {number}: at most {MAX_LINE_CHARS} characters a line.")
+            return Verdict(Status.UNPARSED, f"Couldn't read line {number}: at most {MAX_LINE_CHARS} characters a line.")
     try:
         lines = parse_graph(text)
     except ExprError as err:
         said = err.message.replace('graph line', 'line', 1)
-        return Verdict("unparsed", f"Couldn't read {said}{'' if said.endswith(('.', '?')) else '.'}")
+        return Verdict(Status.UNPARSED, f"Couldn't read {said}{'' if said.endswith(('.', '?')) else '.'}")
     defined = set(given)
     out = []
     for a in lines:
         shown = _shown(a)
         if a.target in given:
-            return Verdict("unparsed", f"Couldn't read line {a.line} ({shown}): {a.target} is a given; "
+            return Verdict(Status.UNPARSED, f"Couldn't read line {a.line} ({shown}): {a.target} is a given; "
                                        "give the result a name of its own.")
         missing = sorted(a.expr.names() - defined - ({a.target} if a.op != "=" else set()))
         if a.op != "=" and a.target not in defined:
             missing.insert(0, a.target)
         if missing:
-            return Verdict("unparsed", f"Couldn't read line {a.line} ({shown}): it uses "
+            return Verdict(Status.UNPARSED, f"Couldn't read line {a.line} ({shown}): it uses "
                                        f"{', '.join(missing)} before the graph defines it.")
         defined.add(a.target)
         tree = plain_assignment(a)
@@ -79,8 +81,6 @@ def _shown(a: Assignment) -> str:
 
 def run_lines(live, lines: list[Assignment], givens: dict[str, torch.Tensor], budget: Any = None) -> Run:
     """Runs assignments with run_graph from these givens, keeping every line's value."""
-    from tutor.core.evaluate.live import compile_expr, run_graph
-
     seen: list[Any] = []
 
     def recording(fn):
@@ -122,8 +122,6 @@ def fresh_givens(live, trial: int) -> dict[str, torch.Tensor] | None:
 
 
 def _runs(live, givens) -> bool:
-    from tutor.core.evaluate.live import run_graph
-
     try:
         scope = run_graph(live.lines, givens, live.dtype, lesson=live)
     except (TutorError, RuntimeError, ValueError, TypeError, IndexError):
@@ -137,20 +135,6 @@ def _finite(value: Any) -> bool:
     return True
 
 
-def same_value(a: Any, b: Any, dtype: torch.dtype) -> bool:
-    """Equal up to the dtype's rounding; a flat vector matches however it is held ((n,), (n, 1), (1, n))."""
-    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
-        a, b = torch.as_tensor(a), torch.as_tensor(b)
-    a, b = a.detach().double(), b.detach().double()
-    if a.shape != b.shape:
-        vector_like = sum(d != 1 for d in a.shape) <= 1 and sum(d != 1 for d in b.shape) <= 1
-        if not vector_like or a.numel() != b.numel():
-            return False
-        a, b = a.reshape(-1), b.reshape(-1)
-    rtol, atol = (1e-4, 1e-5) if dtype == torch.float32 else (1e-7, 1e-9)
-    return bool(torch.allclose(a, b, rtol=rtol, atol=atol))
-
-
 # ---- checking ----------------------------------------------------------------------------
 
 def check_graph(live, step, text: str | None, budget: Any = None) -> Verdict:
@@ -162,10 +146,10 @@ def check_graph(live, step, text: str | None, budget: Any = None) -> Verdict:
     for a in lines:
         count = operation_count(a.expr.tree)
         if count > 1:
-            return Verdict("wrong", f"Line {a.line} ({_shown(a)}) does {count} operations; write one "
+            return Verdict(Status.WRONG, f"Line {a.line} ({_shown(a)}) does {count} operations; write one "
                                     "per line, giving each intermediate result a name.")
     if name not in {a.target for a in lines}:
-        return Verdict("wrong", f"Your graph never computes {name}; its last line should be {name} = ...")
+        return Verdict(Status.WRONG, f"Your graph never computes {name}; its last line should be {name} = ...")
     reference = reference_lines(live.lesson, name)
     trials = [live.givens] + [g for k in range(RANDOM_TRIALS) if (g := fresh_givens(live, k)) is not None]
     theirs: list[Run] = []
@@ -181,9 +165,9 @@ def check_graph(live, step, text: str | None, budget: Any = None) -> Verdict:
             problem = errs.errors[0]
             where = (problem.where or "").replace("graph line", "Line")
             others = "" if index == 0 else " for other values of the givens"
-            return Verdict("wrong", f"{where or 'Your graph'} can't be computed{others}: {problem.reason}.")
+            return Verdict(Status.WRONG, f"{where or 'Your graph'} can't be computed{others}: {problem.reason}.")
     if all(same_value(t.env[name], o.env[name], live.dtype) for t, o in zip(theirs, ours, strict=False)):
-        return Verdict("correct", "Correct.")
+        return Verdict(Status.CORRECT, "Correct.")
     return _first_slip(live, name, lines, theirs, ours)
 
 
@@ -213,14 +197,15 @@ def _first_slip(live, name: str, lines: list[Assignment], theirs: list[Run], our
             advice = ("write the givens' names, not their numbers" if typed_number
                       else "check that operation")
             what = _equal_node(live, k, lines, theirs[0], ours[0], reference, sorted(read))
-            return Verdict("wrong", f"Line {a.line} ({_shown(a)}) equals {what} for the lesson's numbers only: "
-                                    "these givens make them equal, other values do not. "
-                                    f"{advice[0].upper()}{advice[1:]}.")
-        return Verdict("wrong", f"Line {a.line} ({_shown(a)}) gives a value that no node of the graph has: "
+            return Verdict(Status.WRONG, f"Line {a.line} ({_shown(a)}) equals {what} for the lesson's numbers "
+                                         "only: these givens make them equal, other values do not. "
+                                         f"{advice[0].upper()}{advice[1:]}.")
+        return Verdict(Status.WRONG, f"Line {a.line} ({_shown(a)}) gives a value that no node of the graph has: "
                                 "check that operation.")
     last = max(k for k, a in enumerate(lines) if a.target == name)
-    return Verdict("wrong", f"Line {lines[last].line} ({_shown(lines[last])}) gives a value on the way to "
+    return Verdict(Status.WRONG, f"Line {lines[last].line} ({_shown(lines[last])}) gives a value on the way to "
                             f"{name}, not {name} itself: the graph needs more operations.")
+
 
 
 def _equal_node(live, k: int, lines: list[Assignment], theirs: Run, ours: Run, reference: list[Assignment],
@@ -240,13 +225,3 @@ def _equal_node(live, k: int, lines: list[Assignment], theirs: Run, ours: Run, r
             return f"the lesson's {a.target}"
     return "a node of the graph"
 
-
-def expected_graph_value(live, step):
-    """A graph step's expected value: the lesson's graph one operation per line, checked against itself."""
-    from tutor.core.evaluate.results import Expected
-
-    text = expected_graph(live.lesson, graph_target(step))
-    verdict = check_graph(live, step, text)
-    if verdict.status != "correct":
-        raise ExprError(f"the lesson's own graph, one operation per line, does not check: {verdict.message}")
-    return Expected("graph", text, ())

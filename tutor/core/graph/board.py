@@ -11,15 +11,17 @@ from __future__ import annotations
 import ast
 import dataclasses
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
 from tutor.core.answer.judge import Verdict
-from tutor.core.evaluate.live import plain_data, run_graph
+from tutor.core.evaluate.compare import same_value
 from tutor.core.evaluate.results import NodeValue
+from tutor.core.evaluate.run import plain_data, run_graph
 from tutor.core.expr.syntax import Assignment
-from tutor.core.graph.answer import expected_graph, fresh_givens, read_graph, same_value
+from tutor.core.graph.answer import fresh_givens, read_graph
+from tutor.core.graph.earned import earned_values
 from tutor.core.graph.node_check import (
     GRAD,
     RIGHT,
@@ -33,8 +35,9 @@ from tutor.core.graph.node_check import (
     parse_key,
     value_key,
 )
-from tutor.core.graph.ops import needed_lines
+from tutor.core.graph.work import DRAWN, LESSON, NOTHING, REVEALED, SO_FAR, Board, FieldView, Work
 from tutor.core.lesson.graph_ask import graph_target
+from tutor.core.lesson.graph_ops import expected_graph, needed_lines
 from tutor.core.lesson.model import Lesson
 from tutor.core.text.latex import script_letter
 from tutor.core.text.matrix import format_plain
@@ -43,46 +46,6 @@ from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
 HIDDEN = "?"
 TRIALS = 3                 # fresh sets of givens a drawing's node must match a lesson's node on
 FILL_NUMBERS = 20_000     # a graph holding more numbers than this (a real network) is shown, not filled in
-
-# where the drawing comes from
-LESSON, DRAWN, REVEALED, SO_FAR, NOTHING = "lesson", "drawn", "revealed", "so far", "nothing"
-
-
-@dataclass(frozen=True)
-class Work:
-    """What the learner has done in one lesson, as the graph view needs it."""
-
-    states: dict[str, str]                      # step id -> solved | revealed | attempted
-    answers: dict[str, str]                     # step id -> the latest answer typed for it
-    drawn: dict[str, str] = field(default_factory=dict)   # graph step id -> the latest right graph
-    nodes: dict[str, tuple[str, str]] = field(default_factory=dict)  # stable key -> (typed, status)
-    current: str | None = None                  # the step the lesson screen is on
-    draft: str | None = None                    # what is typed but unchecked on that step
-
-
-@dataclass(frozen=True)
-class FieldView:
-    """One box line the learner can fill in: a node's value or one of its gradients."""
-
-    key: str              # v:node or g:output:node, for this drawing
-    stable: str           # the same field in any drawing that computes the same thing
-    label: str            # "y", "∂ℒ/∂y"
-    node: str             # node id in the drawing
-    row: int              # its line among the node's value lines (for the ▸ marker)
-    step_id: str | None   # the step that asks for exactly this
-    earned: bool          # shown as a number: typing it again is practice
-
-
-@dataclass(frozen=True)
-class Board:
-    lesson: Lesson                                  # the lesson, with the graph that is drawn
-    rows: dict[str, list[tuple[str, NodeValue]]]    # node id -> (label, value) lines of its box
-    fields: list[FieldView]
-    source: str                                     # LESSON | DRAWN | REVEALED | SO_FAR | NOTHING
-    note: str = ""                                  # one sentence about the drawing, for the status line
-    outputs: tuple[str, ...] = ()
-    symbols: dict[str, str] = field(default_factory=dict)   # output node id -> how it is written
-
 
 # ---- which graph ---------------------------------------------------------------------------
 
@@ -272,30 +235,21 @@ def _build(live, work: Work) -> Board:
 
 def _numbers(live) -> int:
     """How many numbers the lesson's graph holds (its givens and every node), without computing more."""
-    scope = live._scope or live._meta_scope or live.scope
+    scope = live.cheapest_scope
     return sum(v.numel() for v in scope.env.values() if isinstance(v, torch.Tensor))
 
 
-def check_field(live, work: Work, key: str, text: str) -> Verdict:
-    """The verdict on `text` typed into field `key` of the drawing `work` leads to.
-
-    A wrong answer that the learner's own other numbers on the graph lead to says so; one that does
-    not, on a field a step asks for, is checked as that step's answer too (named mistakes, errors
-    carried forward from earlier steps).
-    """
+def node_verdict(live, work: Work, key: str, text: str) -> tuple[Verdict, str | None]:
+    """The verdict on `text` typed into field `key` of the drawing `work` leads to, and the step that
+    asks for that field (if any). A wrong answer that the learner's own other numbers on the graph
+    lead to says so (errors carried forward both ways)."""
     with live.evaluation():
         lines, source, _ = choose_drawing(live, work)
         if lines is None or source == SO_FAR:
             raise KeyError(key)
         p = _prepare(live, lines, source == LESSON)
         typed = _typed(p.keys, p.stables, p.steps, work)
-        verdict = p.checker.check(key, text, {k: t for k, t in typed.items() if k != key})
-        step_id = p.steps.get(key)
-        if step_id is not None and verdict.status in (Status.WRONG, Status.WRONG_SHAPE) and not verdict.carried_from:
-            as_step = live.check(step_id, text, earlier=work.answers)
-            if as_step.status == verdict.status:
-                verdict = as_step
-        return verdict
+        return p.checker.check(key, text, {k: t for k, t in typed.items() if k != key}), p.steps.get(key)
 
 
 def _given_rows(live, lesson: Lesson) -> dict[str, list[tuple[str, NodeValue]]]:
@@ -456,8 +410,6 @@ def _shown(checker: NodeChecker, key: str, typed: dict[str, str], earned: bool, 
 
 def _shown_only(live, lesson: Lesson, work: Work, source: str) -> Board:
     """A graph too big to fill in by hand: its givens and the values steps earned, nothing to type."""
-    from tutor.core.graph.earned import earned_values
-
     values = earned_values(live.lesson, work.states, work.answers, live.node_values())
     rows = {name: [("= ", value)] for name, value in values.items()}
     return Board(lesson, rows, [], source, "")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ast
 
 from tutor.core.evaluate.results import NodeValue
-from tutor.core.graph.ops import needed_lines
+from tutor.core.lesson.graph_ops import needed_lines
 from tutor.core.text.matrix import format_plain
+from tutor.core.vocabulary import SETTLED, Kind, StepState
 
 HIDDEN = NodeValue((), "?")
-EARNED = ("solved", "revealed")
+EARNED = SETTLED
 
 
 def ancestors(lesson, name: str) -> set[str]:
@@ -41,7 +42,7 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
     targets = {a.target for a in lesson.graph}
     asked = {_asked_node(s): s for s in lesson.steps if _asked_node(s) in targets}
     # a graph step earns the drawing, not numbers
-    done = [s for s in lesson.steps if states.get(s.id) in EARNED and s.kind != "graph"]
+    done = [s for s in lesson.steps if states.get(s.id) in EARNED and s.kind != Kind.GRAPH]
     for name, value in values.items():
         if name not in targets:
             out[name] = value
@@ -49,7 +50,7 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
             step = asked[name]
             typed = " ".join(answers.get(step.id, "").split())
             if states.get(step.id) in EARNED:
-                out[name] = value if states.get(step.id) == "solved" or not typed else _beside(typed, value)
+                out[name] = value if states.get(step.id) == StepState.SOLVED or not typed else _beside(typed, value)
             else:
                 mark = {"carried": ", carried", "slip": " ✗ first slip"}.get((marks or {}).get(step.id), "")
                 out[name] = NodeValue((), f"? (yours {typed}{mark})") if typed else HIDDEN
@@ -60,60 +61,6 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
     return out
 
 
-def earned_grads(lesson, states: dict[str, str], grads: dict[str, NodeValue] | None,
-                 loss: str | None) -> dict[str, NodeValue] | None:
-    """A node's ∂loss/∂node once a solved or revealed step asks for it, or for one the backward pass
-    reaches through this node; else `?`."""
-    if grads is None:
-        return None
-    paths: set[str] = set()
-    for s in lesson.steps:
-        pair = _asked_grad(s)
-        if pair and pair[0] == loss and states.get(s.id) in EARNED:
-            f, x = pair
-            paths |= {n for n in ancestors(lesson, f) if x in ancestors(lesson, n)} | {x}
-    return {name: (g if name in paths else HIDDEN) for name, g in grads.items()}
-
-
 def _beside(typed: str, value: NodeValue) -> NodeValue:
     true = format_plain(value.value, value.shape)
     return NodeValue((), f"{true} (yours {typed})")
-
-
-def learners_graph(live, states: dict[str, str], answers: dict[str, str], shown: dict[str, NodeValue]):
-    """The lesson with the learner's own graph, from their latest right graph step, and its values
-    where they equal a value already shown (`?` elsewhere); None when no graph step is solved."""
-    import dataclasses
-
-    from tutor.core.graph.answer import read_graph, run_lines, same_value
-
-    for step in reversed(live.lesson.steps):
-        text = answers.get(step.id, "")
-        if step.kind != "graph" or states.get(step.id) != "solved" or not text.strip():
-            continue
-        if live.check(step.id, text).status != "correct":
-            continue
-        lines = read_graph(text, set(live.givens))
-        run = run_lines(live, lines, live.givens)
-        # "? (yours 1 ✗ first slip)" is hidden too: only values shown as numbers are known
-        known = [live.scope.env[n] for n, v in shown.items() if _shown(v) and n in live.scope.env]
-        values = {}
-        for name, value in run.env.items():
-            if name in live.givens or (name in shown and not _shown(shown[name])):
-                values[name] = shown.get(name, HIDDEN)  # a given, or a node still hidden with its marks
-            elif any(same_value(value, k, live.dtype) for k in known):
-                values[name] = NodeValue(*_plain(value))
-            else:
-                values[name] = HIDDEN
-        return dataclasses.replace(live.lesson, graph=tuple(lines)), values
-    return None
-
-
-def _shown(value: NodeValue) -> bool:
-    return not (isinstance(value.value, str) and value.value.startswith("?"))
-
-
-def _plain(value):
-    from tutor.core.evaluate.live import plain_data
-
-    return plain_data(value)

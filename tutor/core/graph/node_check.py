@@ -19,11 +19,11 @@ import torch
 from tutor.core.answer.judge import Verdict, check_answer, read_answer
 from tutor.core.answer.parse import ParsedAnswer
 from tutor.core.errors import TutorError
-from tutor.core.evaluate.live import compile_expr, plain_data, run_graph
 from tutor.core.evaluate.results import Expected
+from tutor.core.evaluate.run import compile_expr, plain_data, run_graph
 from tutor.core.expr.syntax import Assignment, Expr
 from tutor.core.graph.model import binding_ids
-from tutor.core.graph.ops import plain_assignment
+from tutor.core.lesson.graph_ops import plain_assignment
 from tutor.core.lesson.model import Tolerance
 from tutor.core.vocabulary import Status
 

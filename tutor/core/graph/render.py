@@ -6,7 +6,7 @@ import math
 
 from tutor.core.evaluate.results import NodeValue
 from tutor.core.graph.model import OP, PARAM, GraphModel, GraphNode, resolve_loss
-from tutor.core.text.matrix import format_plain
+from tutor.core.text.matrix import format_number, format_plain, format_value, shape_of, to_lines
 
 GAP = 3          # columns between boxes in a row
 MIN_INNER = 9    # a box narrower than this cannot show a value
@@ -233,7 +233,6 @@ def _tag(node: GraphNode, loss: str | None) -> str:
 
 def _written_value(node: GraphNode, cap: int, ascii: bool) -> list[str]:
     """A given's value as the lesson writes it, before the live values arrive."""
-    from tutor.core.text.matrix import shape_of
 
     if node.literal is None:
         return ["= " + node.label]
@@ -242,7 +241,6 @@ def _written_value(node: GraphNode, cap: int, ascii: bool) -> list[str]:
 
 def _value_lines(prefix: str, value: NodeValue, cap: int, ascii: bool) -> list[str]:
     """A value in as few lines as fit `cap`: inline, under its label, as a grid, or as its shape."""
-    from tutor.core.text.matrix import format_number, format_value, to_lines
 
     shape = tuple(value.shape)
     label = prefix.rstrip()

@@ -21,7 +21,8 @@ from tutor.core.expr.syntax import (
     parse_graph,
 )
 from tutor.core.lesson.graph_ask import graph_ask, graph_ask_expr
-from tutor.core.lesson.model import Lesson, Mistake, Step, Tolerance, Train
+from tutor.core.lesson.model import Conventions, Lesson, Mistake, Step, Tolerance, Train
+from tutor.core.lesson.prose import template_problems
 from tutor.core.text.files import MAX_LESSON_BYTES, FileRefused, loads_toml, out_of_range, read_text
 from tutor.core.text.safe import clean, clean_deep, unexpected
 
@@ -33,7 +34,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")  # at most 80: ids are ta
 
 TOP_KEYS = {
     "id", "title", "topic", "order", "source", "dtype", "intro", "graph", "given",
-    "steps", "train", "drill", "tolerance", "skills",
+    "steps", "train", "drill", "tolerance", "skills", "conventions",
 }
 STEP_KEYS = {"id", "ask", "prompt", "hints", "explain", "tolerance", "mistakes", "skills"}
 MAX_SKILLS = 10
@@ -134,6 +135,7 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
     train = _train(col, data.get("train"), known, declared)
     drill = _drill(col, data.get("drill", {}), declared)
     skills = _skills(col, data.get("skills", []), "skills")
+    conventions = _conventions(col, data.get("conventions", {}), {s.id for s in steps})
 
     if col.errors:
         raise _errors(col, data)
@@ -141,7 +143,7 @@ def _lesson_from_data(data: dict, path: Path, topic_default: str | None) -> Less
         id=lesson_id, title=title, topic=topic, steps=tuple(steps), given=given,
         graph=tuple(graph), order=order, source=source, dtype=dtype, intro=intro,
         train=train, drill=drill, tolerance=tolerance, path=path, graph_text=graph_text,
-        skills=skills,
+        skills=skills, conventions=conventions,
     )
 
 
@@ -399,7 +401,6 @@ def _mistakes(col: _Collector, raw: Any, where: str, known: set[str]) -> list[Mi
 
 def _prose(col: _Collector, where: str | None, part: str, text: str, known: set[str]) -> None:
     """`{{ expr }}` quotes and `{% own %}` spans in prose are checked when the lesson loads."""
-    from tutor.core.lesson.prose import template_problems
 
     for problem in template_problems(text, known):
         col.add(where or part, f"{part}: {problem}" if where else problem)
@@ -454,6 +455,32 @@ def _train(col: _Collector, raw: Any, known: set[str], given: set[str]) -> Train
     if loss is None:
         return None
     return Train(loss, tuple(params), float(lr), steps)
+
+
+def _conventions(col: _Collector, raw: Any, steps: set[str]) -> Conventions:
+    """[conventions]: decimals = 2, significant = 2, whole_numbers = true or a list of step ids."""
+    if not isinstance(raw, dict):
+        col.add("[conventions]", "must be a table such as { decimals = 2 }")
+        return Conventions()
+    for key in sorted(set(raw) - {"decimals", "significant", "whole_numbers"}):
+        col.add("[conventions]", f"unknown key {key!r}{_did_you_mean(key, {'decimals', 'significant', 'whole_numbers'})}")
+    counts: dict[str, int | None] = {}
+    for key, top in (("decimals", 12), ("significant", 12)):
+        value = raw.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top):
+            col.add(f"[conventions] {key}", f"must be a whole number from 0 to {top}")
+            value = None
+        counts[key] = value
+    whole = raw.get("whole_numbers", False)
+    everywhere, listed = whole is True, ()
+    if isinstance(whole, list) and all(isinstance(s, str) for s in whole):
+        listed = tuple(whole)
+        for sid in listed:
+            if sid not in steps:
+                col.add("[conventions] whole_numbers", f"{sid!r} is not a step of this lesson")
+    elif not isinstance(whole, bool):
+        col.add("[conventions] whole_numbers", "must be true, false or a list of step ids")
+    return Conventions(counts["decimals"], counts["significant"], listed, everywhere)
 
 
 def _drill(col: _Collector, raw: Any, given: set[str]) -> dict[str, Any]:

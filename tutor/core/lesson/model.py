@@ -9,6 +9,7 @@ from typing import Any
 
 from tutor.core.expr import names
 from tutor.core.expr.syntax import Assignment, Expr
+from tutor.core.vocabulary import Kind
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,14 @@ class Step:
     skills: tuple[str, ...] = ()  # empty: the lesson's skills (see tutor/core/skills.py)
 
     @property
-    def kind(self) -> str:
-        """'shape', 'integer', 'value' or 'graph': how an answer is read and compared."""
-        if self.ask.top_call() in ("shape", "graph"):
-            return self.ask.top_call()
-        return "integer" if _counts(self.ask.tree) else "value"
+    def kind(self) -> Kind:
+        """How an answer is read and compared: a shape, a graph, a count or a value."""
+        top = self.ask.top_call()
+        if top == "shape":
+            return Kind.SHAPE
+        if top == "graph":
+            return Kind.GRAPH
+        return Kind.INTEGER if _counts(self.ask.tree) else Kind.VALUE
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,17 @@ class Train:
     params: tuple[str, ...]
     lr: float
     steps: int
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """Claims a lesson's text makes about the answers of every variant (`[conventions]`, 2026-12-04);
+    `tutor check` tests each on the lesson's own numbers and on its drill variants."""
+
+    decimals: int | None = None          # "two decimals are enough": every value answer, rounded to this many
+    significant: int | None = None       # "two significant figures are enough"
+    whole_numbers: tuple[str, ...] = ()  # "whole numbers throughout": these steps' answers are whole numbers
+    whole_everywhere: bool = False       # whole_numbers = true: every step's
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,7 @@ class Lesson:
     path: Path | None = None
     graph_text: str = ""
     skills: tuple[str, ...] = ()  # empty: the topic's skills
+    conventions: Conventions = field(default_factory=Conventions)
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -86,6 +102,56 @@ class Lesson:
             if a.target not in seen:
                 seen.append(a.target)
         return seen
+
+
+_SIZED = {"zeros", "ones", "eye", "arange", "linspace", "reshape", "unvec"}
+_COUNTING_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv)
+
+
+def size_names(lesson: Lesson) -> set[str]:
+    """Givens used as sizes: read inside the sizes of zeros/ones/eye/arange/reshape, in the graph or the givens."""
+    trees = [a.expr.tree for a in lesson.graph] + [v.tree for v in lesson.given.values() if hasattr(v, "tree")]
+    found: set[str] = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SIZED:
+                sizes = node.args[1:] if node.func.id in ("reshape", "unvec") else node.args
+                found |= {n.id for arg in sizes for n in ast.walk(arg) if isinstance(n, ast.Name)}
+    return found & set(lesson.given)
+
+
+def is_count(tree: ast.AST, lesson: Lesson, whole) -> bool:
+    """Whether an expression is built only from whole numbers by counting (amended contract, 2026-12-04):
+    numel, shapes and other counts, whole-number givens used as sizes, whole literals, and sums,
+    differences, products and quotients of those; `whole(name)` says whether a given's value is a whole
+    number. The caller still checks that the value itself is whole (a quotient may not be)."""
+    sizes = size_names(lesson)
+    lines = {a.target: a for a in lesson.graph}
+
+    def counts(node: ast.AST, depth: int = 0) -> tuple[bool, bool]:  # (built by counting, counts something)
+        if depth > 50:
+            return False, False
+        if isinstance(node, ast.Constant):
+            ok = isinstance(node.value, (int, float)) and not isinstance(node.value, bool) \
+                and float(node.value).is_integer()
+            return ok, False
+        if _counts(node):
+            return True, True
+        if isinstance(node, ast.Name):
+            if node.id in lesson.given:
+                ok = node.id in sizes and whole(node.id)
+                return ok, ok
+            line = lines.get(node.id)
+            if line is None or line.op != "=" or sum(a.target == node.id for a in lesson.graph) > 1:
+                return False, False
+            return counts(line.expr.tree, depth + 1)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _COUNTING_OPS):
+            (left, a), (right, b) = counts(node.left, depth + 1), counts(node.right, depth + 1)
+            return left and right, a or b
+        return False, False
+
+    built, counting = counts(tree)
+    return built and counting
 
 
 def _counts(tree: ast.AST) -> bool:

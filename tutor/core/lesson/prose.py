@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tutor.core.errors import ExprError
-from tutor.core.text.matrix import format_number, format_plain, shape_text
+from tutor.core.expr.syntax import ASK_CALLS, parse_expr
+from tutor.core.text.matrix import format_number, format_plain
+from tutor.core.text.shapes import dims_text
 
 _TOKEN = re.compile(r"\{\{(?P<expr>.*?)\}\}|\{%(?P<tag>.*?)%\}", re.DOTALL)
 PENDING = "…"       # shown for a quoted value until PyTorch has computed it
@@ -66,7 +68,6 @@ def pieces(text: str, parse=None) -> list[Piece]:
 
 def template_problems(text: str, known: set[str]) -> list[str]:
     """Why a piece of prose cannot be used with a lesson defining `known` (empty when it can)."""
-    from tutor.core.expr.syntax import ASK_CALLS, parse_expr
 
     if "{" not in text:
         return []
@@ -158,7 +159,7 @@ def render_checked(text: str, evaluate) -> tuple[str, list[str]]:
 def quote_value(value: Any) -> str:
     """A value as prose quotes it: 2, -0.4161, [1 -2 3], [3 -4; 1 6], 4×24, 13,893,632."""
     if isinstance(value, tuple):
-        return shape_text(value)
+        return dims_text(value)
     shape, data = _plain(value)
     if not shape or math.prod(shape) == 1:
         number = data
@@ -199,7 +200,6 @@ def evaluator(live):
 
 def expr_evaluator(evaluate_expr):
     """evaluate(source) for render(), from a function that evaluates a parsed Expr."""
-    from tutor.core.expr.syntax import ASK_CALLS, parse_expr
 
     def evaluate(source: str) -> Any:
         return evaluate_expr(parse_expr(source, ASK_CALLS))

@@ -16,8 +16,7 @@ from psycopg import sql
 from tutor.core.progress.postgres import STUDENT_ROLE, TEACHER_ROLE, _redacted
 from tutor.core.progress.review import memories_from_rows
 from tutor.core.text.safe import csv_cell
-
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from tutor.core.vocabulary import ExitCode, Status
 
 # Every student writes rows stamped with their own login (current_user) and reads only those;
 # teachers read the whole class. Nobody but the owner may change or delete a row.
@@ -71,7 +70,7 @@ def _url() -> str | None:
 
 def _fail(message: str) -> int:
     print(f"tutor: {message}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    return ExitCode.BAD_INPUT
 
 
 def _first_line(error: Exception) -> str:
@@ -110,7 +109,7 @@ def cmd_init(args) -> int:
     print(f"Class database {_redacted(url)} is ready:")
     for line in done:
         print(f"  {line}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ def class_rows(conn, now: datetime | None = None) -> list[ClassRow]:
             mistakes[key][mistake] += 1
         lesson_skills[key] |= set((skills or "").split())
         skill_rows[student].append((at, verdict, skills, mistake))
-        if verdict == "correct" and seed is None:
+        if verdict == Status.CORRECT and seed is None:
             first_right.setdefault((student, lesson, step), at)
     for student, at, skills in revealed_skills:
         skill_rows[student].append((at, "revealed", skills, None))
@@ -217,4 +216,4 @@ def cmd_report(args, extra) -> int:
             writer.writerow([csv_cell(value) for value in asdict(row).values()])
     else:
         print(format_class(rows))
-    return EXIT_OK
+    return ExitCode.OK

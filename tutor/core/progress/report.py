@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, NamedTuple
 
+from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import csv_cell
 
 if TYPE_CHECKING:
@@ -209,7 +210,6 @@ class ProgressReports:
 
 def _plain_row(attempt) -> dict:
     """An attempt for an export: its message and mistake as plain text (no LaTeX, Markdown or $)."""
-    from tutor.core.text.latex import plain_text
 
     row = asdict(attempt)
     for key in ("message", "mistake"):

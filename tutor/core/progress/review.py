@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 
 from fsrs import Card, Rating, Scheduler
 
-from tutor.core.progress.skills import missed_skills, prerequisites, title
+from tutor.core.drill.run import DrillRun
+from tutor.core.drill.variants import variant
+from tutor.core.progress.skills import missed_skills, prerequisites, skills_for, title
+from tutor.core.vocabulary import NOT_ATTEMPTS, Status
 
 # No same-day learning steps: an answer is not a flash card flipped twice in ten minutes, so
 # the first answer already schedules a review days ahead. No fuzz: the same answers, the same dates.
 SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
-NOT_ATTEMPTS = ("unparsed", "missing")
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def replay(rows: Iterable[tuple[str, str, str | None, str | None]]) -> dict[str,
         named = tuple((skills or "").split())
         if not named or verdict in NOT_ATTEMPTS:
             continue
-        if verdict == "correct":
+        if verdict == Status.CORRECT:
             for skill in named:
                 rate(skill, Rating.Good, when)
             for skill in prerequisites(named):
@@ -99,7 +101,6 @@ def due(store, now: datetime | None = None) -> list[Memory]:
 
 def review_lessons(lessons, due_skills: list[str]):
     """Drillable lessons that exercise the due skills, the most overdue skill's lessons first."""
-    from tutor.core.progress.skills import skills_for
 
     rank = {skill: n for n, skill in enumerate(due_skills)}
     chosen = []
@@ -114,8 +115,6 @@ def review_lessons(lessons, due_skills: list[str]):
 
 def review_run(lessons, due_skills: list[str], seed: int):
     """A drill run over fresh variants of the lessons that exercise the due skills, in that order."""
-    from tutor.core.drill.run import DrillRun
-    from tutor.core.drill.variants import variant
 
     class ReviewRun(DrillRun):
         replayable = False

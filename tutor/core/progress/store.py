@@ -106,6 +106,7 @@ class ProgressStore(ProgressReports):
         url = database if database is not None else (
             None if path is not None else os.environ.get(DATABASE_ENV))
         if url:
+            # lazy: psycopg, only with a class database
             from tutor.core.progress.postgres import open_class_store
 
             return open_class_store(cls, url, clock)

@@ -298,8 +298,13 @@ def _text_context():
 def plain_text(markdown_latex: str) -> str:
     r"""Lesson text with no markup left: math as Unicode, no **, backticks, $ or \macros (for labels, exports, CLI)."""
     text = to_unicode(markdown_latex)
-    text = re.sub(r"\*\*|__|`", "", text)
+    # `code` keeps its characters (an answer such as `2**3`); only the backticks go
+    code: list[str] = []
+    text = re.sub(r"`([^`\n]*)`", lambda m: code.append(m.group(1)) or f"\x01{len(code) - 1}\x01", text)
+    text = re.sub(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__",
+                  lambda m: m.group(1) or m.group(2), text)  # **bold**, __bold__
     text = re.sub(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])", r"\1", text)  # *emphasis*
     text = re.sub(r"\\[A-Za-z]+(?:\{[^{}$]*\})*", lambda m: math_to_unicode(m.group(0)), text)  # a macro outside $...$
     text = text.replace("\\$", "\x00").replace("$", "").replace("\x00", "$")
-    return re.sub(r"\\(?=[^\w\s])", "", text)  # \{ \_ left escaped
+    text = re.sub(r"\\(?=[^\w\s])", "", text)  # \{ \_ left escaped
+    return re.sub(r"\x01(\d+)\x01", lambda m: code[int(m.group(1))], text)

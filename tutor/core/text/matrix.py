@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
+from tutor.core.text.shapes import dims_text
+
 MAX_ELEMENTS = 64      # above this a tensor shows its shape and a summary, not hundreds of numbers
 MAX_ROWS = 10          # longer matrices keep their first and last rows around a ⋮
 MAX_COLS = 8           # wider ones keep their first and last columns around a …
@@ -50,12 +52,6 @@ def format_number(x: Any, decimals: int = 4) -> str:
 
 def _trim(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def shape_text(shape: Iterable[int]) -> str:
-    """(4, 6) -> '4×6'; a scalar's () -> 'scalar'."""
-    shape = tuple(shape)
-    return "×".join(map(str, shape)) if shape else "scalar"
 
 
 def shape_of(value: Any) -> tuple[int, ...]:
@@ -107,7 +103,7 @@ def format_plain(value: Any, shape: tuple[int, ...] | None = None, *, decimals: 
     shape = tuple(shape) if shape is not None else shape_of(value)
     try:
         if len(shape) > 2 or math.prod(shape) > max_elements:
-            return f"{shape_text(shape)} ({math.prod(shape)} values)"
+            return f"{dims_text(shape)} ({math.prod(shape)} values)"
         if len(shape) == 0:
             return format_number(value, decimals)
         rows = [value] if len(shape) == 1 else value
@@ -119,7 +115,7 @@ def format_plain(value: Any, shape: tuple[int, ...] | None = None, *, decimals: 
 def summary(value: Any, shape: tuple[int, ...], decimals: int = 4) -> list[str]:
     """Shape, count and range of a tensor too big to print element by element."""
     numbers = [float(x) for x in _flatten(value)]
-    head = f"{shape_text(shape)} tensor, {len(numbers)} values"
+    head = f"{dims_text(shape)} tensor, {len(numbers)} values"
     if not numbers:
         return [head]
     mean = sum(numbers) / len(numbers)

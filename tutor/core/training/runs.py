@@ -7,7 +7,9 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from tutor.core.answer.parse import parse_answer
 from tutor.core.errors import AnswerParseError, TutorError
+from tutor.core.expr.syntax import parse_expr
 from tutor.core.lesson.model import Lesson, Train
 
 PLOT_STEPS = 40  # a lesson with an update step but no [train] section is plotted this far
@@ -98,8 +100,6 @@ def plot_lesson(lesson: Lesson) -> Lesson | None:
     (that step's loss and parameter); None when it has neither."""
     if lesson.train is not None:
         return lesson
-    from tutor.core.expr.syntax import parse_expr
-
     for update in update_steps(lesson):
         if update.param is not None and update.loss is not None:
             train = Train(loss=parse_expr(update.loss), params=(update.param,), lr=0.0, steps=PLOT_STEPS)
@@ -127,8 +127,6 @@ def written_rate(lesson: Lesson) -> float | None:
 def plot_rate(lesson: Lesson, live) -> float:
     """The rate the plot starts at: the first update step's own (the α the learner worked with),
     else the [train] section's."""
-    from tutor.core.expr.syntax import parse_expr
-
     for update in update_steps(lesson):
         value = live.evaluate(parse_expr(update.rate))
         rate = float(value.item()) if hasattr(value, "item") else float(value)
@@ -141,7 +139,7 @@ def plot_rate(lesson: Lesson, live) -> float:
 
 def run_sgd(lesson: Lesson, lr: float | None = None, steps: int | None = None, live=None) -> TrainRun:
     """Runs SGD with the lesson's [train] settings unless `lr` or `steps` override them."""
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch, while the lesson list asks has_plot()
 
     if lesson.train is None:
         raise TutorError(f"lesson {lesson.id!r} has no [train] section")
@@ -159,7 +157,6 @@ def learner_marker(lesson: Lesson, answers: dict[str, str]) -> tuple[int, float,
     computed at the parameters the learner typed, if they typed every [train] parameter (a
     loss at one typed weight and the others untouched is not the loss after their update).
     """
-    from tutor.core.answer.parse import parse_answer
 
     updates = update_steps(lesson)
     for update in updates:
@@ -182,8 +179,7 @@ def learner_marker(lesson: Lesson, answers: dict[str, str]) -> tuple[int, float,
 def loss_at(lesson: Lesson, typed_params: dict[str, str]) -> float | None:
     """The [train] loss with the learner's typed parameters in place; None if one does not read
     as a value of the parameter's shape."""
-    from tutor.core.answer.parse import parse_answer
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch, while the lesson list asks has_plot()
 
     base = LiveLesson(lesson)
     overrides = {}

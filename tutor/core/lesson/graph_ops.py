@@ -114,3 +114,9 @@ def one_operation_lines(graph: list[Assignment], taken: set[str]) -> list[tuple[
         tree = flatten(plain_assignment(assignment))
         out.append((assignment.target, ast.unparse(tree)))
     return out
+
+
+def expected_graph(lesson, name: str) -> str:
+    """The lesson's own graph for `name`, one operation per line: a graph step's expected value."""
+    lines = one_operation_lines(needed_lines(list(lesson.graph), name), set(lesson.given))
+    return "\n".join(f"{target} = {text}" for target, text in lines)
