@@ -261,6 +261,9 @@ class GraphScreen(TutorScreen):
         except Exception as error:  # noqa: BLE001 - said under the graph, never a crash
             self.post_message(GraphData(None, str(error) or type(error).__name__))
         else:
+            if field.step_id is not None and verdict.counts_as_attempt and self.states.get(field.step_id) not in SETTLED:
+                # that step's answer: journaled by the lesson's own recorder before the verdict shows
+                self.owner.record_attempt_now(field.step_id, text, verdict, None)
             self.post_message(NodeChecked(field, text, verdict))
 
     def on_node_checked(self, message: NodeChecked) -> None:
@@ -276,8 +279,8 @@ class GraphScreen(TutorScreen):
         self._load()
 
     def _record(self, field, text: str, verdict) -> None:
-        """A step's field is that step's answer (recorded by the lesson, unless the step is settled:
-        then it is practice); any other field is kept with the drafts."""
+        """A step's field is that step's answer (recorded as the lesson records one, unless the step is
+        settled: then it is practice); any other field is kept with the drafts."""
         if field.step_id is not None:
             if self.states.get(field.step_id) in SETTLED:
                 self.note += " (Practice: the step is done already; not recorded.)"

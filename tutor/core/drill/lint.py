@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from tutor.core.answer.judge import check_answer
 from tutor.core.answer.parse import parse_answer
 from tutor.core.check.step import checker_for
 from tutor.core.diagnosis.diagnose import explain, other_nodes, plain_label
@@ -27,6 +28,7 @@ from tutor.core.lesson import lint as text_lint
 from tutor.core.lesson.model import Lesson, size_names
 from tutor.core.lesson.prose import evaluator, lesson_texts, placeholder, quote_value
 from tutor.core.text.latex import plain_text
+from tutor.core.training.runs import has_plot, plot_rate
 
 MAX_LISTED_VALUES = 64   # quantities bigger than this are compared by their sizes only
 CONTAINED = (TutorError, LessonErrors, ArithmeticError, ValueError, TypeError, IndexError, KeyError, RuntimeError)
@@ -178,7 +180,6 @@ def typed_text(value: Any, kind: str) -> str | None:
 # ---- precision claims ([conventions]) ----------------------------------------------------------------
 
 def _precision(lesson: Lesson, runs: list[Run]) -> list[Finding]:
-    from tutor.core.answer.judge import check_answer
 
     found = []
     conv = lesson.conventions
@@ -378,7 +379,6 @@ def _quantities(lesson: Lesson, live: LiveLesson) -> dict[tuple, _Quantity]:
 # ---- halving claims -------------------------------------------------------------------------------
 
 def _halvings(lesson: Lesson, runs: list[Run]) -> list[Finding]:
-    from tutor.core.evaluate.training import has_plot, plot_rate
 
     claims = [(where, c) for where, text in lesson_texts(lesson) for c in text_lint.halving_claims(text)]
     if not claims or not has_plot(lesson):

@@ -85,7 +85,7 @@ def accepted(lesson: Lesson, seed: int, lives: dict | None = None) -> tuple[str,
     mistake gives the right answer or another named mistake's value, or when quoted prose fails.
     `lives`, when given, receives the accepted variant's LiveLesson under `seed` if one was built here.
     """
-    from tutor.core.evaluate.live import LiveLesson
+    from tutor.core.evaluate.live import LiveLesson  # lazy: torch; listing a drill's topics needs none
 
     first: list[tuple[str | None, str]] = []
     source = _source_key(lesson)

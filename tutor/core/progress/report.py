@@ -264,7 +264,7 @@ def _local_time(at: str | None) -> str:
         # short, so titles keep the room: the time this year, the year otherwise (exports have all)
         this_year = when.year == datetime.now().astimezone().year
         return f"{when.day} {when:%b} " + (f"{when:%H:%M}" if this_year else f"{when.year}")
-    except (TypeError, ValueError):  # a copied-in row with a broken time: show it is unknown
+    except (TypeError, ValueError, OverflowError):  # a copied-in row with a broken time: unknown
         return "?"
 
 
@@ -301,8 +301,11 @@ def format_progress(store: ProgressStore, lessons: list[tuple[str, str, str, int
     lines.append("")
     if store.path is not None:
         lines += ["Progress is saved in:", f"  {store.path}"]  # own line: paths are long
-    elif store.where != "memory":
-        lines += ["Progress is saved in the class database:", f"  {store.where}"]
+    if getattr(store, "in_class", False):
+        lines += ["Answers are also sent to the class database:", f"  {store.where}"]
+    skipped = getattr(store, "skipped_rows", 0)
+    if skipped and not store.warning:
+        lines.append(f"{skipped} row(s) with a time tutor never writes are left out.")
     if store.warning:
         # Paths stay whole so they can be copied; only the prose wraps.
         lines.append(textwrap.fill(store.warning, width, break_long_words=False,

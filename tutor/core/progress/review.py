@@ -40,12 +40,12 @@ class Memory:
 
 def _when(at: str) -> datetime | None:
     try:
-        when = datetime.fromisoformat(at)
-    except (TypeError, ValueError):
+        when = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):  # a time no date can hold: not a review
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
 
 
 def replay(rows: Iterable[tuple[str, str, str | None, str | None]]) -> dict[str, tuple[Card, int, int]]:
