@@ -19,10 +19,12 @@ from tutor.core.answer.judge import Verdict
 from tutor.core.evaluate.compare import same_value
 from tutor.core.evaluate.results import NodeValue
 from tutor.core.evaluate.run import plain_data, run_graph
+from tutor.core.expr.budget import Cancelled
 from tutor.core.expr.syntax import Assignment
 from tutor.core.graph.answer import fresh_givens, read_graph
 from tutor.core.graph.earned import earned_values
 from tutor.core.graph.node_check import (
+    FAILED,
     GRAD,
     RIGHT,
     VALUE,
@@ -108,9 +110,18 @@ class _Matcher:
 
     def _runs(self):
         if not self._ours:
-            for givens in self.trials:
-                self._ours.append(dict(run_graph(self.live.lines, givens, self.live.dtype, lesson=self.live).env))
-                self._theirs.append(compute(self.live, self.drawing, givens=givens).values)
+            for k, givens in enumerate(self.trials):
+                try:
+                    ours = dict(run_graph(self.live.lines, givens, self.live.dtype, lesson=self.live).env)
+                    theirs = compute(self.live, self.drawing, givens=givens).values
+                except Cancelled:
+                    raise
+                except FAILED:
+                    if k == 0:
+                        raise  # the lesson's own numbers must run
+                    continue   # a drawing that cannot run on other numbers is matched on the rest
+                self._ours.append(ours)
+                self._theirs.append(theirs)
         return self._ours, self._theirs
 
     def node(self, name: str) -> str | None:

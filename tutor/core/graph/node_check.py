@@ -21,6 +21,7 @@ from tutor.core.answer.parse import ParsedAnswer
 from tutor.core.errors import TutorError
 from tutor.core.evaluate.results import Expected
 from tutor.core.evaluate.run import compile_expr, plain_data, run_graph
+from tutor.core.expr.budget import Cancelled
 from tutor.core.expr.syntax import Assignment, Expr
 from tutor.core.graph.model import binding_ids
 from tutor.core.lesson.graph_ops import plain_assignment
@@ -242,7 +243,9 @@ class NodeChecker:
             return verdict
         try:
             pins = self._carried_pins(key, parsed, typed, depth)
-        except FAILED:
+        except Cancelled:
+            raise
+        except FAILED:  # the learner's own numbers cannot be run through (a log of their negative value)
             pins = None
         if not pins:
             return verdict
