@@ -8,7 +8,7 @@ from textual import work
 
 from tutor.app.screens.confirm import ConfirmScreen
 from tutor.app.screens.live_handle import LiveCancelled, checker
-from tutor.app.screens.messages import Checked, Revealed, StepFailed
+from tutor.app.screens.messages import Checked, Recorded, Revealed, StepFailed
 from tutor.app.widgets.feedback import (
     error_view,
     missing_view,
@@ -78,8 +78,6 @@ class AnswerFlow:
         """In the checking worker, before the verdict is posted: the attempt is in the journal, on
         disk, before the learner can see its verdict (saving it to the stores follows in the store's
         own threads), so no signal, dropped connection or kill loses an answer that was shown."""
-        from tutor.app.screens.messages import Recorded
-
         lesson, step = self.lesson, self.lesson.step(step_id)
         try:
             self.app.store.record_attempt(
