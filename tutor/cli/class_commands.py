@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import os
-import shutil
 import sys
 import textwrap
 from datetime import datetime
 from typing import Literal
 
 from tutor.app import run_app
+from tutor.cli.tables import Column, terminal_width, text_table
 from tutor.core.lesson.catalog import Catalog, UnknownLesson
 from tutor.core.progress.review import memories
 from tutor.core.progress.store import ProgressStore
 from tutor.core.text.safe import csv_cell
 from tutor.core.vocabulary import ExitCode
-
-WIDTH = 79
 
 
 def add_commands(sub, common) -> None:
@@ -124,8 +121,8 @@ def _lessons(extra, refs=()) -> tuple[list, list[str]]:
 def _init(url: str, args, extra) -> int:
     import psycopg  # lazy: psycopg, only for a class
 
-    from tutor.core.progress.class_db import init, trust_warning
-    from tutor.core.progress.postgres import first_line, redact
+    from tutor.core.progress.class_db import init, trust_warning  # lazy: psycopg, only for a class
+    from tutor.core.progress.postgres import first_line, redact  # lazy: psycopg, only for a class
 
     lessons, problems = _lessons(extra)
     try:
@@ -146,8 +143,8 @@ def _init(url: str, args, extra) -> int:
 def _publish(url: str, args, extra) -> int:
     import psycopg  # lazy: psycopg, only for a class
 
-    from tutor.core.progress.class_db import publish_to
-    from tutor.core.progress.postgres import first_line, redact
+    from tutor.core.progress.class_db import publish_to  # lazy: psycopg, only for a class
+    from tutor.core.progress.postgres import first_line, redact  # lazy: psycopg, only for a class
 
     lessons, problems = _lessons(extra, args.lessons_to_publish)
     for problem in problems:
@@ -166,8 +163,8 @@ def _publish(url: str, args, extra) -> int:
 def _report(url: str, args) -> int:
     import psycopg  # lazy: psycopg, only for a class
 
-    from tutor.core.progress.gradebook import gradebook
-    from tutor.core.progress.postgres import first_line, redact
+    from tutor.core.progress.gradebook import gradebook  # lazy: psycopg, only for a class
+    from tutor.core.progress.postgres import first_line, redact  # lazy: psycopg, only for a class
 
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
@@ -210,30 +207,15 @@ def _mistakes(made) -> str:
 
 
 def _table(columns: list[tuple[str, Literal["left", "right"]]], rows: list[list[str]], width: int) -> str:
-    """Rows as a plain-text table (rich lays it out; nothing in a cell is read as markup). The last
-    column wraps to the room the others leave; the others keep their cells whole."""
-    from rich.console import Console  # lazy: rich, only for this table
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=False)
-    for n, (name, justify) in enumerate(columns):
-        last = n == len(columns) - 1
-        table.add_column(name, justify=justify, overflow="fold", no_wrap=not last)
-    for row in rows:
-        table.add_row(*(Text(str(cell)) for cell in row))
-    out = io.StringIO()
-    Console(file=out, width=width, no_color=True, color_system=None, highlight=False, emoji=False,
-            markup=False, force_terminal=False).print(table)
-    return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
-
-
-def _width() -> int:
-    return max(WIDTH, shutil.get_terminal_size((WIDTH + 1, 24)).columns - 1)
+    """Rows as a plain-text table: the last column wraps to the room the others leave; the others keep
+    their cells whole."""
+    laid_out = [Column(name, justify, flex="fold" if n == len(columns) - 1 else None)
+                for n, (name, justify) in enumerate(columns)]
+    return "\n".join(text_table(laid_out, rows, width))
 
 
 def format_class(book, width: int | None = None) -> str:
-    width = width or _width()
+    width = width or terminal_width()
     who = [[s.student + ("" if s.enrolled else " (not enrolled)"),
             str(s.lessons_started) if s.lessons_started else "not started",
             str(s.solved_steps), str(s.answers), _spent(s.seconds_spent), _when(s.last_active),
@@ -267,7 +249,7 @@ def format_class(book, width: int | None = None) -> str:
 
 
 def format_steps(book, width: int | None = None) -> str:
-    width = width or _width()
+    width = width or terminal_width()
     rows = [[line.lesson_id, line.step_id, str(line.tried), str(line.right_first_time),
              f"{line.mistake} ({line.mistake_students})" if line.mistake else "-"]
             for line in book.steps if line.tried]

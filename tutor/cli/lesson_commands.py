@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from rich.text import Text
+
+from tutor.cli.tables import Column, terminal_width, text_table
 from tutor.core.answer.judge import missing_verdict
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.lesson.catalog import load_file, toml_files
@@ -51,19 +54,26 @@ def lesson_rows(catalog) -> list[dict]:
     return rows
 
 
+LESSON_COLUMNS = (Column("lesson"), Column("solved", "right"), Column("title", flex="ellipsis", min_width=20))
+
+
 def print_lesson_table(rows: list[dict]) -> None:
-    width = max([len(r["id"]) for r in rows] + [2])
+    """`tutor lessons`: each topic's lessons with this learner's progress, as wide as the terminal."""
+    if not rows:
+        print("no lessons found")
+        return
+    table: list[list[object] | str] = []
     topic = None
     for r in rows:
         if r["topic"] != topic:
             topic = r["topic"]
-            print(f"\n{topic}")
+            table.append(topic)
         if "error" in r:
-            print(f"  {r['id']:<{width}}  ✗ failed to load: {r['error']}")
+            # a title may be cut; why a file does not load never is: it wraps
+            table.append([f"  {r['id']}", "✗", Text(f"failed to load: {r['error']}", overflow="fold")])
         else:
-            print(f"  {r['id']:<{width}}  {r['solved']:>2}/{r['steps']:<2} {r['title']}")
-    if not rows:
-        print("no lessons found")
+            table.append([f"  {r['id']}", f"{r['solved']}/{r['steps']}", r["title"]])
+    print("\n".join(text_table(LESSON_COLUMNS, table, terminal_width())))
 
 
 def format_number(x: float) -> str:

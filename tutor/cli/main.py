@@ -11,6 +11,7 @@ from pathlib import Path
 from tutor import _start_time  # noqa: F401  (first: start-up is measured from here)
 from tutor.app import run_app
 from tutor.cli import class_commands as cli_class
+from tutor.cli import import_command as cli_import
 from tutor.cli.lesson_commands import (
     check_paths,
     grade_folder,
@@ -27,10 +28,10 @@ from tutor.cli.lesson_commands import (
     validate_paths,
     write_grade_csv,
 )
+from tutor.cli.progress_table import format_progress
 from tutor.core.drill.variants import DrillError, emit_variant, pick_lesson, resolve_topic
 from tutor.core.errors import LessonErrors, TutorError
 from tutor.core.lesson.catalog import Catalog, UnknownLesson, lesson_dirs
-from tutor.core.progress.report import format_progress
 from tutor.core.progress.store import ProgressStore, replay_left_over
 from tutor.core.text.safe import CleanWriter, one_line, unexpected
 from tutor.core.vocabulary import ExitCode
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
                             " export every attempt")
     p.add_argument("--export", choices=["csv", "json"])
     cli_class.add_commands(sub, common)
+    cli_import.add_command(sub, common)
     return parser
 
 
@@ -351,5 +353,5 @@ def _replay_left_over() -> None:
 COMMANDS = {
     "app": cmd_app, "open": cmd_open, "lessons": cmd_lessons, "solve": cmd_solve, "grade": cmd_grade,
     "validate": cmd_validate, "check": cmd_check, "drill": cmd_drill, "progress": cmd_progress,
-    "review": cli_class.cmd_review, "class": cli_class.cmd_class,
+    "review": cli_class.cmd_review, "class": cli_class.cmd_class, "import": cli_import.cmd_import,
 }
