@@ -29,6 +29,7 @@ from tutor.app.commands import (
     bindings,
 )
 from tutor.app.screens.base import TutorScreen
+from tutor.app.screens.graph import GraphScreen
 from tutor.app.screens.lesson_answers import AnswerFlow
 from tutor.app.screens.lesson_drafts import DraftHooks
 from tutor.app.screens.lesson_graph import GraphStepHooks
@@ -375,9 +376,6 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
         return False
 
     def action_graph(self) -> None:
-        # lazy: torch (errors carried forward), when the graph first opens
-        from tutor.app.screens.graph import GraphScreen
-
         self.app.push_screen(GraphScreen(self.lesson, self.handle, self))
 
     def on_screen_resume(self) -> None:
