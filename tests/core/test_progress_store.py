@@ -335,3 +335,22 @@ def test_a_kept_file_holding_anything_but_our_own_writes_is_not_run(data_dir):
         assert store.flush(timeout=10)
         assert store.step_states("l") == {"s": "revealed"}
         assert store.attempts() == []
+
+
+def test_the_progress_columns_are_defined_once_and_a_fresh_file_has_exactly_them(data_dir):
+    from dataclasses import fields
+
+    from tutor.core.progress.columns import TABLES, WRITE_COLUMNS
+    from tutor.core.progress.report import Attempt
+
+    with ProgressStore.open() as store:
+        path = store.path
+    db = sqlite3.connect(path)
+    try:
+        for table, columns in TABLES.items():
+            assert tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})")) == columns
+    finally:
+        db.close()
+    # an export holds every attempt column but the write id, which only makes retries safe
+    assert {f.name for f in fields(Attempt)} == set(TABLES["attempts"]) - {"write_id"}
+    assert "id" not in WRITE_COLUMNS["attempts"] and "write_id" in WRITE_COLUMNS["attempts"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
+from tutor.core.progress.columns import TABLES
 from tutor.core.progress.journal import FILE_MODE, private_file, private_folder
 
 FILE_NAME = "progress.sqlite3"
@@ -50,12 +51,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # What every query relies on: a file with the right user_version but other tables is damaged.
-EXPECTED_COLUMNS = {
-    "attempts": "id, at, lesson_id, topic, step_id, step_kind, answer, verdict, message, mistake,"
-                " seconds, drill_seed, session_id, skills, write_id",
-    "reveals": "id, lesson_id, step_id, at, write_id, skills",
-    "position": "only_row, lesson_id, step_id, at",
-}
+EXPECTED_COLUMNS = {table: ", ".join(columns) for table, columns in TABLES.items()}
 
 
 # Times tutor could have written. A row outside (year 9999, year 1 in a +14 zone: SQLite takes

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tutor.core.progress.columns import WRITE_COLUMNS
 from tutor.core.progress.journal import Journal, JournalError
 from tutor.core.progress.report import ProgressReports
 from tutor.core.progress.sqlite import (
@@ -41,13 +42,6 @@ EXIT_WAIT_SECONDS = 3.0    # closing waits this long for waiting writes before l
 RETRY_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 INT64 = range(-2**63, 2**63)
 DATABASE_ENV = "TUTOR_DATABASE_URL"
-# The columns each kind of write may set: a journal left by another session is read back only within these.
-WRITE_COLUMNS = {
-    "attempts": {"at", "lesson_id", "topic", "step_id", "step_kind", "answer", "verdict", "message",
-                 "mistake", "skills", "seconds", "drill_seed", "session_id", "write_id"},
-    "reveals": {"lesson_id", "step_id", "at", "write_id", "skills"},
-    "position": {"lesson_id", "step_id", "at"},
-}
 LOCAL, CLASS = "local", "class"
 
 
