@@ -835,12 +835,11 @@ class Translator(Expressions, Calls):
             starts: list[tuple[int, list[StepDraft]]] = []
             position = 0
             for steps, prefix in events:
-                found = text.find(prefix, position) if prefix else -1
-                if found < 0:
+                if not prefix or (found := text.find(prefix, position)) < 0:
                     starts = []
                     break
                 starts.append((found, steps))
-                position = found + len(prefix or "")
+                position = found + len(prefix)
             for i, (start, steps) in enumerate(starts):
                 end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
                 chunks.append((steps, text[start:end].rstrip("\n")))
