@@ -207,7 +207,8 @@ def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
                 steps.append({"id": step.id, "verdict": "unparsed",
                               "message": one_line(f"this answer could not be checked: {reason}")})
                 continue
-        entry = {"id": step.id, "verdict": verdict.status, "message": clean(plain_text(verdict.message))}
+        entry: dict[str, Any] = {"id": step.id, "verdict": verdict.status,
+                                 "message": clean(plain_text(verdict.message))}
         if verdict.mistake:
             entry["mistake"] = clean(plain_text(verdict.mistake))
         if verdict.carried_from:
@@ -309,12 +310,12 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
             problems.append(LessonError(str(p), None, "no such file or folder"))
     invalid = checked = 0
     for f, named in files:
-        found = validate_file(f, skip_non_lessons=not named)
-        if found is None:
+        errors = validate_file(f, skip_non_lessons=not named)
+        if errors is None:
             continue
         checked += 1
-        invalid += bool(found)
-        problems += found
+        invalid += bool(errors)
+        problems += errors
     return problems, checked, invalid
 
 
@@ -359,8 +360,12 @@ def check_paths(paths: list[Path], seeds: int) -> dict:
                               "reason": e.reason if _step_of(e.where) else f"{e.where}: {e.reason}" if e.where
                               else e.reason} for e in errors]
                 continue
+            lesson = load_file(f).lesson  # never raises: a failure is the entry's errors
+            if lesson is None:  # valid a moment ago: the file changed while it was being checked
+                problems.append({"file": str(f), "step": None, "seed": None, "line": None,
+                                 "reason": "the file changed while it was being checked; check it again"})
+                continue
             try:
-                lesson = load_file(f).lesson
                 drilled += bool(lesson.drill)
                 problems += check_lesson(lesson, seeds)
             except Exception as err:  # noqa: BLE001  one file's failure is that file's problem, not the run's
