@@ -228,6 +228,7 @@ def test_three_learners_at_once_each_see_their_own_and_the_teacher_sees_all(pg, 
     # every enrolled student is listed, also those who have not started
     assert {s["student"]: s["lessons_started"] for s in book["students"]} == {
         "alice": 1, "bob": 1, "carol": 1, "peer_student": 0}
+    monkeypatch.setenv("COLUMNS", "81")  # an 80-column terminal (a pipe gets every line whole)
     assert main(["class", "report"]) == 0
     table = capsys.readouterr().out
     assert all(student in table for student in STUDENTS) and "4 students enrolled" in table
@@ -274,6 +275,7 @@ def test_the_class_report_views_a_teacher_asks_for(pg, tmp_path, live, monkeypat
     assert steps["dL_db"]["mistake"] == named and steps["dL_db"]["mistake_students"] == 1
     assert main(["class", "report", "--by", "step"]) == 0
     assert f"{LESSON}" in capsys.readouterr().out
+    monkeypatch.setenv("COLUMNS", "81")  # an 80-column terminal (a pipe gets every line whole)
     assert main(["class", "report"]) == 0
     table = capsys.readouterr().out
     assert f"alice, {LESSON}: {named} ×1" in " ".join(table.split())  # the full name, not cut

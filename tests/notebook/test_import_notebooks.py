@@ -192,3 +192,26 @@ def test_the_lesson_goes_to_standard_output_with_the_id_asked_for(capsys):
     assert "\nid = 'warm-up'\n" in out and "[[steps]]" in out
     assert "# The notebook showed (cell 10):\n#   tensor([[4.5000, 4.5000],\n" in out
     assert main(["import", str(NOTEBOOKS / "autograd_ones.ipynb"), "--id", "../bad id"]) == 2
+
+
+def test_attention_is_imported_with_its_query_key_and_value(tmp_path, capsys):
+    script = tmp_path / "attention.py"
+    script.write_text(
+        "import torch\nimport torch.nn.functional as F\n"
+        "q = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])\n"
+        "k = torch.tensor([[1.0, 2.0], [3.0, 1.0]])\n"
+        "v = torch.tensor([[0.5, 1.0, -1.0], [2.0, 0.0, 1.0]])\n"
+        "a = F.scaled_dot_product_attention(q, k, v)\nprint(a)\n"
+        "c = F.scaled_dot_product_attention(query=q, key=k, value=v, scale=0.5)\nprint(c)\n"
+        "nothing = F.scaled_dot_product_attention(q, k)\n"
+    )
+    path, left_out = imported(tmp_path, capsys, str(script))
+    q = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    k = torch.tensor([[1.0, 2.0], [3.0, 1.0]])
+    v = torch.tensor([[0.5, 1.0, -1.0], [2.0, 0.0, 1.0]])
+    s = solved(path, capsys)
+    assert flat(s["a"]) == pytest.approx(flat(torch.nn.functional.scaled_dot_product_attention(q, k, v).tolist()))
+    assert flat(s["c"]) == pytest.approx(
+        flat(torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=0.5).tolist()))
+    assert left_out == ["tutor: line 10: `F.scaled_dot_product_attention(q, k)` leaves out the argument value; "
+                        "left out"]

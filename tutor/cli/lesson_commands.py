@@ -209,7 +209,8 @@ def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
                 steps.append({"id": step.id, "verdict": "unparsed",
                               "message": one_line(f"this answer could not be checked: {reason}")})
                 continue
-        entry = {"id": step.id, "verdict": verdict.status, "message": clean(plain_text(verdict.message))}
+        entry: dict[str, Any] = {"id": step.id, "verdict": verdict.status,
+                                 "message": clean(plain_text(verdict.message))}
         if verdict.mistake:
             entry["mistake"] = clean(plain_text(verdict.mistake))
         if verdict.carried_from:
@@ -312,12 +313,12 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
             problems.append(LessonError(str(p), None, "no such file or folder"))
     invalid = checked = 0
     for f, named in files:
-        found = validate_file(f, skip_non_lessons=not named)
-        if found is None:
+        errors = validate_file(f, skip_non_lessons=not named)
+        if errors is None:
             continue
         checked += 1
-        invalid += bool(found)
-        problems += found
+        invalid += bool(errors)
+        problems += errors
     return problems, checked, invalid
 
 
@@ -408,7 +409,9 @@ def _check_file(f: Path, in_folder: bool, seeds: int) -> tuple[list[dict], bool,
         return [{"file": e.file, "step": _step_of(e.where), "seed": None, "line": None,
                  "reason": e.reason if _step_of(e.where) else f"{e.where}: {e.reason}" if e.where
                  else e.reason} for e in errors], True, False
-    lesson = load_file(f).lesson
+    lesson = load_file(f).lesson  # never raises: a failure is the entry's errors
+    if lesson is None:  # valid a moment ago: the file changed while it was being checked
+        return [_path_problem(f, "the file changed while it was being checked; check it again")], True, False
     try:
         return check_lesson(lesson, seeds), True, bool(lesson.drill)
     except Exception as err:  # noqa: BLE001  one file's failure is that file's problem, not the run's

@@ -71,14 +71,13 @@ class AnswerFlow:
             self.post_message(StepFailed(step_id, str(error) or type(error).__name__))
         else:
             if verdict.counts_as_attempt:
-                self._record_attempt(step_id, text, verdict, seconds)
+                self.record_attempt_now(step_id, text, verdict, seconds)
             self.post_message(Checked(step_id, text, verdict, seconds))
 
-    def _record_attempt(self, step_id: str, text: str, verdict, seconds: float) -> None:
+    def record_attempt_now(self, step_id: str, text: str, verdict, seconds: float | None) -> None:
         """In the checking worker, before the verdict is posted: the attempt is in the journal, on
         disk, before the learner can see its verdict (saving it to the stores follows in the store's
         own threads), so no signal, dropped connection or kill loses an answer that was shown."""
-
         lesson, step = self.lesson, self.lesson.step(step_id)
         try:
             self.app.store.record_attempt(
@@ -94,10 +93,11 @@ class AnswerFlow:
         session.pending = None
         verdict = message.verdict
         if verdict.counts_as_attempt:
-            self.save_progress(lambda store: None)  # recorded already (see _record_attempt): read the states back
+            self.save_progress(lambda store: None)  # recorded already (see record_attempt_now): read the states back
             self.states = {**self.states, **_after_attempt(self.states.get(step.id), step.id,
                                                             verdict.status)}
             session.since = time.monotonic()
+            self.draft_checked(step.id, message.text)
         last = step is self.lesson.steps[-1]
         session.feedback = verdict_view(verdict, message.text, step.kind, self.handle.text(step.explain), last)
         session.done = verdict.status == Status.CORRECT

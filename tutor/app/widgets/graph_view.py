@@ -47,10 +47,15 @@ class GraphView(ScrollableContainer, can_focus=True):
         self.ascii = ascii
         self.values: dict[str, NodeValue] | None = None
         self.grads: dict[str, NodeValue] | None = None
+        # a graph being filled in: each node's (label, value) lines, the line selected, the outputs
+        self.rows: dict[str, list[tuple[str, NodeValue]]] | None = None
+        self.selected: tuple[str, int] | None = None
+        self.outputs: tuple[str, ...] = ()
         self.lines: list[str] = []     # the drawing as last shown, one string per terminal line
         self._drawn_width = 0
         self._asked = self._shown = 0  # drawings asked for and shown (only the newest is shown)
         self._scroll_target: str | None = None
+        self._scroll_to_mark = False
 
     def compose(self) -> ComposeResult:
         yield Static(LOADING, id="graph-note", markup=False)
@@ -65,8 +70,28 @@ class GraphView(ScrollableContainer, can_focus=True):
 
     def update(self, values: dict[str, NodeValue] | None, grads: dict[str, NodeValue] | None = None) -> None:
         """Shows forward values (and gradients, when given); None values means still loading."""
-        self.values, self.grads = values, grads
+        self.values, self.grads, self.rows = values, grads, None
         self._redraw()
+
+    def show_rows(self, rows: dict[str, list[tuple[str, NodeValue]]], selected: tuple[str, int] | None,
+                  outputs: tuple[str, ...] = ()) -> None:
+        """Shows each node's value and gradient lines, the selected one marked ▸."""
+        self.rows, self.selected, self.outputs = rows, selected, outputs
+        self.values = {node: lines[0][1] for node, lines in rows.items() if lines}
+        self.grads = None
+        self._redraw()
+
+    def scroll_to_mark(self) -> None:
+        """Scrolls so the marked (selected) line is in view, with its box's title when there is room;
+        a drawing still being made scrolls there once it is shown."""
+        self._scroll_to_mark = True
+        for row, line in enumerate(self.lines):
+            if "▸" in line or (self.ascii and "|>" in line):
+                top = self.scroll_y
+                height = self.scrollable_content_region.height or 10
+                if not top <= row < top + height - 1:
+                    self.call_after_refresh(self.scroll_to, y=max(0, row - 3), animate=False)
+                return
 
     def set_lesson(self, lesson: Lesson) -> None:
         """Draws another graph of the same givens (the learner's own), from the next update on."""
@@ -76,7 +101,7 @@ class GraphView(ScrollableContainer, can_focus=True):
     def scroll_to_node(self, name: str) -> None:
         """Scrolls so the box of node `name` is in view (its title line is `│ name` or `│ name · ...`);
         a drawing still being made scrolls there once it is shown."""
-        self._scroll_target = name
+        self._scroll_target, self._scroll_to_mark = name, False
         title = re.compile(rf"[│|] {re.escape(name)}( · | +[│|])")
         for row, line in enumerate(self.lines):
             if title.search(line):
@@ -112,16 +137,17 @@ class GraphView(ScrollableContainer, can_focus=True):
         if not self.lines:
             self.query_one("#graph-note", Static).update(LOADING if self.awaiting_values else DRAWING)
             self.query_one("#graph-note", Static).display = True
-        self._draw(self._asked, self.model, self.values, self.grads, self._drawn_width)
+        fill = (self.rows, self.selected, self.outputs) if self.rows is not None else None
+        self._draw(self._asked, self.model, self.values, self.grads, fill, self._drawn_width)
 
     @work(thread=True, group="graph-drawing", exit_on_error=False)  # an outdated one returns by itself
-    def _draw(self, asked: int, model: GraphModel, values, grads, width: int) -> None:
+    def _draw(self, asked: int, model: GraphModel, values, grads, fill, width: int) -> None:
         from tutor.app.screens.live_handle import LiveCancelled, run_cancellable, worker_cancelled
 
         stop = threading.Event()
         try:
             lines = run_cancellable(
-                lambda: render_graph(model, values, grads, width, ascii=self.ascii, cancelled=stop.is_set),
+                lambda: self._render(model, values, grads, fill, width, stop.is_set),
                 lambda: worker_cancelled() or asked != self._asked, stop.set)
         except (LiveCancelled, DrawingCancelled):
             return
@@ -133,6 +159,13 @@ class GraphView(ScrollableContainer, can_focus=True):
             self.app.call_from_thread(self._show, asked, [], f"The graph could not be drawn: {error}")
             return
         self.app.call_from_thread(self._show, asked, lines, None)
+
+    def _render(self, model: GraphModel, values, grads, fill, width: int, cancelled) -> list[str]:
+        if fill is None:
+            return render_graph(model, values, grads, width, ascii=self.ascii, cancelled=cancelled)
+        rows, selected, outputs = fill
+        return render_graph(model, None, None, width, ascii=self.ascii, cancelled=cancelled,
+                            fill=rows, selected=selected, outputs=outputs)
 
     def _show(self, asked: int, lines: list[str], problem: str | None) -> None:
         if asked != self._asked or not self.is_mounted:
@@ -146,5 +179,7 @@ class GraphView(ScrollableContainer, can_focus=True):
             note.update(LOADING)
         note.display = problem is not None or self.awaiting_values
         self.query_one("#graph-lines", Static).update(Text("\n".join(self.lines), no_wrap=True))
-        if self._scroll_target is not None:
+        if self._scroll_to_mark:
+            self.scroll_to_mark()
+        elif self._scroll_target is not None:
             self.scroll_to_node(self._scroll_target)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutor.core.notebook import torch_names as tn
 from tutor.core.notebook.expressions import as_ast, pyconst
 from tutor.core.notebook.values import (
+    Config,
     Dtype,
     Function,
     Method,
@@ -37,6 +39,7 @@ MAX_UNROLL = 100
 _GRAD_MODES = {"torch.no_grad": False, "torch.inference_mode": False, "torch.enable_grad": True,
                "torch.set_grad_enabled": None, "torch.autograd.no_grad": False}
 _QUIET = frozenset({"torch.set_printoptions", "builtins.print"})
+_NUMBER_BUILTINS: dict[str, Callable[[float], float]] = {"float": float, "int": int, "abs": abs, "round": round}
 
 
 class GradMode:
@@ -48,6 +51,36 @@ class GradMode:
 
 class Calls:
     """The calls half of the translator (mixed into Translator)."""
+
+    if TYPE_CHECKING:
+        # What the calls use of the class they are mixed into: Translator's state and bookkeeping,
+        # and the expression half (Expressions). mypy checks Translator against these.
+        max_given_numbers: int
+        grads: dict[str, list[Val]]             # trainable identity (or "node:" + name) -> losses
+        current_round: dict[str, int]
+        retained: set[str]
+        name_hint: str
+
+        def fresh(self, base: str) -> str: ...
+        def new_identity(self, given: str) -> str: ...
+        def vote(self, dtype: str, node: ast.AST | None) -> None: ...
+        def refresh(self, v: Val) -> Val: ...
+        def given_from_tensor(self, given: str, t: Tensor, stmt: ast.AST | None) -> Val: ...
+        def inplace_update(self, p: Val, change: Any, node: ast.AST) -> Any: ...
+        def make_config(self, loss: Val, rate_text: str, rate: float, rule: str, options: tuple,
+                        node: ast.AST) -> Config: ...
+        def register_update(self, config: Config, identity: str, node: ast.AST) -> None: ...
+        def call_function(self, fn: Function, args: list, kwargs: dict, node: ast.AST) -> Any: ...
+        def backward(self, v: Val, kwargs: dict, node: ast.AST) -> NoneVal: ...
+        def autograd_grad(self, args: list, kwargs: dict, node: ast.AST) -> Seq: ...
+        def check_number(self, v: float | int, node: ast.AST | None) -> None: ...
+        def binop(self, op: type, left: Any, right: Any, node: ast.AST) -> Any: ...
+        def lead_of(self, a: Val, b: Val, node: ast.AST) -> int: ...
+        def to_val(self, obj: Any, node: ast.AST | None) -> Val: ...
+        def carried(self, v: Val, node: ast.AST | None) -> dict: ...
+        def combined(self, vals: list[Val], expr: ast.expr, node: ast.AST | None, **fields: Any) -> Val: ...
+        def detached(self, v: Val) -> Val: ...
+        def tensor_val(self, t: Tensor, node: ast.AST | None) -> Val: ...
 
     def apply(self, func: Any, args: list, kwargs: dict, node: ast.Call) -> Any:
         if isinstance(func, Namespace):
@@ -140,7 +173,7 @@ class Calls:
                 return Num(size, const(size))
             raise Unsupported(node)
         if isinstance(x, Num) and fname in ("float", "int", "abs", "round") and len(args) == 1:
-            value = {"float": float, "int": int, "abs": abs, "round": round}[fname](x.value)
+            value = _NUMBER_BUILTINS[fname](x.value)
             return Num(value, x.expr if fname != "abs" else call("abs", x.expr))
         if fname in ("max", "min") and all(isinstance(a, Num) for a in args) and len(args) >= 2:
             best = (max if fname == "max" else min)(args, key=lambda a: a.value)
@@ -267,7 +300,7 @@ class Calls:
         text = ast.unparse(call(kind, *(const(v) for v in values)))
         return Tensor(text, shape, dtype, requires_grad, count)
 
-    def parameter(self, args: list, kwargs: dict, node: ast.Call) -> Val:
+    def parameter(self, args: list, kwargs: dict, node: ast.AST) -> Val:
         """torch.nn.Parameter(t): a new trainable tensor holding t's numbers."""
         if len(args) != 1:
             raise Unsupported(node)
@@ -406,9 +439,11 @@ class Calls:
         if lesson == "where":
             parts = [self.to_val(bound.get(k), node) for k in ("condition", "input", "other")]
             return self.elementwise("where", parts, {}, node)
-        x = self.to_val(bound.pop("input"), node) if "input" in bound else None
-        if x is None and lesson not in ("where", "scaled_dot_product_attention"):
+        if lesson == "scaled_dot_product_attention":
+            return self.attention(bound, node)
+        if "input" not in bound:
             raise Unsupported(node)
+        x = self.to_val(bound.pop("input"), node)
         if lesson in ("square", "neg", "reciprocal", "rsqrt", "log2", "log10", "t", "transpose", "reshape",
                       "squeeze", "unsqueeze", "max", "min", "l1_loss", "argmax", "flatten"):
             return self.special(lesson, x, bound, node)
@@ -636,6 +671,22 @@ class Calls:
         expr = call(lesson, ast.List([v.expr for v in vals], ast.Load()), **keywords)
         return self.combined(vals, expr, node, shape=None, lead=0)
 
+    def attention(self, bound: dict, node: ast.AST) -> Val:
+        """F.scaled_dot_product_attention(q, k, v): the lesson's attention over the same three tensors."""
+        bound = dict(bound)
+        for key in ("query", "key", "value"):
+            if key not in bound:
+                raise Unsupported(node, f"leaves out the argument {key}")
+        q, k, v = (self.to_val(bound.pop(key), node) for key in ("query", "key", "value"))
+        if q.lead or k.lead or v.lead:
+            raise Unsupported(node, "takes attention over tensors with batch dimensions the lesson leaves out")
+        keywords = self.keyword_values("scaled_dot_product_attention", bound, node)
+        shape = None
+        if q.shape is not None and v.shape is not None and len(q.shape) == len(v.shape) == 2:
+            shape = (q.shape[0], v.shape[1])
+        return self.combined([q, k, v], call("scaled_dot_product_attention", q.expr, k.expr, v.expr, **keywords),
+                             node, shape=shape, lead=0)
+
     def layer(self, lesson: str, x: Val, w: Val | None, bound: dict, node: ast.AST) -> Val:
         """A convolution or pooling, in the exercise layout when the notebook only added batch and channel."""
         spatial = 2 if lesson.endswith("2d") else 1
@@ -651,12 +702,13 @@ class Calls:
                 raise Unsupported(node)
         exercise = x.rank == spatial and (w is None or w.rank == spatial)
         if not exercise and (x.lead or (w is not None and w.lead)):
-            if x.shape is None or (w is not None and w.shape is None):
+            w_shape = w.shape if w is not None else ()
+            if x.shape is None or w_shape is None:
                 raise Unsupported(node, "cannot tell the shapes this layer is given")
             x = self.reshape(replace(x, lead=0), (1,) * x.lead + x.shape, node) if x.lead else x
             x = replace(x, lead=0) if x.lead else x
             if w is not None and w.lead:
-                w = self.reshape(replace(w, lead=0), (1,) * w.lead + w.shape, node)
+                w = self.reshape(replace(w, lead=0), (1,) * w.lead + w_shape, node)
                 w = replace(w, lead=0)
         if x.lead and not exercise:
             raise Unsupported(node)
@@ -668,7 +720,7 @@ class Calls:
                 bias = self.to_val(value, node)
                 keywords["bias"] = bias.expr
                 continue
-            if value == ("same",):
+            if value == ("same",) and w is not None:
                 keywords["padding"] = call("same_padding", x.expr, w.expr, **{k: keywords[k] for k in ("stride", "dilation")
                                                                              if k in keywords})
                 continue
@@ -758,7 +810,8 @@ class Calls:
             return Seq(self.module_params(m, node), "list")
         if attr == "zero_grad":
             for p in self.module_params(m, node):
-                self.grads[p.identity] = []
+                if p.identity:
+                    self.grads[p.identity] = []
             return NoneVal()
         if attr in ("eval", "train", "double", "float"):
             if attr in ("double", "float"):
@@ -957,6 +1010,7 @@ def _layer_shape(lesson: str, x: Val, w: Val | None, kernel: ast.expr | None, ke
             return None
 
     spatial = len(x.shape)
+    k: Any      # the kernel's size: the weight's shape, or the number or tuple written out
     if w is not None:
         if w.shape is None:
             return None

@@ -37,7 +37,7 @@ class Notebook:
 
 def numbered(parts: list[tuple[str, str, str]], offsets: list[int] | None = None) -> list[Cell]:
     """Cells from (kind, source, output) triples, numbered from 1; blank markdown is dropped."""
-    cells = []
+    cells: list[Cell] = []
     for i, (kind, source, output) in enumerate(parts):
         if len(cells) > MAX_CELLS:  # refused by the caller; counting on is wasted work
             break

@@ -151,11 +151,12 @@ def _script_cells(text: str) -> list[Cell]:
     """A script: one code cell, or the cells its `# %%` markers (Jupytext's percent format) delimit."""
     lines = text.splitlines()
     if not any(_PERCENT.match(line) for line in lines):
-        parts = _docstring_intro(text)
-        return numbered(parts, [0] * len(parts))
+        intro = _docstring_intro(text)
+        return numbered(intro, [0] * len(intro))
     parts: list[tuple[str, str, str]] = []
     offsets: list[int] = []
-    kind, start, body = "code", 0, []
+    kind, start = "code", 0
+    body: list[str] = []
     for number, line in enumerate(lines):
         marker = _PERCENT.match(line)
         if marker:

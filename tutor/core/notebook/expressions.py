@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import math
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutor.core.notebook import torch_names as tn
 from tutor.core.notebook.values import (
@@ -103,6 +103,21 @@ def as_ast(value: Any) -> ast.expr:
 
 class Expressions:
     """The expression half of the translator (mixed into Translator, which holds the state)."""
+
+    if TYPE_CHECKING:
+        # What the expressions use of the class they are mixed into: Translator's state and
+        # bookkeeping, and the calls half (Calls). mypy checks Translator against these.
+        no_grad: bool
+
+        def spend(self, node: ast.AST | None = None, amount: int = 1) -> None: ...
+        def lookup(self, key: str) -> Any: ...
+        def use_given(self, given: str) -> None: ...
+        def vote_dtype(self, t: Tensor, node: ast.AST | None) -> None: ...
+        def refresh(self, v: Val) -> Val: ...
+        def grad_of(self, v: Val, node: ast.AST) -> Any: ...
+        def update_of(self, a: Val, b: Val, node: ast.AST) -> Val | None: ...
+        def apply(self, func: Any, args: list, kwargs: dict, node: ast.Call) -> Any: ...
+        def module_attr(self, m: Module, attr: str, node: ast.AST) -> Any: ...
 
     # --- names ---------------------------------------------------------------------------------
 
@@ -279,10 +294,12 @@ class Expressions:
         left, right = self.ev(node.left, depth), self.ev(node.comparators[0], depth)
         op = node.ops[0]
         if isinstance(left, (Num, Str, NoneVal)) and isinstance(right, (Num, Str, NoneVal)):
-            a, b = getattr(left, "value", None), getattr(right, "value", None)
-            table = {ast.Lt: lambda: a < b, ast.Gt: lambda: a > b, ast.LtE: lambda: a <= b,
-                     ast.GtE: lambda: a >= b, ast.Eq: lambda: a == b, ast.NotEq: lambda: a != b,
-                     ast.Is: lambda: a is b, ast.IsNot: lambda: a is not b}
+            # compared as Python compares them; a comparison Python refuses (None < 1) is caught below
+            x: Any = getattr(left, "value", None)
+            y: Any = getattr(right, "value", None)
+            table = {ast.Lt: lambda: x < y, ast.Gt: lambda: x > y, ast.LtE: lambda: x <= y,
+                     ast.GtE: lambda: x >= y, ast.Eq: lambda: x == y, ast.NotEq: lambda: x != y,
+                     ast.Is: lambda: x is y, ast.IsNot: lambda: x is not y}
             try:
                 result = bool(table[type(op)]())
             except TypeError:

@@ -140,6 +140,13 @@ class Translator(Expressions, Calls):
 
     # --- bookkeeping ---------------------------------------------------------------------------
 
+    @property
+    def current(self) -> Frame:
+        """The frame being read: set by run_cell before any statement is read."""
+        if self.frame is None:
+            raise RuntimeError("a statement read outside a cell")
+        return self.frame
+
     def spend(self, node: ast.AST | None = None, amount: int = 1) -> None:
         self.work_left -= amount
         if self.work_left < 0:
@@ -328,9 +335,9 @@ class Translator(Expressions, Calls):
         if isinstance(stmt, ast.FunctionDef):
             if stmt.decorator_list:
                 raise Unsupported(stmt, "is decorated; the translator reads plain functions only")
-            fn = Function(stmt, self.frame.cell)
+            fn = Function(stmt, self.current.cell)
             self.bind(stmt.name, fn)
-            if self.frame.depth == 0:
+            if self.current.depth == 0:
                 self.functions.append((fn, self.where(stmt)))
             return
         if isinstance(stmt, ast.With):
@@ -340,13 +347,13 @@ class Translator(Expressions, Calls):
         if isinstance(stmt, ast.If):
             return self.if_(stmt)
         if isinstance(stmt, ast.Return):
-            if self.frame.depth == 0:
+            if self.current.depth == 0:
                 raise Unsupported(stmt)
             raise _Return(self.ev(stmt.value) if stmt.value is not None else NoneVal())
         if isinstance(stmt, (ast.Pass, ast.Assert)):
             return None
         if isinstance(stmt, ast.Global):
-            self.frame.globals_.update(stmt.names)
+            self.current.globals_.update(stmt.names)
             return None
         if isinstance(stmt, ast.Delete):
             for target in stmt.targets:
@@ -494,7 +501,7 @@ class Translator(Expressions, Calls):
         raise Unsupported(stmt, "sets an attribute the lesson language does not have")
 
     def aug_assign(self, stmt: ast.AugAssign) -> None:
-        target = stmt.target
+        target: ast.expr = stmt.target
         if isinstance(target, ast.Attribute) and target.attr == "data":
             target = target.value
         current = self.ev(target)
@@ -608,7 +615,7 @@ class Translator(Expressions, Calls):
             self.statement(s)
 
     def call_function(self, fn: Function, args: list, kwargs: dict, node: ast.AST) -> Any:
-        frame = self.frame
+        frame = self.current
         if frame.depth >= MAX_CALL_DEPTH:
             raise Unsupported(node, f"calls functions more than {MAX_CALL_DEPTH} deep")
         spec = fn.node.args
@@ -825,11 +832,10 @@ class Translator(Expressions, Calls):
         if len(events) == 1:
             chunks = [(events[0][0], text)]
         elif all(prefix for _, prefix in events):
-            starts = []
+            starts: list[tuple[int, list[StepDraft]]] = []
             position = 0
             for steps, prefix in events:
-                found = text.find(prefix, position)
-                if found < 0:
+                if not prefix or (found := text.find(prefix, position)) < 0:
                     starts = []
                     break
                 starts.append((found, steps))
@@ -866,7 +872,7 @@ class Translator(Expressions, Calls):
         return NoneVal()
 
     def grad_of(self, v: Val, node: ast.AST) -> Any:
-        if v.identity and v.live:
+        if v.identity and v.live and v.given:
             key, target = v.identity, v.given
         elif v.node and v.node in self.retained:
             key, target = "node:" + v.node, v.node
@@ -891,6 +897,8 @@ class Translator(Expressions, Calls):
             if others:
                 raise Unsupported(node, f"is a gradient with respect to `{target}` where the loss also uses "
                                         f"`{target}` another way; the lesson's gradient would add the two")
+        if not loss.node:
+            raise Unsupported(node, "differentiates a value that is not a graph line")
         k = loss.trained.get(identity, 0) if identity else 0
         return Val(call("grad", name(loss.node), name(target)), ask_only=True, leaves=loss.leaves,
                    trained=dict(loss.trained), lead=of.lead, shape=of.shape,
@@ -925,7 +933,7 @@ class Translator(Expressions, Calls):
 
     def program(self) -> Program:
         dtype = self.dtype()
-        params = []
+        params: list[str] = []
         for identity in self.updated:
             given = self.identities.get(identity, identity)
             if given in params:
@@ -978,7 +986,7 @@ def _shown_parts(arg: ast.expr) -> list[tuple[str, Any]]:
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return [("text", arg.value + " ")]
     if isinstance(arg, ast.JoinedStr):
-        parts = []
+        parts: list[tuple[str, Any]] = []
         for v in arg.values:
             if isinstance(v, ast.Constant) and isinstance(v.value, str):
                 parts.append(("text", v.value))
