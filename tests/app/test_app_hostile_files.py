@@ -226,7 +226,7 @@ async def test_text_from_files_and_databases_is_never_markup(h, tmp_path, monkey
         await _shown_as_text_and_inert(pilot, f"Explain {h}", "explanation")
         await pilot.press("f4")
         await settle(pilot)
-        await _shown_as_text_and_inert(pilot, f"Graph · forward values · {h}", "graph title")
+        await _shown_as_text_and_inert(pilot, f"Graph · {h}", "graph title")
         await pilot.press("escape", "f5")
         await settle(pilot)
         await _shown_as_text_and_inert(pilot, f"Loss over SGD steps · {h}", "training title")

@@ -147,7 +147,7 @@ class GraphView(ScrollableContainer, can_focus=True):
         stop = threading.Event()
         try:
             lines = run_cancellable(
-                lambda: self._render(model, values, grads, fill, width, stop.is_set),
+                lambda: self._lay_out(model, values, grads, fill, width, stop.is_set),
                 lambda: worker_cancelled() or asked != self._asked, stop.set)
         except (LiveCancelled, DrawingCancelled):
             return
@@ -160,7 +160,7 @@ class GraphView(ScrollableContainer, can_focus=True):
             return
         self.app.call_from_thread(self._show, asked, lines, None)
 
-    def _render(self, model: GraphModel, values, grads, fill, width: int, cancelled) -> list[str]:
+    def _lay_out(self, model: GraphModel, values, grads, fill, width: int, cancelled) -> list[str]:
         if fill is None:
             return render_graph(model, values, grads, width, ascii=self.ascii, cancelled=cancelled)
         rows, selected, outputs = fill
