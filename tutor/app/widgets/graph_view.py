@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
+from tutor.app.screens.live_handle import LiveCancelled, run_cancellable, worker_cancelled
 from tutor.core.evaluate.results import NodeValue
 from tutor.core.graph.model import GraphModel, build_graph
 from tutor.core.graph.render import DrawingCancelled, GraphTooBig, check_drawable, render_graph
@@ -142,8 +143,6 @@ class GraphView(ScrollableContainer, can_focus=True):
 
     @work(thread=True, group="graph-drawing", exit_on_error=False)  # an outdated one returns by itself
     def _draw(self, asked: int, model: GraphModel, values, grads, fill, width: int) -> None:
-        from tutor.app.screens.live_handle import LiveCancelled, run_cancellable, worker_cancelled
-
         stop = threading.Event()
         try:
             lines = run_cancellable(
