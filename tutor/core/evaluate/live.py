@@ -10,13 +10,13 @@ from typing import Any
 
 import torch
 
-from tutor.core.errors import ExprError, LessonError, LessonErrors
+from tutor.core.errors import ExprError, LessonError, LessonErrors, LimitExceeded
 from tutor.core.evaluate.expected import as_expected, whole_scalar
 from tutor.core.evaluate.results import Expected, NodeValue
 from tutor.core.evaluate.run import compile_expr, plain_data, run_graph
 from tutor.core.expr import budget, limits
 from tutor.core.expr.budget import Budget
-from tutor.core.expr.compile import CONTAINED, Compiled, Scope, to_tensor
+from tutor.core.expr.compile import CONTAINED, Compiled, Scope, computing_numbers, is_number, to_tensor
 from tutor.core.expr.meta import ShapesOnly, on_meta
 from tutor.core.expr.optimize import optimizer_settings
 from tutor.core.expr.optimize import train as optimizer_train
@@ -65,18 +65,20 @@ class LiveLesson:
             if shapes is not None and any(t.numel() > EAGER_NUMEL for t in shapes.values()):
                 self._predict_graph(shapes)
                 if self._meta_scope is None or self.graph_ops <= EAGER_OPS:
-                    self._scope = self._run_graph(self._givens)
+                    self._run_small_graph(predicted=self._meta_scope is not None)
             else:
                 self._run_small_graph()
 
-    def _run_small_graph(self) -> None:
+    def _run_small_graph(self, predicted: bool = False) -> None:
         """The graph computed now; if that is refused as too big, its shapes alone (values when asked)."""
         before = budget.current().ops
         try:
             self._scope = self._run_graph(self._givens)
-        except LessonErrors:
-            self._predict_graph(self._givens)
-            if self._meta_scope is None or self.graph_ops <= EAGER_OPS:
+        except LessonErrors as err:
+            # a line too big to compute (a real-size layer) is fine while only its shape or cost is asked
+            if not predicted:
+                self._predict_graph(self._givens)
+            if self._meta_scope is None or not (err.over_limit or self.graph_ops > EAGER_OPS):
                 raise
         else:
             self.graph_ops = budget.current().ops - before
@@ -146,7 +148,8 @@ class LiveLesson:
         for name, raw in source.items():
             try:
                 value = compile_expr(raw)(scope) if isinstance(raw, Expr) else _literal(raw, self.dtype)
-                leaf = to_tensor(value, self.dtype).detach().to(self.dtype)
+                with computing_numbers() if is_number(value) else contextlib.nullcontext():
+                    leaf = to_tensor(value, self.dtype).detach().to(self.dtype)  # a number keeps its value
                 limits.check_numel(tuple(leaf.shape), "this given") if not meta else _refuse_huge(leaf)
                 if leaf.requires_grad or any(leaf is v or leaf.data_ptr() == v.data_ptr() for v in scope.env.values()
                                              if isinstance(v, torch.Tensor)):
@@ -246,8 +249,8 @@ class LiveLesson:
             value = self.evaluate(step.ask)
             count = limits.listed_size(value.shape) if isinstance(value, torch.Tensor) else 1
             if self._expected_numbers + count > MAX_EXPECTED_NUMBERS:
-                raise ExprError(f"the lesson's answers would hold more than {MAX_EXPECTED_NUMBERS:,} "
-                                "numbers; ask for smaller values (or their shape)")
+                raise LimitExceeded(f"the lesson's answers would hold more than {MAX_EXPECTED_NUMBERS:,} "
+                                    "numbers: ask for smaller values, or for their shape")
             kind = Kind.INTEGER if self._is_count(step) and whole_scalar(value) else step.kind
             result = as_expected(kind, value)  # a count built from sizes is exact, whatever the ask looks like
         self._expected_numbers += count
@@ -345,7 +348,8 @@ def _refuse_huge(t: torch.Tensor) -> None:
     """The per-tensor limit for a given, also when only its shape is computed."""
     if t.numel() > limits.MAX_ELEMENTS:
         dims = "×".join(map(str, t.shape))
-        raise ExprError(f"this given would have {t.numel():,} elements ({dims}); the limit is {limits.MAX_ELEMENTS:,}")
+        raise LimitExceeded(f"this given would have {t.numel():,} elements ({dims}); the limit is "
+                            f"{limits.MAX_ELEMENTS:,} per tensor: {limits.HOW_SMALLER}")
 
 
 def cheaply(fn: Compiled, tree: ast.AST, scope: Scope) -> Any:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from tutor.core.errors import ExprError
+from tutor.core.errors import ExprError, LimitExceeded
 from tutor.core.expr import budget, limits
 from tutor.core.expr.compile import Compiled, Compiler, Scope, Value
 from tutor.core.expr.functions import FUNCTIONS, Builder, tensor
@@ -64,7 +64,8 @@ def _build_jacobian(compiler: Compiler, node: ast.Call) -> Compiled:
         fv, xv = tensor(s, fv), tensor(s, x(s))
         rows, cols = fv.numel(), xv.numel()
         if rows > limits.MAX_JACOBIAN_ROWS:
-            raise ExprError(f"jacobian: f has {rows:,} entries; the limit is {limits.MAX_JACOBIAN_ROWS:,}")
+            raise LimitExceeded(f"jacobian: f has {rows:,} entries; the limit is {limits.MAX_JACOBIAN_ROWS:,} "
+                                "rows (one backward pass each): ask for the Jacobian of a slice of f, or its shape")
         limits.check_numel((rows, cols), "jacobian")
         per_row = _backward_cost(s, cost) + cols
         budget.charge(rows * per_row, rows * cols, f"jacobian() with {rows:,} rows")  # refused before any row
@@ -125,7 +126,7 @@ def _build_optimizer(kind: str) -> Builder:
             lr = options.pop("lr")
             n = limits.as_int(options.pop("steps", 1), "steps")
             if not 0 <= n <= limits.MAX_SGD_STEPS:
-                raise ExprError(f"{kind}(): steps must be from 0 to {limits.MAX_SGD_STEPS:,}")
+                raise LimitExceeded(f"{kind}(): steps must be from 0 to {limits.MAX_SGD_STEPS:,}")
             settings = optimizer_settings(kind, lr, options)
             return f(s.lesson.scope_after_training(kind, settings, n))
 
@@ -153,7 +154,8 @@ def _build_flops(compiler: Compiler, node: ast.Call) -> Compiled:
 
 ASK_FUNCTIONS: dict[str, Builder] = {
     "grad": _build_grad, "jacobian": _build_jacobian, "shape": _build_shape,
-    "sgd": _build_optimizer("sgd"), "adam": _build_optimizer("adam"), "flops": _build_flops,
+    "sgd": _build_optimizer("sgd"), "adam": _build_optimizer("adam"), "rmsprop": _build_optimizer("rmsprop"),
+    "flops": _build_flops,
     "bytes": _build_counting(_bytes),
 }
 
