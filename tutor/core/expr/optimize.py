@@ -109,7 +109,8 @@ def _update_rule(kind: str, settings: dict[str, Any], params: list[torch.Tensor]
             held = [buffers[k] for k in used]
             sgd_update([params[k] for k in used], [params[k].grad for k in used], held, foreach=False,
                        lr=settings["lr"], weight_decay=settings["weight_decay"], momentum=settings["momentum"],
-                       dampening=settings["dampening"], nesterov=settings["nesterov"], maximize=False)
+                       dampening=settings["dampening"], nesterov=settings["nesterov"],
+                       maximize=settings.get("maximize", False))
             for k, buffer in zip(used, held, strict=True):
                 buffers[k] = buffer
         return sgd_step
@@ -128,7 +129,7 @@ def _update_rule(kind: str, settings: dict[str, Any], params: list[torch.Tensor]
         adam_update([params[k] for k in used], [params[k].grad for k in used], [moments[k] for k in used],
                     [squares[k] for k in used], [], [counts[k] for k in used], foreach=False, amsgrad=False,
                     beta1=beta1, beta2=beta2, lr=settings["lr"], weight_decay=settings["weight_decay"],
-                    eps=settings["eps"], maximize=False)
+                    eps=settings["eps"], maximize=settings.get("maximize", False))
     return adam_step
 
 
@@ -143,7 +144,8 @@ def _rmsprop_rule(settings: dict[str, Any], params: list[torch.Tensor], step_dty
         used = [k for k, p in enumerate(params) if p.grad is not None]
         rmsprop_update([params[k] for k in used], [params[k].grad for k in used], [squares[k] for k in used],
                        [averages[k] for k in used], [buffers[k] for k in used],
-                       [counts[k] for k in used], foreach=False, maximize=False, lr=settings["lr"],
+                       [counts[k] for k in used], foreach=False, maximize=settings.get("maximize", False),
+                       lr=settings["lr"],
                        alpha=settings["alpha"], eps=settings["eps"], weight_decay=settings["weight_decay"],
                        momentum=settings["momentum"], centered=settings["centered"])
     return rmsprop_step

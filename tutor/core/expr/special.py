@@ -111,9 +111,12 @@ def _bytes(s: Scope, value: Value) -> int:
     return int(t.numel() * t.element_size())
 
 
-def _build_optimizer(kind: str) -> Builder:
+def _build_optimizer(kind: str, ascent: bool = False) -> Builder:
+    """sgd(), adam() or rmsprop(); with `ascent`, the same steps taken up the gradient (a slip diagnosis computes,
+    as torch.optim's maximize=True does)."""
     def build(compiler: Compiler, node: ast.Call) -> Compiled:
-        check_call(node)
+        if not ascent:
+            check_call(node)
         sig = TABLE[kind]
         f = compiler.compile(node.args[0])
         given = {sig.params[i]: compiler.compile(a) for i, a in enumerate(node.args[1:], start=1)}
@@ -127,7 +130,7 @@ def _build_optimizer(kind: str) -> Builder:
             n = limits.as_int(options.pop("steps", 1), "steps")
             if not 0 <= n <= limits.MAX_SGD_STEPS:
                 raise LimitExceeded(f"{kind}(): steps must be from 0 to {limits.MAX_SGD_STEPS:,}")
-            settings = optimizer_settings(kind, lr, options)
+            settings = optimizer_settings(kind, lr, options) | {"maximize": ascent}
             return f(s.lesson.scope_after_training(kind, settings, n))
 
         return run
@@ -160,6 +163,9 @@ ASK_FUNCTIONS: dict[str, Builder] = {
 }
 
 ALL_FUNCTIONS: dict[str, Builder] = {**FUNCTIONS, "numel": _build_counting(_numel), **ASK_FUNCTIONS}
+# Steps up the gradient, for diagnosis (not part of the language: names starting with _ cannot be written).
+ASCENT_FUNCTIONS: dict[str, Builder] = {f"_ascent_{k}": _build_optimizer(k, ascent=True)
+                                        for k in ("sgd", "adam", "rmsprop")}
 
 
 def compiler() -> Compiler:
