@@ -103,3 +103,20 @@ async def test_a_progress_problem_is_shown_as_a_banner(lesson_dir):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert "⚠ Progress is not being saved" in screen_text(app)
+
+
+async def test_continue_means_the_lesson_last_worked_on_not_the_last_one_opened(lesson_dir):
+    app = make_app(lesson_dir, "sine-neuron-test")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await answer(pilot, "-1")             # worked on: 1/5 solved
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_lesson("conv-test")          # only looked at
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Continue where you left off: A sine neuron" in screen_text(app)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Step 2/5 · dy_dw" in screen_text(app)

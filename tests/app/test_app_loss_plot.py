@@ -101,3 +101,57 @@ def test_snapshot_of_the_plot_at_alpha_with_the_learners_wrong_update(snap_compa
         await wait_for_text(pilot, "your update: loss 4 (◆)")  # a busy machine may be slower
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def plot_part(app) -> str:
+    return screen_text(app).split(" steps · loss ")[0].rsplit("\n", 1)[0]
+
+
+async def test_the_diamond_is_only_on_the_curve_of_the_rate_the_update_used(alpha_dir):
+    app = make_app(alpha_dir, "sine-alpha-test", step="update")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await answer(pilot, "pi/4 0")
+        await open_plot(pilot)
+        assert "◆" in plot_part(app)
+        await pilot.press("f3")                      # lr 1: the learner's update is not on this curve
+        await settle(pilot)
+        assert "◆ hidden: your update used lr 0.5" in status_line(app)
+        assert "◆" not in plot_part(app)
+        await pilot.press("f2")                      # back at α
+        await settle(pilot)
+        assert "your update: loss 4 (◆)" in status_line(app) and "◆" in plot_part(app)
+
+
+async def test_one_sgd_step_is_singular(alpha_dir):
+    app = make_app(alpha_dir, "sine-alpha-test")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_plot(pilot)
+        for _ in range(7):                           # 40 → 20 → 10 → 5 → 2 → 1
+            await pilot.press("f6")
+            await settle(pilot)
+        text = screen_text(app)
+        assert "Loss over 1 SGD step, lr 0.5" in text and "lr 0.5 · 1 step · loss" in text
+
+
+async def test_a_log_axis_refused_says_so_under_the_plot_not_over_it():
+    app = make_app(None, "conv1d-maxpool-backprop")  # f itself is trained, down past zero
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_plot(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        said = [n for n, line in enumerate(lines) if "A log axis needs every loss above zero" in line]
+        axis = [n for n, line in enumerate(lines) if "SGD step" in line and "Loss over" not in line]
+        assert said and axis and said[0] > axis[-1]  # on the status line, below the axis label
+
+
+def test_a_narrow_log_axis_still_has_readable_ticks():
+    from tutor.app.widgets.loss_plot import _log_ticks
+
+    for losses in ([9.0, 8.9, 8.8], [120.0, 30.0], [9.0, 2.0, 0.5]):
+        ticks, labels = _log_ticks([math.log10(v) for v in losses])
+        assert len(labels) >= 2 and len(set(labels)) == len(labels), losses
+        assert all(min(map(math.log10, losses)) - 1e-9 <= t <= max(map(math.log10, losses)) + 1e-9 for t in ticks)

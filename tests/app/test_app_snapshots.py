@@ -38,9 +38,46 @@ def test_lesson_with_a_wrong_matrix_answer(snap_compare, lesson_dir):
     assert snap_compare(app, terminal_size=SIZE, run_before=steps(text="3 -4; 1 7"))
 
 
-def test_graph_view_with_gradients(snap_compare, lesson_dir):
+async def graph_with_gradients(pilot):
+    """The loss answered in the lesson; on the graph ∂ℒ/∂y typed wrong (-5, not -6) and ∂ℒ/∂w typed as
+    it follows from that (-5 · cos(w·x) · x): earned numbers, a slip, an error carried forward, and
+    boxes still to fill."""
+    from tutor.app.screens.graph import GraphScreen
+
+    await settle(pilot)
+    pilot.app.screen.go_to(2)                         # the loss step
+    await steps(text="9")(pilot)
+    pilot.app.screen.go_to(3)                         # back to dL_dw
+    await steps("f4")(pilot)
+    graph = pilot.app.screen
+    assert isinstance(graph, GraphScreen)
+    for keys, typed in (("f6",), "-5"), (("f7",), "-10 -5"):
+        await pilot.press(*keys)
+        await type_text(pilot, typed)
+        await pilot.press("enter")
+        await settle(pilot)
+        for _ in range(100):
+            if not graph.workers:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [SIZE, (60, 20)], ids=["80x24", "60x20"])
+def test_graph_view_with_gradients(snap_compare, lesson_dir, size):
     app = make_app(lesson_dir, "sine-neuron-test", step="dL_dw")
-    assert snap_compare(app, terminal_size=SIZE, run_before=steps("f4"))
+    assert snap_compare(app, terminal_size=size, run_before=graph_with_gradients)
+
+
+async def test_the_graph_snapshot_scenario_says_what_it_shows(lesson_dir):
+    app = make_app(lesson_dir, "sine-neuron-test", step="dL_dw")
+    async with app.run_test(size=SIZE) as pilot:
+        await graph_with_gradients(pilot)
+        text = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "∂ℒ/∂y = ? (yours -5 ✗ first slip)" in text
+        assert "✗ ∂ℒ/∂w: That is right for your ∂ℒ/∂y = -5; the slip is at y." in text
+        assert "∂ℒ/∂w = ? (yours -10 -5, carried)" in text
+        assert "= 9" in text and "∂y/∂w = ?" in text
 
 
 def test_training_view_with_the_learners_update(snap_compare, lesson_dir):

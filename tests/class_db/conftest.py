@@ -22,5 +22,5 @@ def pg(pg_server):
     import psycopg
 
     with psycopg.connect(pg_server.url(ADMIN), autocommit=True) as conn:
-        conn.execute("TRUNCATE attempts, reveals, position")
+        conn.execute("TRUNCATE attempts, reveals, grades, tutor_quota")
     return pg_server

@@ -1,8 +1,10 @@
 """A throwaway PostgreSQL server from the binaries on this machine, for the class tests and benchmarks.
 
 It runs as an unprivileged user (`postgres` when started by root), listens only on a socket in
-a temporary folder, trusts the local roles it creates (three students and a teacher), holds one
-class database set up by `tutor class init`, and is removed when stopped.
+a temporary folder, trusts the local roles it creates (three students and a teacher) except
+PEER_STUDENT, who must pass peer authentication, allows PostgreSQL's default 100 connections,
+holds one class database set up by `tutor class init` with the built-in lessons published, and
+is removed when stopped.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 STUDENTS = ("alice", "bob", "carol")
+PEER_STUDENT = "peer_student"   # enrolled, but only peer authentication lets this login in
 TEACHER = "teacher"
 ADMIN = "tutor_admin"
 DATABASE = "tutor_class"
@@ -63,9 +66,12 @@ class Server:
     def init(self) -> None:
         self._run("initdb", "-D", str(self.data), "-U", ADMIN, "--auth=trust", "-E", "UTF8",
                   "--no-sync", "--no-instructions")
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"local all {PEER_STUDENT} peer\n" + hba.read_text())
 
     def start(self) -> None:
-        options = f"-k {self.socket} -c listen_addresses='' -c max_connections=40"
+        options = (f"-k {self.socket} -c listen_addresses='' -c max_connections=100"
+                   " -c shared_buffers=16MB -c fsync=off")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -73,6 +79,14 @@ class Server:
 
     def url(self, role: str, database: str = DATABASE) -> str:
         return f"postgresql://{role}@/{database}?host={self.socket}"
+
+
+def builtin_lessons():
+    from tutor.core.lesson.catalog import Catalog
+    from tutor.core.progress.class_db import publishable
+
+    found = [publishable(entry) for entry in Catalog.load(()).entries]
+    return [lesson for lesson in found if not isinstance(lesson, str)]
 
 
 @contextlib.contextmanager
@@ -95,7 +109,8 @@ def throwaway_server():
         server.start()
         with psycopg.connect(server.url(ADMIN, "postgres"), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {DATABASE}")
-        init(server.url(ADMIN), students=list(STUDENTS), teachers=[TEACHER])
+        init(server.url(ADMIN), students=[*STUDENTS, PEER_STUDENT], teachers=[TEACHER],
+             lessons=builtin_lessons())
         yield server
     finally:
         try:

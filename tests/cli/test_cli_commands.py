@@ -127,3 +127,17 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "weird.toml" in result.stderr
+
+
+def test_a_wrong_answer_on_a_pool_with_positional_arguments_is_graded_not_stopped(tmp_path, capsys):
+    # The slip "stride left at its default" rewrites max_pool1d(x, 2, 1, 0); it once stopped
+    # grading with "NameError: name 'copy' is not defined" (exit 2) before any verdict was given.
+    lesson = tmp_path / "pool.toml"
+    lesson.write_text('graph = "p = max_pool1d(x, 2, 1, 0)"\n[given]\nx = [1, 3, 2, 5]\n'
+                      '[[steps]]\nid = "p"\nask = "p"\n')
+    answers = tmp_path / "answers.toml"
+    answers.write_text('p = "3 5"\n')  # the pool with stride 2: a wrong answer for stride 1
+    code, out, err = run(capsys, "grade", str(lesson), "--answers", str(answers), "--json")
+    assert code == 1 and "NameError" not in out + err
+    (step,) = json.loads(out)["steps"]
+    assert step["verdict"] in ("wrong", "wrong_shape")

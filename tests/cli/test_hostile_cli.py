@@ -77,7 +77,8 @@ def hostile_folder(tmp_path_factory) -> Path:
 
 
 def test_lessons_lists_every_good_lesson_and_each_bad_file_on_one_line(hostile_folder):
-    result = tutor("lessons", "--lessons", str(hostile_folder))
+    # a terminal wide enough for every reason (a narrower one wraps a reason, and never cuts it)
+    result = tutor("lessons", "--lessons", str(hostile_folder), env_extra={"COLUMNS": "400"})
     clean_output(result)
     assert result.returncode == 0
     lines = result.stdout.splitlines()

@@ -189,7 +189,7 @@ def run_answers_case(text: str, tmp: Path) -> list[str]:
 
 def run_progress_case(answer: str, tmp: Path) -> list[str]:
     """An attempt with hostile text in the progress database, then every way progress is shown."""
-    from tutor.core.progress.report import format_progress
+    from tutor.cli.progress_table import format_progress
     from tutor.core.progress.store import ProgressStore
 
     problems: list[str] = []

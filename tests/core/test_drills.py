@@ -100,3 +100,21 @@ def test_a_lessons_own_mistake_is_summed_up_by_its_first_sentence():
     lesson = run.current()
     run.record(lesson, lesson.steps[0].id, "wrong", mistake="You flipped the kernel")
     assert ("mistake: You flipped the kernel", 1) in run.summary()
+
+
+def test_a_skipped_variant_is_not_an_answered_one_and_a_reveal_is_not_an_answer():
+    from tutor.app.screens.drill import summary_text
+
+    run = DrillRun(resolve_topic(CATALOG, "autograd"), seed=7)
+    first = run.current()
+    step = first.steps[0].id
+    run.record(first, step, "correct")
+    run.next_item()                     # answered, then on
+    run.next_item()                     # skipped with F8: nothing answered
+    third = run.current()
+    run.record(third, third.steps[0].id, "revealed")
+    assert (run.variants, run.skipped, run.attempts, run.reveals) == (2, 1, 1, 1)
+    assert len(run.item_seconds) == 1   # time per variant: the answered one only
+    text = summary_text(run, "autograd").plain
+    assert "Variants answered: 2   skipped: 1" in text
+    assert "Answers: 1   right: 1 (100%)   revealed: 1" in text

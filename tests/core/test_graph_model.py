@@ -120,7 +120,7 @@ def test_three_layer_mlp_fits_80_columns_with_every_node_named():
         text = "\n".join(lines)
         for name in ("w1", "b1", "w2", "b2", "w3", "b3", "x", "y", "a1", "h1", "a2", "h2", "a3", "loss"):
             assert f"│ {name} " in text or f"║ {name} " in text, name
-    assert "∂L/∂w2" in text
+    assert "∂loss/∂w2" in text  # named with the lesson's own output
     assert "-0.1234" in text  # the gradients keep four decimals at 80 columns
 
 
@@ -137,7 +137,7 @@ def test_ascii_fallback_uses_only_ascii():
     model = build_graph(parse_lesson(MLP))
     lines = render_graph(model, _values(None), _values(None, grad_scale=1), 80, ascii=True)
     assert all(ch.isascii() for line in lines for ch in line)
-    assert "dL/dw1" in "\n".join(lines)
+    assert "dloss/dw1" in "\n".join(lines)
 
 
 def test_every_shipped_lesson_draws_within_80_columns():

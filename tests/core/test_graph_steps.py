@@ -79,3 +79,41 @@ def test_the_graph_view_earns_numbers_from_value_steps_not_from_drawing_the_grap
     assert shown["x"].value == [2.0, 1.0]
     shown = earned_values(lesson, {"graph": "solved", "forward": "solved"}, {"forward": "-1"}, values)
     assert shown["s"].value != "?" and shown["y"].value != "?" and shown["L"].value == "?"
+
+
+SINE = '''
+intro = "The sine neuron of the lab notebook on computational graphs."
+graph = """
+y = sin(w @ x) - b
+L = (y_hat - y) ** 2
+"""
+[given]
+x = [2, 1]
+w = ["pi/2", "pi"]
+b = 1
+y_hat = 2
+
+[[steps]]
+id = "graph"
+ask = "graph(L)"
+'''
+
+
+def test_a_caret_in_a_graph_gets_the_power_hint_with_the_learners_own_operands():
+    verdict = checker_for(LiveLesson(parse_lesson(SINE))).check("graph", "s = w @ x\nt = sin(s)\ny = t - b\nd = y_hat - y\nL = d^2")
+    assert verdict.status == "unparsed"
+    assert verdict.message == "Couldn't read line 5: use ** for powers, as in d ** 2 (^ is not a power here)."
+
+
+def test_an_unknown_function_in_a_graph_offers_the_closest_names():
+    verdict = checker_for(LiveLesson(parse_lesson(SINE))).check("graph", "c = conv(x, w)\nL = sum(c)")
+    assert verdict.message == "Couldn't read line 1: unknown function 'conv'; did you mean conv1d or conv2d?"
+    assert "did you mean sigmoid?" in checker_for(LiveLesson(parse_lesson(SINE))).check("graph", "L = sigmod(x)").message
+
+
+def test_a_line_equal_to_a_node_only_for_these_givens_names_the_node_and_says_why():
+    # sin(w·x) = sin(2π) = 0 here, so t + b happens to equal the given b
+    verdict = checker_for(LiveLesson(parse_lesson(SINE))).check(
+        "graph", "s = w @ x\nt = sin(s)\ny = t + b\nd = y_hat - y\nL = d ** 2")
+    assert verdict.message == ("Line 3 (y = t + b) equals the given b for the lesson's numbers only: these givens "
+                               "make them equal, other values do not. Check that operation.")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.core.progress.report import format_progress
+from tutor.cli.progress_table import format_progress
 from tutor.core.progress.sqlite import SCHEMA_VERSION
 from tutor.core.progress.store import ProgressStore
 

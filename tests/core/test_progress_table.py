@@ -2,7 +2,7 @@
 
 import pytest
 
-from tutor.core.progress.report import format_progress
+from tutor.cli.progress_table import format_progress
 from tutor.core.progress.store import ProgressStore
 
 LONG = "What a fully connected layer costs: parameters, memory and operations"

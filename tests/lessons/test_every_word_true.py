@@ -12,7 +12,7 @@ from tutor.core.check.step import checker_for
 from tutor.core.drill.variants import accepted
 from tutor.core.evaluate.live import LiveLesson
 from tutor.core.lesson.catalog import Catalog
-from tutor.core.lesson.prose import lesson_texts, own_spans, render_live, without_own
+from tutor.core.lesson.prose import evaluator, lesson_texts, own_spans, render, without_own
 
 CATALOG = Catalog.load()
 
@@ -130,7 +130,7 @@ def test_attention_cites_the_edition_whose_example_it_uses():
 def test_padding_and_stride_needs_no_article_before_its_size(live):
     intro = lesson("d2l-padding-stride-shapes").intro
     assert "an ${{ n }}" not in intro
-    shown = render_live(without_own(intro), LiveLesson(lesson("d2l-padding-stride-shapes"), {"n": 9}))
+    shown = render(without_own(intro), evaluator(LiveLesson(lesson("d2l-padding-stride-shapes"), {"n": 9})))
     assert "on a square input $X$ of\n$9\\times9$ pixels." in shown
     assert "`5x7` or `(5, 7)`" in intro   # a typing example that is no answer of the lesson's
 

@@ -20,6 +20,7 @@ from tutor.core.drill.run import DrillRun
 from tutor.core.drill.variants import DrillError, resolve_topic
 from tutor.core.errors import TutorError
 from tutor.core.lesson.catalog import Catalog, Entry, load_file
+from tutor.core.progress.drafts import Drafts
 from tutor.core.progress.review import due, review_run
 from tutor.core.progress.skills import title
 from tutor.core.progress.store import ProgressStore
@@ -62,6 +63,7 @@ class TutorApp(App[int]):
         self.catalog = catalog
         self._owns_store = store is None
         self.store = store if store is not None else ProgressStore.open()
+        self.drafts = Drafts()  # typed, unchecked work, kept as it is typed
         self.start = start
         self.start_step = start_step
         self.drill_seed = drill_seed  # the variant being drilled; stored with each drill attempt
@@ -124,6 +126,7 @@ class TutorApp(App[int]):
         super().exit(*args, **kwargs)
 
     def on_unmount(self) -> None:
+        self.drafts.close()
         self.store.on_warning = None
         if self._owns_store:
             # Waits a few seconds for answers not saved yet; what is left is kept or named.
@@ -174,13 +177,17 @@ class TutorApp(App[int]):
         return f"{started} · {torch}"
 
     def resume_point(self) -> tuple[Entry, str] | None:
-        """Where to continue: the first unfinished step from where this learner last was, else
-        the next lesson (in catalog order, wrapping round) with an unfinished step; never a step
-        or lesson already solved or revealed. None before any progress, or when all is done."""
+        """Where to continue: the lesson last worked on (answered, revealed or typed into; a lesson
+        only opened does not count), at the first unfinished step from where this learner last was
+        in it; else the next lesson (in catalog order, wrapping round) with an unfinished step. Never
+        a step or lesson already solved or revealed. None before any progress, or when all is done."""
         position = self.store.last_position()
-        if position is None:
+        worked = self._last_worked()
+        if position is None and worked is None:
             return None
-        lesson_id, step_id = position
+        lesson_id, step_id = position if position is not None else (worked, None)
+        if worked is not None and worked != lesson_id and not self.drafts.lesson(lesson_id):
+            lesson_id, step_id = worked, None
         loaded = [e for e in self.catalog.entries if e.lesson is not None]
         here = next((n for n, e in enumerate(loaded) if e.id == lesson_id), None)
         if here is None:
@@ -195,6 +202,16 @@ class TutorApp(App[int]):
             if open_steps:
                 return entry, open_steps[0]
         return None
+
+    def _last_worked(self) -> str | None:
+        """The catalog lesson with the latest answer or reveal (drills aside)."""
+        try:
+            progress = self.store.lesson_states()
+        except Exception:  # noqa: BLE001 - then the last position alone decides
+            return None
+        known = {e.id for e in self.catalog.entries if e.lesson is not None}
+        dated = [(p.last_activity, lesson) for lesson, p in progress.items() if lesson in known and p.last_activity]
+        return max(dated)[1] if dated else None
 
     def in_catalog(self, lesson_id: str) -> bool:
         """True for a lesson the list shows (not a drill variant or a file opened on its own)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -75,10 +76,10 @@ SCROLL_DOWN = Command("scroll_down", "Scroll down", "Page down a long explanatio
 
 # Graph and training views (F4 / F5 again go back, as Esc does)
 CLOSE_GRAPH = Command("close_graph", "Back", "Back to the lesson", "escape,f4", "back")
-REVEAL_NODE = Command("reveal_node", "Reveal", "Reveal the selected node's value (recorded as revealed)",
+REVEAL_NODE = Command("reveal_node", "Reveal", "Reveal the selected value or gradient (asks first; recorded as revealed)",
                       "f3", "reveal_node")
-PREV_NODE = Command("prev_node", "Prev node", "Select the previous node to fill in", "f6", "move_node(-1)")
-NEXT_NODE = Command("next_node", "Next node", "Select the next node to fill in", "f7,tab", "move_node(1)")
+PREV_NODE = Command("prev_node", "Prev node", "Select the previous box to fill in (a node's value or gradient)", "f6", "move_node(-1)")
+NEXT_NODE = Command("next_node", "Next node", "Select the next box to fill in (a node's value or gradient)", "f7,tab", "move_node(1)")
 CLOSE_TRAIN = Command("close_train", "Back", "Back to the lesson", "escape,f5", "back")
 LR_DOWN = Command("lr_down", "lr÷2", "Halve the learning rate", "f2,left_square_bracket", "lr(0.5)")
 LR_UP = Command("lr_up", "lr×2", "Double the learning rate", "f3,right_square_bracket", "lr(2.0)")
@@ -91,6 +92,42 @@ LOG_Y = Command("log_y", "Log y", "Switch the loss axis between linear and log",
 CLOSE = Command("close", "Close", "Close this window", "escape,f1", "close")
 CONFIRM = Command("confirm", "Yes", "Confirm", "y,enter", "confirm", priority=True)
 CANCEL = Command("cancel", "No", "Cancel", "n,escape", "cancel")
+
+
+# The footer at a narrow width: shorter labels first, then whole keys left out (F1 lists them all),
+# never a label cut in the middle of a word.
+SHORT_TITLES = {"Prev node": "Prev", "Next node": "Next", "Steps−": "St−", "Steps+": "St+", "Reveal": "Show",
+                "Commands": "Cmds"}
+DROP_FIRST = ("quit", "prev_step", "move_node(-1)", "steps(0.5)", "toggle_log", "lr(0.5)", "train")
+KEEP = ("help", "back", "close", "leave")
+
+
+def fit_footer(active: dict, width: int, key_display) -> dict:
+    """The screen's active bindings as the footer should show them in `width` columns."""
+    shown = {}
+    for key, item in active.items():
+        if item.binding.show and item.binding.action not in {b.binding.action for b in shown.values()}:
+            shown[key] = item
+
+    def needed(items) -> int:
+        return sum(len(key_display(i.binding)) + 1 + len(i.binding.description) + 1 for i in items.values()) - 1
+
+    if needed(shown) <= width - 1:
+        return active
+    out = dict(active)
+    for key, item in shown.items():
+        short = SHORT_TITLES.get(item.binding.description)
+        if short:
+            out[key] = shown[key] = item._replace(binding=dataclasses.replace(item.binding, description=short))
+    order = [k for a in DROP_FIRST for k, i in shown.items() if i.binding.action.removeprefix("app.").removeprefix(
+        "screen.") == a]
+    order += [k for k in reversed(list(shown)) if k not in order
+              and shown[k].binding.action.removeprefix("app.") not in KEEP]
+    for key in order:
+        if needed(shown) <= width - 1:
+            break
+        out[key] = shown.pop(key)._replace(binding=dataclasses.replace(active[key].binding, show=False))
+    return out
 
 
 def bindings(commands: Iterable[Command]) -> list[Binding]:

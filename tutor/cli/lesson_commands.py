@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from rich.text import Text
+
+from tutor.cli.tables import Column, terminal_width, text_table
 from tutor.core.answer.judge import missing_verdict
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.lesson.catalog import load_file, toml_files
@@ -51,19 +54,26 @@ def lesson_rows(catalog) -> list[dict]:
     return rows
 
 
+LESSON_COLUMNS = (Column("lesson"), Column("solved", "right"), Column("title", flex="ellipsis", min_width=20))
+
+
 def print_lesson_table(rows: list[dict]) -> None:
-    width = max([len(r["id"]) for r in rows] + [2])
+    """`tutor lessons`: each topic's lessons with this learner's progress, as wide as the terminal."""
+    if not rows:
+        print("no lessons found")
+        return
+    table: list[list[object] | str] = []
     topic = None
     for r in rows:
         if r["topic"] != topic:
             topic = r["topic"]
-            print(f"\n{topic}")
+            table.append(topic)
         if "error" in r:
-            print(f"  {r['id']:<{width}}  ✗ failed to load: {r['error']}")
+            # a title may be cut; why a file does not load never is: it wraps
+            table.append([f"  {r['id']}", "✗", Text(f"failed to load: {r['error']}", overflow="fold")])
         else:
-            print(f"  {r['id']:<{width}}  {r['solved']:>2}/{r['steps']:<2} {r['title']}")
-    if not rows:
-        print("no lessons found")
+            table.append([f"  {r['id']}", f"{r['solved']}/{r['steps']}", r["title"]])
+    print("\n".join(text_table(LESSON_COLUMNS, table, terminal_width())))
 
 
 def format_number(x: float) -> str:
@@ -197,7 +207,8 @@ def grade_lesson(lesson: Lesson, answers: dict[str, str]) -> dict:
                 steps.append({"id": step.id, "verdict": "unparsed",
                               "message": one_line(f"this answer could not be checked: {reason}")})
                 continue
-        entry = {"id": step.id, "verdict": verdict.status, "message": clean(plain_text(verdict.message))}
+        entry: dict[str, Any] = {"id": step.id, "verdict": verdict.status,
+                                 "message": clean(plain_text(verdict.message))}
         if verdict.mistake:
             entry["mistake"] = clean(plain_text(verdict.mistake))
         if verdict.carried_from:
@@ -299,12 +310,12 @@ def validate_paths(paths: list[Path]) -> tuple[list[LessonError], int, int]:
             problems.append(LessonError(str(p), None, "no such file or folder"))
     invalid = checked = 0
     for f, named in files:
-        found = validate_file(f, skip_non_lessons=not named)
-        if found is None:
+        errors = validate_file(f, skip_non_lessons=not named)
+        if errors is None:
             continue
         checked += 1
-        invalid += bool(found)
-        problems += found
+        invalid += bool(errors)
+        problems += errors
     return problems, checked, invalid
 
 
@@ -349,8 +360,12 @@ def check_paths(paths: list[Path], seeds: int) -> dict:
                               "reason": e.reason if _step_of(e.where) else f"{e.where}: {e.reason}" if e.where
                               else e.reason} for e in errors]
                 continue
+            lesson = load_file(f).lesson  # never raises: a failure is the entry's errors
+            if lesson is None:  # valid a moment ago: the file changed while it was being checked
+                problems.append({"file": str(f), "step": None, "seed": None, "line": None,
+                                 "reason": "the file changed while it was being checked; check it again"})
+                continue
             try:
-                lesson = load_file(f).lesson
                 drilled += bool(lesson.drill)
                 problems += check_lesson(lesson, seeds)
             except Exception as err:  # noqa: BLE001  one file's failure is that file's problem, not the run's

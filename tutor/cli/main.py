@@ -11,6 +11,7 @@ from pathlib import Path
 from tutor import _start_time  # noqa: F401  (first: start-up is measured from here)
 from tutor.app import run_app
 from tutor.cli import class_commands as cli_class
+from tutor.cli import import_command as cli_import
 from tutor.cli.lesson_commands import (
     check_paths,
     grade_folder,
@@ -27,11 +28,11 @@ from tutor.cli.lesson_commands import (
     validate_paths,
     write_grade_csv,
 )
+from tutor.cli.progress_table import format_progress
 from tutor.core.drill.variants import DrillError, emit_variant, pick_lesson, resolve_topic
 from tutor.core.errors import LessonErrors, TutorError
 from tutor.core.lesson.catalog import Catalog, UnknownLesson, lesson_dirs
-from tutor.core.progress.report import format_progress
-from tutor.core.progress.store import ProgressStore
+from tutor.core.progress.store import ProgressStore, replay_left_over
 from tutor.core.text.safe import CleanWriter, one_line, unexpected
 from tutor.core.vocabulary import ExitCode
 
@@ -71,7 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", parents=[common], help="print a lesson's worked solution, computed live")
     p.add_argument("lesson", metavar="LESSON")
     p.add_argument("--json", action="store_true")
-    p = sub.add_parser("grade", parents=[common], help="grade a TOML file of answers, or a folder of them")
+    p = sub.add_parser("grade", parents=[common],
+                       help="grade a TOML file of answers, or a folder of them (never recorded as anyone's progress)",
+                       description="Grades answers files against a lesson, computed live. Grading never writes"
+                                   " anyone's progress: not yours, not a student's, and no grade goes to a class"
+                                   " database; a student's progress is only what they answer in the app.")
     p.add_argument("lesson", metavar="LESSON")
     p.add_argument("--answers", required=True, metavar="FILE|DIR",
                    help="TOML: step_id = \"answer as typed\"; a folder grades every *.toml in it")
@@ -91,9 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("topic", metavar="TOPIC", help="a topic (`tutor lessons` shows them) or a lesson id")
     p.add_argument("--seed", type=_seed, metavar="N", help="reproduce a run or a variant")
     p.add_argument("--emit", action="store_true", help="print the variant for --seed as a lesson file")
-    p = sub.add_parser("progress", parents=[common], help="your progress; export every attempt for a teacher")
+    p = sub.add_parser("progress", parents=[common],
+                       help="your own progress (a teacher's too: `tutor class report` is the class's);"
+                            " export every attempt")
     p.add_argument("--export", choices=["csv", "json"])
     cli_class.add_commands(sub, common)
+    cli_import.add_command(sub, common)
     return parser
 
 
@@ -118,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(command: str, args, extra: tuple[str, ...]) -> int:
     try:
+        if command not in STORE_COMMANDS:
+            _replay_left_over()
         return COMMANDS[command](args, extra)
     except TutorError as err:
         print(f"tutor: {err}", file=sys.stderr)
@@ -312,24 +322,36 @@ def cmd_drill(args, extra) -> int:
 
 
 def cmd_progress(args, extra) -> int:
-
     with ProgressStore.open() as store:
+        found = store.link.check_now() if store.link is not None else None  # said now, not by a thread later
         if store.warning and args.export:  # the summary's footer shows it; an export must stay clean
             print(f"tutor: {store.warning}", file=sys.stderr)
+        if args.export and (found is not None and found.kind == "setup" or not store.persistent):
+            return ExitCode.BAD_INPUT  # a class that cannot be used, or no progress file: no export passes for one
         if args.export == "csv":
             store.export_csv(sys.stdout)
         elif args.export == "json":
             store.export_json(sys.stdout)
         else:
-
             catalog = _catalog(extra)
             rows = [(e.id, e.topic, e.title, len(e.lesson.steps)) for e in catalog.entries if e.lesson]
             print(format_progress(store, rows))
     return ExitCode.OK
 
 
+# These open the progress store, which saves whatever an earlier session left in the journal.
+STORE_COMMANDS = ("app", "open", "drill", "progress", "review", "lessons")
+
+
+def _replay_left_over() -> None:
+    """Answers an earlier session could not save (a signal, a dropped connection, a server that was
+    down) are saved by the next tutor command, whichever it is."""
+    for notice in replay_left_over():
+        print(f"tutor: {notice}", file=sys.stderr)
+
+
 COMMANDS = {
     "app": cmd_app, "open": cmd_open, "lessons": cmd_lessons, "solve": cmd_solve, "grade": cmd_grade,
     "validate": cmd_validate, "check": cmd_check, "drill": cmd_drill, "progress": cmd_progress,
-    "review": cli_class.cmd_review, "class": cli_class.cmd_class,
+    "review": cli_class.cmd_review, "class": cli_class.cmd_class, "import": cli_import.cmd_import,
 }

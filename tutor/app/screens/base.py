@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
-from tutor.app.commands import Command, screen_commands
+from tutor.app.commands import Command, fit_footer, screen_commands
 from tutor.app.screens.help import HelpScreen
 
 
@@ -24,6 +24,16 @@ class TutorScreen(Screen):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    @property
+    def active_bindings(self):
+        """As Textual's, but fitted to the terminal's width for the footer (shorter labels, then
+        fewer keys): a label is never cut in the middle of a word."""
+        width = self.app.size.width
+        footers = self.query(Footer) if self.is_mounted else []
+        if any(f.show_command_palette for f in footers):
+            width -= 14  # the palette's key, docked on the right: "▏^p palette"
+        return fit_footer(super().active_bindings, width, self.app.get_key_display)
 
     def on_mount(self) -> None:
         self._fit()
@@ -46,6 +56,9 @@ class TutorScreen(Screen):
             # hiding the view drops keyboard focus; remember it to hand back when the terminal grows
             self._focus_before_small = self.focused
         self.set_class(small, "-too-small")
+        if getattr(self, "_fitted_width", None) != width:
+            self._fitted_width = width
+            self.refresh_bindings()  # the footer's labels depend on the width
         if was_small and not small and self._focus_before_small is not None:
             self.call_after_refresh(self._focus_before_small.focus)
             self._focus_before_small = None

@@ -142,11 +142,13 @@ class DrillSummaryScreen(TutorScreen):
 
 def summary_text(run: DrillRun, topic: str) -> Text:
     text = Text(f"Drill: {topic}\n\n", "bold")
-    done = run.index + (1 if run.attempts else 0)
     accuracy = f"{run.accuracy:.0%}" if run.accuracy is not None else "—"
     per_item = f"{run.seconds_per_item:.0f} s" if run.seconds_per_item is not None else "—"
-    text.append(f"Variants: {done}   answers: {run.attempts}   right: {run.correct} ({accuracy})\n")
-    text.append(f"Best streak: {run.best_streak}   time per variant: {per_item}\n\n")
+    skipped = f"   skipped: {run.skipped}" if run.skipped else ""
+    text.append(f"Variants answered: {run.variants}{skipped}\n")
+    text.append(f"Answers: {run.attempts}   right: {run.correct} ({accuracy})"
+                + (f"   revealed: {run.reveals}" if run.reveals else "") + "\n")
+    text.append(f"Best streak: {run.best_streak}   time per variant answered: {per_item}\n\n")
     misses = run.summary()
     if misses:
         text.append("What went wrong most:\n", "bold")

@@ -29,7 +29,9 @@ from tutor.app.commands import (
     bindings,
 )
 from tutor.app.screens.base import TutorScreen
+from tutor.app.screens.graph import GraphScreen
 from tutor.app.screens.lesson_answers import AnswerFlow
+from tutor.app.screens.lesson_drafts import DraftHooks
 from tutor.app.screens.lesson_graph import GraphStepHooks
 from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.screens.messages import LiveBuilt, Recorded
@@ -59,9 +61,11 @@ class StepSession:
     done: bool = False          # correct or revealed: Enter moves on
     pending: str | None = None  # an answer being checked
     since: float = 0.0          # when the step was shown or last checked
+    draft: str | None = None    # typed and not checked yet (kept on disk too, see DraftHooks)
+    checked: str = ""           # the last text checked as an attempt
 
 
-class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
+class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
     TUTOR_COMMANDS = (CHECK, HINT, REVEAL, GRAPH, TRAIN, PREV, NEXT, BACK, SCROLL_UP, SCROLL_DOWN,
                       HELP_F1, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
@@ -81,6 +85,7 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         self.states: dict[str, str] = {}
         self.finished = False
         self.warned: str | None = None  # the progress-store warning already shown
+        self.shown_step: str | None = None  # the step whose answer the boxes hold
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="title-bar")
@@ -107,6 +112,7 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         for box in self.query(VerticalScroll):
             box.can_focus = False  # keys stay with the answer box; PgUp/PgDn scroll the text
         self.states = self.current_states()
+        self.restore_drafts()
         self.index = self._start_index()
         self.go_to(self.index)
         self.call_after_refresh(self._build_live)  # paint first, then import torch in a worker
@@ -227,6 +233,8 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
     # ---- showing a step --------------------------------------------------------------
 
     def go_to(self, index: int) -> None:
+        if self.shown_step is not None:
+            self.keep_draft(self.answer_text(), self.shown_step)  # the step left keeps what its box holds
         self.index = max(0, min(index, len(self.lesson.steps) - 1))
         self.finished = False
         step, session = self.step, self.session
@@ -236,14 +244,16 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         self._show_hints()
         answer = self.query_one(AnswerInput)
         answer.start_over = None
-        answer.value = session.answer
-        answer.cursor_position = len(session.answer)
+        shown = session.draft if session.draft is not None else session.answer
+        answer.value = shown if step.kind != "graph" else ""
+        answer.cursor_position = len(answer.value)
         answer.focus()
-        self.query_one(AnswerPreview).show(session.answer, step.kind)
+        self.query_one(AnswerPreview).show(answer.value, step.kind)
         self.show_answer_box()
         self._show_feedback(session.feedback or earlier_view(self.states.get(step.id)))
         self._show_steps()
         self.refresh_bindings()
+        self.shown_step = step.id
 
     def _prompt_text(self) -> Text:
         n, total = self.index + 1, len(self.lesson.steps)
@@ -291,7 +301,11 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
 
     @on(Input.Changed, "#answer")
     def _preview(self, event: Input.Changed) -> None:
-        self.query_one(AnswerPreview).show(event.value, self.step.kind)
+        if self.step.kind == "graph":
+            return  # the hidden one-line box; the graph box has its own line
+        value = self.query_one(AnswerInput).value  # now, not when the event was sent
+        self.query_one(AnswerPreview).show(value, self.step.kind)
+        self.keep_draft(value)
 
     # ---- moving around ---------------------------------------------------------------
 
@@ -312,8 +326,10 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         self.finished = True
 
     def settle_answer_box(self) -> None:
-        """After ✓ or a reveal: the next character typed starts the next step's answer."""
+        """After ✓ or a reveal: the next character typed starts the next step's answer (on a graph
+        step, Enter moves on until the graph is edited)."""
         self.query_one(AnswerInput).start_over = self._start_next_answer
+        self.settle_graph_box()
 
     def _start_next_answer(self) -> None:
         if self.index < len(self.lesson.steps) - 1:
@@ -360,11 +376,24 @@ class LessonScreen(GraphStepHooks, AnswerFlow, TutorScreen):
         return False
 
     def action_graph(self) -> None:
-        # lazy: torch (errors carried forward), when the graph first opens
-        from tutor.app.screens.graph import GraphScreen
+        self.app.push_screen(GraphScreen(self.lesson, self.handle, self))
 
-        self.app.push_screen(GraphScreen(self.lesson, self.handle, self.reached_gradients(),
-                                         self.states, self.earlier_answers()))
+    def on_screen_resume(self) -> None:
+        # back from the graph view (or another view): steps answered there count here at once
+        if not self.is_mounted or self.shown_step is None:
+            return
+        try:
+            stored = self.current_states()
+        except Exception:  # noqa: BLE001 - keep what is on screen
+            return
+        if {**self.states, **stored} != self.states:
+            self.states = {**self.states, **stored}
+            if self.session.feedback is None:
+                self._show_feedback(earlier_view(self.states.get(self.step.id)))
+            if self.states.get(self.step.id) in ("solved", "revealed") and self.session.draft is None:
+                self.settle_answer_box()
+            self._show_steps()
+            self.refresh_bindings()
 
     def action_train(self) -> None:
         # lazy: textual-plotext, when the loss plot first opens

@@ -8,7 +8,7 @@ from textual import work
 
 from tutor.app.screens.confirm import ConfirmScreen
 from tutor.app.screens.live_handle import LiveCancelled, checker
-from tutor.app.screens.messages import Checked, Revealed, StepFailed
+from tutor.app.screens.messages import Checked, Recorded, Revealed, StepFailed
 from tutor.app.widgets.feedback import (
     error_view,
     missing_view,
@@ -70,7 +70,22 @@ class AnswerFlow:
         except Exception as error:  # noqa: BLE001 - a lesson's failing math is shown, never a crash
             self.post_message(StepFailed(step_id, str(error) or type(error).__name__))
         else:
+            if verdict.counts_as_attempt:
+                self.record_attempt_now(step_id, text, verdict, seconds)
             self.post_message(Checked(step_id, text, verdict, seconds))
+
+    def record_attempt_now(self, step_id: str, text: str, verdict, seconds: float | None) -> None:
+        """In the checking worker, before the verdict is posted: the attempt is in the journal, on
+        disk, before the learner can see its verdict (saving it to the stores follows in the store's
+        own threads), so no signal, dropped connection or kill loses an answer that was shown."""
+        lesson, step = self.lesson, self.lesson.step(step_id)
+        try:
+            self.app.store.record_attempt(
+                lesson.id, step.id, text, verdict.status, verdict.message,
+                topic=lesson.topic, step_kind=step.kind, mistake=verdict.mistake,
+                skills=skills_for(lesson, step), seconds=seconds, drill_seed=self.app.drill_seed, wait=0)
+        except Exception as error:  # noqa: BLE001 - shown as a warning; the lesson goes on
+            self.post_message(Recorded(None, f"Progress could not be saved: {error or type(error).__name__}"))
 
     def on_checked(self, message: Checked) -> None:
         step = self.lesson.step(message.step_id)
@@ -78,15 +93,11 @@ class AnswerFlow:
         session.pending = None
         verdict = message.verdict
         if verdict.counts_as_attempt:
-            lesson, drill_seed = self.lesson, self.app.drill_seed
-            self.save_progress(lambda store: store.record_attempt(
-                lesson.id, step.id, message.text, verdict.status, verdict.message,
-                topic=lesson.topic, step_kind=step.kind, mistake=verdict.mistake,
-                skills=skills_for(lesson, step), seconds=message.seconds, drill_seed=drill_seed,
-            ))
+            self.save_progress(lambda store: None)  # recorded already (see record_attempt_now): read the states back
             self.states = {**self.states, **_after_attempt(self.states.get(step.id), step.id,
                                                             verdict.status)}
             session.since = time.monotonic()
+            self.draft_checked(step.id, message.text)
         last = step is self.lesson.steps[-1]
         session.feedback = verdict_view(verdict, message.text, step.kind, self.handle.text(step.explain), last)
         session.done = verdict.status == Status.CORRECT

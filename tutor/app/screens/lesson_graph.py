@@ -3,9 +3,11 @@ learner's own earlier answers that checks (errors carried forward) and the graph
 
 from __future__ import annotations
 
+from textual.widgets import TextArea
+
 from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
-from tutor.app.widgets.graph_answer_box import HOW, GraphAnswerBox
-from tutor.core.vocabulary import Kind, Status
+from tutor.app.widgets.graph_answer_box import HOW, SETTLED_HOW, GraphAnswerBox
+from tutor.core.vocabulary import SETTLED, Kind, Status
 
 
 class GraphStepHooks:
@@ -26,12 +28,24 @@ class GraphStepHooks:
         box.display = is_graph
         if not is_graph:
             return
-        text = session.answer or self._earlier_graph()
+        settled_before = self.states.get(step.id) in SETTLED and not session.answer
+        if settled_before and session.draft is None:
+            # the learner's own graph for it, so Enter moves on rather than checking another
+            session.answer = self.earlier_answers().get(step.id, "") or self._earlier_graph()
+        text = session.draft if session.draft is not None else (session.answer or self._earlier_graph())
         if box.text != text:
             box.load_text(text)
         box.move_cursor(box.document.end)
         box.focus()
-        self.query_one(AnswerPreview).update(HOW)
+        # a graph checked right, or settled before: Enter moves on until the graph is edited
+        box.settle(session.draft is None and (session.done or settled_before
+                                              or self.states.get(step.id) in SETTLED))
+        self.show_graph_help()
+
+    def show_graph_help(self) -> None:
+        """The line under the graph box: the keys that work there now."""
+        box = self.query_one(GraphAnswerBox)
+        self.query_one(AnswerPreview).say(*(SETTLED_HOW if box.settled else HOW))
 
     def _earlier_graph(self) -> str:
         """A later graph step ("add the loss") starts from the learner's own graph of an earlier one."""
@@ -51,3 +65,15 @@ class GraphStepHooks:
     def on_graph_answer_box_submitted(self, event: GraphAnswerBox.Submitted) -> None:
         event.stop()
         self.action_check()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.step.kind == Kind.GRAPH and isinstance(event.text_area, GraphAnswerBox):
+            if event.text_area.edited():
+                self.keep_draft(event.text_area.text)
+            self.show_graph_help()
+
+    def settle_graph_box(self) -> None:
+        """After ✓ or a reveal on a graph step: Enter moves on instead of adding a line."""
+        if self.step.kind == Kind.GRAPH:
+            self.query_one(GraphAnswerBox).settle()
+            self.show_graph_help()

@@ -51,11 +51,22 @@ class Recorded(Message):
 
 
 class GraphData(Message):
-    def __init__(self, values: dict[str, Any], grads: dict[str, Any] | None, error: str | None = None):
+    """What the graph view draws (a core Board), or why it could not be computed."""
+
+    def __init__(self, board: Any, error: str | None = None):
         super().__init__()
-        self.values = values
-        self.grads = grads
+        self.board = board
         self.error = error
+
+
+class NodeChecked(Message):
+    """A value typed into one box line of the graph view, checked."""
+
+    def __init__(self, field: Any, text: str, verdict: Any):
+        super().__init__()
+        self.field = field
+        self.text = text
+        self.verdict = verdict
 
 
 class TrainDone(Message):

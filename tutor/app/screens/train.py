@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
@@ -69,7 +70,8 @@ class TrainScreen(TutorScreen):
         return None if self.base_lr is None else self.base_lr * 2.0 ** self.doublings
 
     def compose_body(self) -> ComposeResult:
-        yield Static(f"Loss over SGD steps · {self.lesson.title}", id="title-bar", markup=False)
+        yield Static(Text(f"Loss over SGD steps · {self.lesson.title}", no_wrap=True, overflow="ellipsis"),
+                     id="title-bar")
         yield LossPlot(id="plot")
         yield Static(id="status-line", markup=False)
         yield Footer(compact=True, show_command_palette=False)
@@ -81,7 +83,8 @@ class TrainScreen(TutorScreen):
 
     def replot(self) -> None:
         rate = f"lr {self.lr:g}" if self.lr is not None else "the lesson's learning rate"
-        self.query_one("#status-line", Static).update(f"Running SGD: {rate}, {self.steps} steps…")
+        steps = f"{self.steps} step{'' if self.steps == 1 else 's'}"
+        self.query_one("#status-line", Static).update(f"Running SGD: {rate}, {steps}…")
         self._run(self.lr, self.steps, not self.found_update)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
@@ -125,9 +128,11 @@ class TrainScreen(TutorScreen):
         run = message.run
         if (run.lr, run.steps) != (self.lr, self.steps):
             return  # an older run; the newest is on its way
-        point = self.marker[:2] if self.marker else None
+        # the learner's update was made at the lesson's own rate: on another curve it would mislead
+        at_own_rate = self.doublings == 0
+        point = self.marker[:2] if self.marker and at_own_rate else None
         self.query_one(LossPlot).show_run(run.losses, run.lr, marker=point)
-        status.update(train_status(run, self.marker, self._update_number()))
+        status.update(train_status(run, self.marker, self._update_number(), marker_rate=self.base_lr))
 
     def _update_number(self) -> str | None:
         """'step 5 (update)': where to type an update, when the learner has not typed one yet."""
@@ -145,7 +150,14 @@ class TrainScreen(TutorScreen):
             self.doublings = doublings
             self.replot()
         else:
-            self.notify(f"The learning rate stays between {LR_RANGE[0]:g} and {LR_RANGE[1]:g}.")
+            self.say(f"The learning rate stays between {LR_RANGE[0]:g} and {LR_RANGE[1]:g}.")
+
+    def say(self, text: str) -> None:
+        """A notice on the status line, under the plot: never over its axes."""
+        self.query_one("#status-line", Static).update(text)
+
+    def on_loss_plot_notice(self, message: LossPlot.Notice) -> None:
+        self.say(message.text)
 
     def action_steps(self, factor: float) -> None:
         steps = min(max(round(self.steps * factor), 1), MAX_TRAIN_STEPS)

@@ -46,11 +46,23 @@ class AnswerInput(Input):
         await super()._on_key(event)
 
 
+def fitted(width: int, *texts: str) -> str:
+    """The first (longest) of `texts` that fits `width` columns, else the last: a short line whole,
+    rather than a long one cut."""
+    return next((t for t in texts if len(t) <= width), texts[-1])
+
+
 class AnswerPreview(Static):
+    """The line under an answer box: how the typed text reads, or what to type and which key checks it."""
+
     def show(self, text: str, kind: str) -> None:
+        self._said = None
         if not text.strip():
-            hint = "a shape like 4x24" if kind == Kind.SHAPE else "a number, a vector [a, b], or rows 1 2; 3 4"
-            self.update(Text(f"Type {hint}. Enter checks it.", "dim"))
+            if kind == Kind.SHAPE:
+                self.say("Type a shape like 4x24. Enter checks it.")
+            else:
+                self.say("Type a number, a vector [a, b], or rows 1 2; 3 4. Enter checks it.",
+                         "Type a number, [a, b], or rows 1 2; 3 4. Enter checks it.")
             return
         try:
             parsed = parse_answer(text, kind)
@@ -59,3 +71,16 @@ class AnswerPreview(Static):
             self.update(Text(f"✗ can't read it{where}: {err.message}", "italic"))
             return
         self.update(Text(f"reads as {describe(parsed)}", "dim"))
+
+    def say(self, *texts: str) -> None:
+        """Key help, the longest form that fits this line (see `fitted`)."""
+        self._said = texts
+        self.update(Text(fitted(self._room(), *texts), "dim"))
+
+    def _room(self) -> int:
+        return (self.content_region.width or self.app.size.width - 2) if self.is_mounted else 78
+
+    def on_resize(self) -> None:
+        said = getattr(self, "_said", None)
+        if said:
+            self.update(Text(fitted(self._room(), *said), "dim"))

@@ -43,6 +43,10 @@ class GraphView(ScrollableContainer, can_focus=True):
         self.ascii = ascii
         self.values: dict[str, NodeValue] | None = None
         self.grads: dict[str, NodeValue] | None = None
+        # a graph being filled in: each node's (label, value) lines, the line selected, the outputs
+        self.rows: dict[str, list[tuple[str, NodeValue]]] | None = None
+        self.selected: tuple[str, int] | None = None
+        self.outputs: tuple[str, ...] = ()
         self.lines: list[str] = []     # the drawing as last shown, one string per terminal line
         self._drawn_width = 0
 
@@ -59,8 +63,26 @@ class GraphView(ScrollableContainer, can_focus=True):
 
     def update(self, values: dict[str, NodeValue] | None, grads: dict[str, NodeValue] | None = None) -> None:
         """Shows forward values (and gradients, when given); None values means still loading."""
-        self.values, self.grads = values, grads
+        self.values, self.grads, self.rows = values, grads, None
         self._redraw()
+
+    def show_rows(self, rows: dict[str, list[tuple[str, NodeValue]]], selected: tuple[str, int] | None,
+                  outputs: tuple[str, ...] = ()) -> None:
+        """Shows each node's value and gradient lines, the selected one marked ▸."""
+        self.rows, self.selected, self.outputs = rows, selected, outputs
+        self.values = {node: lines[0][1] for node, lines in rows.items() if lines}
+        self.grads = None
+        self._redraw()
+
+    def scroll_to_mark(self) -> None:
+        """Scrolls so the marked (selected) line is in view, with its box's title when there is room."""
+        for row, line in enumerate(self.lines):
+            if "▸" in line or (self.ascii and "|>" in line):
+                top = self.scroll_y
+                height = self.scrollable_content_region.height or 10
+                if not top <= row < top + height - 1:
+                    self.call_after_refresh(self.scroll_to, y=max(0, row - 3), animate=False)
+                return
 
     def set_lesson(self, lesson: Lesson) -> None:
         """Draws another graph of the same givens (the learner's own), from the next update on."""
@@ -88,7 +110,11 @@ class GraphView(ScrollableContainer, can_focus=True):
         if not self.is_mounted:
             return
         self._drawn_width = self._width()
-        self.lines = render_graph(self.model, self.values, self.grads, self._drawn_width, ascii=self.ascii)
+        if self.rows is not None:
+            self.lines = render_graph(self.model, None, None, self._drawn_width, ascii=self.ascii,
+                                      fill=self.rows, selected=self.selected, outputs=self.outputs)
+        else:
+            self.lines = render_graph(self.model, self.values, self.grads, self._drawn_width, ascii=self.ascii)
         note = self.query_one("#graph-note", Static)
         note.display = self.awaiting_values
         self.query_one("#graph-lines", Static).update(Text("\n".join(self.lines), no_wrap=True))

@@ -6,6 +6,7 @@ import math
 import os
 
 from textual.binding import Binding
+from textual.message import Message
 from textual_plotext import PlotextPlot
 
 from tutor.core.text.matrix import format_number
@@ -19,6 +20,13 @@ class LossPlot(PlotextPlot, can_focus=True):
     """Replotted by `show_run`; `l` switches the y axis between linear and log. Never animates."""
 
     BINDINGS = [Binding("l", "toggle_log", "Log y", tooltip="Switch the loss axis between linear and log")]
+
+    class Notice(Message):
+        """Something to say about the plot; the screen says it on its status line, never over the axes."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
@@ -41,7 +49,8 @@ class LossPlot(PlotextPlot, can_focus=True):
         self.losses = [float(v) for v in losses]
         self.lr = lr
         self.marker = (1, float(marker)) if isinstance(marker, (int, float)) else marker
-        self.plot_title = title or f"Loss over {max(len(self.losses) - 1, 0)} SGD steps, lr {lr:g}"
+        steps = max(len(self.losses) - 1, 0)
+        self.plot_title = title or f"Loss over {steps} SGD step{'' if steps == 1 else 's'}, lr {lr:g}"
         self.log_y = self.spans_decades if self._log_choice is None else self._log_choice
         self._replot()
 
@@ -56,7 +65,7 @@ class LossPlot(PlotextPlot, can_focus=True):
 
     def action_toggle_log(self) -> None:
         if not self.can_log:
-            self.notify("A log axis needs every loss above zero.", severity="warning")
+            self.post_message(self.Notice("A log axis needs every loss above zero; the axis stays linear."))
             return
         self.log_y = self._log_choice = not self.log_y
         self._replot()
@@ -96,8 +105,30 @@ def _integer_ticks(last: int, most: int = 6) -> list[int]:
 
 
 def _log_ticks(logs: list[float], most: int = 6) -> tuple[list[float], list[str]]:
-    """Tick positions in log10 space, labelled with the losses they stand for (1e-3, 0.01, 1, ...)."""
-    low, high = math.floor(min(logs)), math.ceil(max(logs))
-    stride = max(1, math.ceil((high - low) / (most - 1)))
-    ticks = list(range(low, high + 1, stride))
-    return [float(t) for t in ticks], [format_number(10.0 ** t) for t in ticks]
+    """Tick positions in log10 space, labelled with the losses they stand for (1e-3, 0.01, 1, ...).
+
+    Decades when the losses span several; inside fewer, 1-2-5 steps, then every whole multiple of
+    the decade; within a narrow band, evenly spaced values: always at least two labels on the axis.
+    """
+    lo, hi = min(logs), max(logs)
+    low, high = math.floor(lo), math.ceil(hi)
+    if high - low >= 3:
+        stride = max(1, math.ceil((high - low) / (most - 1)))
+        ticks = list(range(low, high + 1, stride))
+        return [float(t) for t in ticks], [format_number(10.0 ** t) for t in ticks]
+    for multiples, fewest in (((1, 2, 5), 3), (tuple(range(1, 10)), 2)):
+        values = [m * 10.0 ** d for d in range(low - 1, high + 1) for m in multiples]
+        inside = [v for v in values if lo - 1e-9 <= math.log10(v) <= hi + 1e-9]
+        if fewest <= len(inside) <= most + 3:
+            inside = inside[:: max(1, math.ceil(len(inside) / most))]
+            return [math.log10(v) for v in inside], [format_number(v) for v in inside]
+    a, b = 10.0 ** lo, 10.0 ** hi
+    if b <= a:
+        return [lo], [format_number(a)]
+    values = [a + (b - a) * k / 4 for k in range(5)]
+    return [math.log10(v) for v in values], [_short(v) for v in values]
+
+
+def _short(value: float) -> str:
+    """Three significant figures: tick labels stay short and still differ."""
+    return format_number(float(f"{value:.3g}"))

@@ -94,18 +94,19 @@ def _check(parsed: ParsedAnswer, expected: Expected, tolerance: Tolerance | None
     ]
     wrong = [k for k, j in enumerate(judged) if j == WRONG]
     coarse = [k for k, j in enumerate(judged) if j == IMPRECISE]
-    found = dict(
-        wrong=tuple(_unravel(k, shape) for k in wrong),
-        imprecise=tuple(_unravel(k, shape) for k in coarse),
-        answer_shape=parsed.shape, expected_shape=shape,
-    )
+
+    def found(status: Status, message: str) -> Verdict:
+        return Verdict(status, message, wrong=tuple(_unravel(k, shape) for k in wrong),
+                       imprecise=tuple(_unravel(k, shape) for k in coarse),
+                       answer_shape=parsed.shape, expected_shape=shape)
+
     if wrong:
         if expected.kind == Kind.INTEGER:
-            return Verdict(Status.WRONG, _count_message(parsed, held, want, shape), **found)
-        return Verdict(Status.WRONG, _wrong_message(wrong, coarse, shape), **found)
+            return found(Status.WRONG, _count_message(parsed, held, want, shape))
+        return found(Status.WRONG, _wrong_message(wrong, coarse, shape))
     if coarse:
-        return Verdict(Status.IMPRECISE, _imprecise_message(coarse, shape, parsed, held, want), **found)
-    return Verdict(Status.CORRECT, "Correct.", **found)
+        return found(Status.IMPRECISE, _imprecise_message(coarse, shape, parsed, held, want))
+    return found(Status.CORRECT, "Correct.")
 
 
 # ---- elements -----------------------------------------------------------------------------
@@ -258,17 +259,20 @@ SWAPPED = "Rows and columns are swapped."
 def _check_shape(parsed: ParsedAnswer, expected: Expected) -> Verdict:
     got = tuple(int(d) for d in parsed.values)
     want = tuple(int(d) for d in expected.value)
-    shapes = dict(answer_shape=parsed.shape, expected_shape=tuple(expected.shape))
+
+    def shapes(status: Status, message: str, wrong: tuple[tuple[int, ...], ...] = ()) -> Verdict:
+        return Verdict(status, message, wrong=wrong, answer_shape=parsed.shape, expected_shape=tuple(expected.shape))
+
     if _canonical_dims(got) == _canonical_dims(want):
-        return Verdict(Status.CORRECT, "Correct.", **shapes)
+        return shapes(Status.CORRECT, "Correct.")
     # The dims are the answer here, so the message says what is off without naming them; nor does it
     # repeat what was typed (the learner sees that).
     if len(got) != len(want):
-        return Verdict(Status.WRONG, _size_count_message(len(got), len(want)), **shapes)
+        return shapes(Status.WRONG, _size_count_message(len(got), len(want)))
     off = tuple((k,) for k in range(len(want)) if got[k] != want[k])
     if len(want) == 2 and got == want[::-1]:
-        return Verdict(Status.WRONG, SWAPPED, wrong=off, **shapes)
-    return Verdict(Status.WRONG, _sizes_off_message([k for (k,) in off], len(want)), wrong=off, **shapes)
+        return shapes(Status.WRONG, SWAPPED, wrong=off)
+    return shapes(Status.WRONG, _sizes_off_message([k for (k,) in off], len(want)), wrong=off)
 
 
 def _size_count_message(got: int, want: int) -> str:
@@ -281,8 +285,9 @@ _ORDINALS = ["1st", "2nd", "3rd"]
 
 def _sizes_off_message(off: list[int], count: int) -> str:
     if count == 2:
-        return {(0,): "The number of rows is off.", (1,): "The number of columns is off."}.get(
-            tuple(off), "Both the number of rows and the number of columns are off.")
+        one_off: dict[tuple[int, ...], str] = {(0,): "The number of rows is off.",
+                                               (1,): "The number of columns is off."}
+        return one_off.get(tuple(off), "Both the number of rows and the number of columns are off.")
     if count == 1:
         return "The size is off."
     names = [_ORDINALS[k] if k < 3 else f"{k + 1}th" for k in off]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import overload
 
 from tutor.core.errors import AnswerParseError
 from tutor.core.expr import names
@@ -179,7 +181,7 @@ class _List:
     pos: int
 
 
-_MATH = {
+_MATH: dict[str, Callable[[float], float]] = {
     "sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "log": math.log,
     "sqrt": math.sqrt, "abs": abs, "tanh": math.tanh,
     "sigmoid": lambda x: 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x)),
@@ -227,7 +229,13 @@ class _Parser:
 
     # -- lists
 
+    @overload
+    def rows(self, closer: str, pos: int) -> _List: ...
+    @overload
+    def rows(self, closer: None, pos: int) -> _Num | _List: ...
+
     def rows(self, closer: str | None, pos: int) -> _Num | _List:
+        """The rows up to `closer` (None: the whole answer, where a lone number stays a number)."""
         rows: list[_List] = []
         semicolons = False
         while True:

@@ -13,7 +13,7 @@ from tutor.core.expr.syntax import Expr
 MAX_DRAWN = 10_000  # numbers one draw may produce
 
 
-def rng_for(lesson_id: str, seed: int) -> random.Random:
+def rng_for(lesson_id: str, seed: int | str) -> random.Random:
     # String seeds hash with SHA-512 in CPython (version 2): the same draw on every machine.
     return random.Random(f"tutor-drill:{lesson_id}:{seed}")
 
@@ -28,14 +28,22 @@ def draw_givens(drill: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 
 
 def _draws(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Call) and n.func.id in ("randint", "choice") for n in ast.walk(node))
+    return any(_drawn_by(n) is not None for n in ast.walk(node))
+
+
+def _drawn_by(node: ast.AST) -> str | None:
+    """The draw `node` calls, "randint" or "choice", or None (the loader lets only named functions be called)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("randint", "choice"):
+        return node.func.id
+    return None
 
 
 def _fixed(node: ast.AST, text: str) -> Any:
     """A part with nothing to draw: numbers stay numbers, anything else keeps the lesson's own text."""
     if isinstance(node, ast.Constant):
         return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+    if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, (int, float))):
         return -node.operand.value
     if isinstance(node, ast.List):
         return [_fixed(e, text) for e in node.elts]
@@ -56,8 +64,9 @@ def _draw(node: ast.AST, text: str, rng: random.Random) -> Any:
         if op is None:
             raise ExprError("only + - * / ** may combine drill draws")
         return _combine(op, _draw(node.left, text, rng), _draw(node.right, text, rng))
-    if isinstance(node, ast.Call) and node.func.id in ("randint", "choice"):
-        return _call(node, text, rng)
+    name = _drawn_by(node)
+    if isinstance(node, ast.Call) and name is not None:
+        return _call(name, node, text, rng)
     raise ExprError("draws may only be combined with + - * / ** and lists")
 
 
@@ -88,8 +97,7 @@ def _fill(shape: tuple[int, ...], make) -> Any:
     return [_fill(shape[1:], make) for _ in range(shape[0])]
 
 
-def _call(node: ast.Call, text: str, rng: random.Random) -> Any:
-    name = node.func.id
+def _call(name: str, node: ast.Call, text: str, rng: random.Random) -> Any:
     if name == "randint":
         if len(node.args) not in (2, 3):
             raise ExprError("randint(low, high, shape): both ends included")
@@ -121,7 +129,7 @@ def _combine(op: str, a: Any, b: Any) -> Any:
     if isinstance(a, list) or isinstance(b, list):
         la = a if isinstance(a, list) else None
         lb = b if isinstance(b, list) else None
-        n = len(la if la is not None else lb)
+        n = len(a) if isinstance(a, list) else len(b)
         if la is not None and lb is not None and len(la) != len(lb):
             raise ExprError("drill draws of different lengths cannot be combined")
         return [_combine(op, la[i] if la is not None else a, lb[i] if lb is not None else b) for i in range(n)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tutor.core.errors import LessonError, LessonErrors, TutorError
 from tutor.core.evaluate.compare import finite, same_value
 from tutor.core.lesson.prose import evaluator, has_template, lesson_texts, render_checked
@@ -44,7 +46,7 @@ def lesson_problems(lesson, live=None) -> list[tuple[str | None, str]]:
 
 def _mistake_problems(live, step, expected) -> list[str]:
     """A lesson's named mistakes must differ from the right answer and from each other."""
-    values = []
+    values: list[tuple[int, str, Any]] = []   # (number, label, value) of the mistakes seen so far
     out = []
     for number, mistake in enumerate(step.mistakes, start=1):
         label = f"named mistake #{number} ({first_sentence(mistake.say)!r}, when = {mistake.when.text!r})"

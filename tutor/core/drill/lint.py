@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -109,7 +109,7 @@ def _mistakes_never_named(lesson: Lesson, runs: list[Run]) -> list[Finding]:
     return found
 
 
-def _fires(run: Run, step_id: str, when: str, label: str) -> str | None | bool:
+def _fires(run: Run, step_id: str, when: str, label: str) -> str | None | Literal[False]:
     """None when typing the mistake's own value names it; why not otherwise; False when it is not tried here."""
     step = run.lesson.step(step_id)
     mistake = next((m for m in step.mistakes if m.when.text == when), None)
@@ -156,7 +156,7 @@ def typed_text(value: Any, kind: str) -> str | None:
     if isinstance(value, torch.Tensor):
         if value.is_meta or value.numel() > 10_000:
             return None
-        data = value.detach().double().tolist()
+        data: list | float = value.detach().double().tolist()  # a float for a 0-d tensor
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         data = float(value)
     else:

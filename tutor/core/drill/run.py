@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from tutor.core.drill.variants import variant
 from tutor.core.lesson.model import Lesson
 from tutor.core.text.latex import plain_text
-from tutor.core.vocabulary import NOT_ATTEMPTS, Status
+from tutor.core.vocabulary import NOT_ATTEMPTS, Status, StepState
 
 
 @dataclass
@@ -23,8 +23,11 @@ class DrillRun:
     correct: int = 0
     streak: int = 0
     best_streak: int = 0
-    item_seconds: list[float] = field(default_factory=list)
+    item_seconds: list[float] = field(default_factory=list)   # per variant answered, not skipped
+    skipped: int = 0                                           # variants left without an answer
+    reveals: int = 0
     misses: Counter = field(default_factory=Counter)
+    _answered: set = field(default_factory=set)                # seeds with an answer or a reveal
     _item_started: float = field(default_factory=time.monotonic)
     _drawn: dict = field(default_factory=dict)
 
@@ -44,8 +47,11 @@ class DrillRun:
         return variant(self.lessons, self.current_seed)
 
     def advance(self) -> None:
-        """On to the next seed, without drawing it yet."""
-        self.item_seconds.append(time.monotonic() - self._item_started)
+        """On to the next seed, without drawing it yet; one left without an answer counts as skipped."""
+        if self.current_seed in self._answered:
+            self.item_seconds.append(time.monotonic() - self._item_started)
+        else:
+            self.skipped += 1
         self.index += 1
         self._item_started = time.monotonic()
 
@@ -53,8 +59,21 @@ class DrillRun:
         self.advance()
         return self.current()
 
+    @property
+    def variants(self) -> int:
+        """Variants answered (at least one answer or reveal), the current one included."""
+        return len(self._answered)
+
     def record(self, lesson: Lesson, step_id: str, status: str, mistake: str | None = None) -> None:
+        """An answer (counted as the progress store counts attempts) or a reveal (not an answer: it
+        ends the streak and shows in what went wrong)."""
         if status in NOT_ATTEMPTS:
+            return
+        self._answered.add(self.current_seed)
+        if status == StepState.REVEALED:
+            self.reveals += 1
+            self.streak = 0
+            self.misses[f"{lesson.id.rsplit('-drill-', 1)[0]}: {step_id} (revealed)"] += 1
             return
         self.attempts += 1
         if status == Status.CORRECT:

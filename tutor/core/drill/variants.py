@@ -58,11 +58,10 @@ def draw_for(lesson: Lesson, seed: int, attempt: int = 0) -> dict:
 
 def variant_text(lesson: Lesson, seed: int, attempt: int = 0) -> str:
     """The author's own file with the givens redrawn, [drill] and own-numbers text removed, re-validated."""
-    if lesson.path is None:
-        raise DrillError(f"lesson {lesson.id!r} has no file to draw a variant from")
+    path = _lesson_file(lesson)
     header = f"Drill variant {seed} of {lesson.id!r}: tutor drill {lesson.topic} --seed {seed} --emit"
     try:
-        text = toml_variant.rewrite(read_lesson_text(lesson.path), draw_for(lesson, seed, attempt),
+        text = toml_variant.rewrite(read_lesson_text(path), draw_for(lesson, seed, attempt),
                                     id=f"{lesson.id}-drill-{seed}", title=f"{lesson.title} (drill {seed})",
                                     topic=lesson.topic, header=header)
     except (OSError, UnicodeDecodeError, ValueError, TypeError) as err:
@@ -71,9 +70,15 @@ def variant_text(lesson: Lesson, seed: int, attempt: int = 0) -> str:
     return text
 
 
+def _lesson_file(lesson: Lesson) -> Path:
+    if lesson.path is None:
+        raise DrillError(f"lesson {lesson.id!r} has no file to draw a variant from")
+    return lesson.path
+
+
 def _parse(text: str, lesson: Lesson, seed: int) -> Lesson:
     try:
-        return parse_lesson(text, Path(lesson.path).with_name(f"{lesson.id}-drill-{seed}.toml"), lesson.topic)
+        return parse_lesson(text, _lesson_file(lesson).with_name(f"{lesson.id}-drill-{seed}.toml"), lesson.topic)
     except LessonErrors as errs:
         raise DrillError(f"variant {seed} of {lesson.id!r} is not a valid lesson: {errs}") from None
 
@@ -118,7 +123,7 @@ def _source_key(lesson: Lesson) -> tuple:
     import hashlib
 
     try:
-        digest = hashlib.sha256(read_lesson_text(lesson.path).encode()).hexdigest()
+        digest = hashlib.sha256(read_lesson_text(_lesson_file(lesson)).encode()).hexdigest()
     except (OSError, TutorError, LessonErrors):
         digest = ""
     return (str(lesson.path), lesson.id, digest)

@@ -83,9 +83,6 @@ class Budget:
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
 
-    def elapsed(self) -> float:
-        return time.monotonic() - self._started
-
 
 class _Unmetered(Budget):
     """The budget outside any evaluation: per-operation limits still apply, totals are not kept."""

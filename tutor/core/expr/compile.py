@@ -197,8 +197,20 @@ def binary(op: type, a: Value, b: Value, dtype: torch.dtype, column: int | None 
         if isinstance(a, torch.Tensor) and not a.is_floating_point() and isinstance(b, float):
             a = a.double()
         return _no_wrap(torch.pow(to_tensor(a, dtype), b), op, a, b)
+    if _plain_number(a) and _floating(b):  # a number beside a float tensor: torch keeps the tensor's dtype,
+        return _TENSOR_OPS[op](float(a), b)  # and wrapping the number in a tensor of its own costs more
+    if _plain_number(b) and _floating(a):
+        return _TENSOR_OPS[op](a, float(b))
     a, b = to_tensor(a, dtype), to_tensor(b, dtype)
     return _no_wrap(_TENSOR_OPS[op](a, b), op, a, b)
+
+
+def _plain_number(v: Value) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _floating(v: Value) -> bool:
+    return isinstance(v, torch.Tensor) and v.is_floating_point() and (v.is_meta or not meta_mode())
 
 
 _WRAPS = (ast.Add, ast.Sub, ast.Mult, ast.Pow, ast.MatMult)

@@ -142,8 +142,13 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
                 raise ExprError(f"names may not start with '_': {node.id!r}", col)
             return
         if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.BitXor):
+                power = ast.unparse(ast.BinOp(node.left, ast.Pow(), node.right))
+                example = power if len(power) <= 30 else "x ** 2"
+                raise ExprError(f"use ** for powers, as in {example} (^ is not a power here)", col)
             if not isinstance(node.op, _BINOPS):
-                raise ExprError(f"operator {type(node.op).__name__} is not allowed", col)
+                raise ExprError(f"operator {_OPERATOR_SYMBOLS.get(type(node.op), type(node.op).__name__)} "
+                                "is not allowed", col)
         elif isinstance(node, ast.Compare):
             if len(node.ops) != 1 or not isinstance(node.ops[0], _COMPARISONS):
                 raise ExprError("only one comparison at a time: <, >, <=, >= or ==", col)
@@ -155,8 +160,7 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
                 raise ExprError("only named functions can be called, as in sin(x)", col)
             fname = node.func.id
             if fname not in allowed_calls:
-                where = _where_allowed(fname)
-                raise ExprError(f"unknown function {fname!r}{where}", col)
+                raise ExprError(unknown_function(fname, allowed_calls), col)
             check_call(node)
             for kw in node.keywords:
                 visit(kw.value, depth + 1)
@@ -219,6 +223,34 @@ def _arity(sig) -> str:
     if top == sig.required:
         return f"{top} argument{'s' if top != 1 else ''}"
     return f"{sig.required} to {top} arguments"
+
+
+_OPERATOR_SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.BitAnd: "&", ast.BitOr: "|",
+                     ast.LShift: "<<", ast.RShift: ">>"}
+
+
+def unknown_function(fname: str, allowed: frozenset[str] | set[str]) -> str:
+    """Why a function cannot be called here, with the closest names that can (conv -> conv1d, conv2d)."""
+    where = _where_allowed(fname)
+    if where:
+        return f"unknown function {fname!r}{where}"
+    near = closest_names(fname, allowed)
+    if not near:
+        return f"unknown function {fname!r}"
+    listed = near[0] if len(near) == 1 else ", ".join(near[:-1]) + " or " + near[-1]
+    return f"unknown function {fname!r}; did you mean {listed}?"
+
+
+def closest_names(name: str, names_: frozenset[str] | set[str], most: int = 3) -> list[str]:
+    """The names a typed one most likely meant: those it begins (shortest first), else similar ones."""
+    import difflib
+
+    lowered = name.lower()
+    starts = sorted((n for n in names_ if n.startswith(lowered) and n != lowered), key=lambda n: (len(n), n))
+    if starts:
+        shortest = len(starts[0])
+        return [n for n in starts if len(n) <= shortest + 2][:most]
+    return difflib.get_close_matches(lowered, sorted(names_), n=most, cutoff=0.75)
 
 
 def _where_allowed(fname: str) -> str:

@@ -51,7 +51,8 @@ def read_graph(text: str | None, given: set[str]) -> list[Assignment] | Verdict:
     try:
         lines = parse_graph(text)
     except ExprError as err:
-        return Verdict(Status.UNPARSED, f"Couldn't read {err.message.replace('graph line', 'line', 1)}.")
+        said = err.message.replace('graph line', 'line', 1)
+        return Verdict(Status.UNPARSED, f"Couldn't read {said}{'' if said.endswith(('.', '?')) else '.'}")
     defined = set(given)
     out = []
     for a in lines:
@@ -195,10 +196,32 @@ def _first_slip(live, name: str, lines: list[Assignment], theirs: list[Run], our
             typed_number = any(isinstance(n, ast.Constant) for n in ast.walk(a.expr.tree))
             advice = ("write the givens' names, not their numbers" if typed_number
                       else "check that operation")
-            return Verdict(Status.WRONG, f"Line {a.line} ({_shown(a)}) matches a node of the graph for the lesson's "
-                                    f"numbers but not for other values of the givens: {advice}.")
+            what = _equal_node(live, k, lines, theirs[0], ours[0], reference, sorted(read))
+            return Verdict(Status.WRONG, f"Line {a.line} ({_shown(a)}) equals {what} for the lesson's numbers "
+                                         "only: these givens make them equal, other values do not. "
+                                         f"{advice[0].upper()}{advice[1:]}.")
         return Verdict(Status.WRONG, f"Line {a.line} ({_shown(a)}) gives a value that no node of the graph has: "
                                 "check that operation.")
     last = max(k for k, a in enumerate(lines) if a.target == name)
     return Verdict(Status.WRONG, f"Line {lines[last].line} ({_shown(lines[last])}) gives a value on the way to "
                             f"{name}, not {name} itself: the graph needs more operations.")
+
+
+
+def _equal_node(live, k: int, lines: list[Assignment], theirs: Run, ours: Run, reference: list[Assignment],
+                read: list[str]) -> str:
+    """What line k's value coincides with, in the learner's words where possible: one of their own
+    earlier lines, a given, a node the lesson names; else "a node of the graph"."""
+    value = theirs.line_values[k]
+    for j in range(k):
+        if lines[j].target != lines[k].target and same_value(value, theirs.line_values[j], live.dtype):
+            return lines[j].target
+    for g in read:
+        if same_value(value, ours.env[g], live.dtype):
+            return f"the given {g}"
+    named = set(live.lesson.graph_names)
+    for a, v in zip(reference, ours.line_values, strict=False):
+        if a.target in named and same_value(value, v, live.dtype):
+            return f"the lesson's {a.target}"
+    return "a node of the graph"
+

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import ast
 
-from tutor.core.evaluate.compare import same_value
 from tutor.core.evaluate.results import NodeValue
-from tutor.core.evaluate.run import plain_data
-from tutor.core.graph.answer import check_graph, read_graph, run_lines
 from tutor.core.lesson.graph_ops import needed_lines
 from tutor.core.text.matrix import format_plain
-from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
+from tutor.core.vocabulary import SETTLED, Kind, StepState
 
 HIDDEN = NodeValue((), "?")
 EARNED = SETTLED
@@ -64,57 +61,6 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
     return out
 
 
-def earned_grads(lesson, states: dict[str, str], grads: dict[str, NodeValue] | None,
-                 loss: str | None) -> dict[str, NodeValue] | None:
-    """A node's ∂loss/∂node once a solved or revealed step asks for it, or for one the backward pass
-    reaches through this node; else `?`."""
-    if grads is None:
-        return None
-    paths: set[str] = set()
-    for s in lesson.steps:
-        pair = _asked_grad(s)
-        if pair and pair[0] == loss and states.get(s.id) in EARNED:
-            f, x = pair
-            paths |= {n for n in ancestors(lesson, f) if x in ancestors(lesson, n)} | {x}
-    return {name: (g if name in paths else HIDDEN) for name, g in grads.items()}
-
-
 def _beside(typed: str, value: NodeValue) -> NodeValue:
     true = format_plain(value.value, value.shape)
     return NodeValue((), f"{true} (yours {typed})")
-
-
-def learners_graph(live, states: dict[str, str], answers: dict[str, str], shown: dict[str, NodeValue]):
-    """The lesson with the learner's own graph, from their latest right graph step, and its values
-    where they equal a value already shown (`?` elsewhere); None when no graph step is solved."""
-    import dataclasses
-
-
-    for step in reversed(live.lesson.steps):
-        text = answers.get(step.id, "")
-        if step.kind != Kind.GRAPH or states.get(step.id) != StepState.SOLVED or not text.strip():
-            continue
-        if check_graph(live, step, text).status != Status.CORRECT:
-            continue
-        lines = read_graph(text, set(live.givens))
-        run = run_lines(live, lines, live.givens)
-        # "? (yours 1 ✗ first slip)" is hidden too: only values shown as numbers are known
-        known = [live.scope.env[n] for n, v in shown.items() if _shown(v) and n in live.scope.env]
-        values = {}
-        for name, value in run.env.items():
-            if name in live.givens or (name in shown and not _shown(shown[name])):
-                values[name] = shown.get(name, HIDDEN)  # a given, or a node still hidden with its marks
-            elif any(same_value(value, k, live.dtype) for k in known):
-                values[name] = NodeValue(*_plain(value))
-            else:
-                values[name] = HIDDEN
-        return dataclasses.replace(live.lesson, graph=tuple(lines)), values
-    return None
-
-
-def _shown(value: NodeValue) -> bool:
-    return not (isinstance(value.value, str) and value.value.startswith("?"))
-
-
-def _plain(value):
-    return plain_data(value)

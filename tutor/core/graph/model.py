@@ -94,6 +94,18 @@ def build_graph(lesson: Lesson) -> GraphModel:
     return GraphModel(tuple(givens + ops), loss, others)
 
 
+def binding_ids(targets: list[str]) -> list[str]:
+    """Node ids of assignments to these targets, in order: the name for its last binding,
+    "name#k" for the k-th of the earlier ones (the ids build_graph gives)."""
+    totals = {t: targets.count(t) for t in targets}
+    seen: dict[str, int] = {}
+    out = []
+    for t in targets:
+        seen[t] = seen.get(t, 0) + 1
+        out.append(t if seen[t] == totals[t] else f"{t}#{seen[t]}")
+    return out
+
+
 def _binding_name(name: str, number: int, total: int) -> str:
     """h for the binding later lines read; h (old), or h (1), h (2)..., for the ones before it."""
     if number == total:

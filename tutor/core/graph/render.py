@@ -30,12 +30,25 @@ def render_graph(
     width: int = 80,
     *,
     ascii: bool = False,
+    fill: dict[str, list[tuple[str, NodeValue]]] | None = None,
+    selected: tuple[str, int] | None = None,
+    outputs: tuple[str, ...] = (),
 ) -> list[str]:
-    """Layers from the inputs at the top to the loss at the bottom, boxes joined by arrows."""
+    """Layers from the inputs at the top to the loss at the bottom, boxes joined by arrows.
+
+    `fill` (node id -> (label, value) lines) replaces a node's value and gradient lines: a graph
+    being filled in, its `selected` line marked ▸; `outputs` name the functions its gradients are of.
+    """
+    fills = fill
+    if fills is not None and values is None:
+        values = {node: lines[0][1] for node, lines in fills.items() if lines}
     loss = resolve_loss(model, values)
 
     def build(node_id: str, cap: int) -> list[str]:
-        return _box_lines(model.node(node_id), values, grads, cap, loss, ascii)
+        lines = _box_lines(model.node(node_id), values, grads, cap, loss, ascii, fills)
+        if selected is not None and selected[0] == node_id:
+            return _marked(lines, model.node(node_id), fills, selected[1], cap, ascii)
+        return lines
 
     moved: dict[str, int] = {}
     for _ in range(2 * len(model.nodes) + 1):
@@ -50,9 +63,9 @@ def render_graph(
         if not movable:
             break
         # a given moved up a row, or an output down one, leaves room for the rest to show their numbers
-        widest = max(movable, key=lambda i: max(map(len, build(i, width))))
+        widest = max(movable, key=lambda i: _width(build(i, width)))
         moved[widest] = moved.get(widest, 0) + 1
-    widths = {i: (max(map(len, boxes[i])) + 4 if i in boxes else 1) for row in rows for i in row}
+    widths = {i: (_width(boxes[i]) + 4 if i in boxes else 1) for row in rows for i in row}
     xs = _place(rows, links, widths, width)
     canvas = _Canvas()
     y = 0
@@ -72,7 +85,26 @@ def render_graph(
             y += canvas.channel(y, [(s, t) for s, t in links if s in row], xs, widths,
                                 _arrow_columns(rows, k + 1, links, xs, widths))
     lines = canvas.lines(ascii)
-    return lines + _legend(model, loss, values, grads, ascii)
+    return lines + _legend(model, loss, values, grads, ascii, fills, outputs)
+
+
+MARK = "\x01"   # a box line starting with this is drawn with ▸ in the box's left margin
+
+
+def _width(lines: list[str]) -> int:
+    return max(len(line) - line.startswith(MARK) for line in lines)
+
+
+def _marked(lines: list[str], node: GraphNode, rows, row: int, cap: int, ascii: bool) -> list[str]:
+    """The box's lines with the first line of its `row`-th value line marked."""
+    if not rows or node.id not in rows or row >= len(rows[node.id]):
+        return lines
+    start = 2 if node.kind == OP else 1
+    for prefix, value in rows[node.id][:row]:
+        start += len(_value_lines(prefix, value, cap, ascii))
+    if start >= len(lines):
+        return lines
+    return lines[:start] + [MARK + lines[start]] + lines[start + 1:]
 
 
 def _can_move(node: GraphNode, loss: str | None) -> bool:
@@ -152,12 +184,12 @@ def _fit_row(row: list[str], width: int, build) -> tuple[dict[str, list[str]], b
     natural = {i: build(i, max(MIN_INNER, width - 4)) for i in ids}
     boxes: dict[str, list[str]] = {}
     squeezed = False
-    pending = sorted(ids, key=lambda i: max(map(len, natural[i])))
+    pending = sorted(ids, key=lambda i: _width(natural[i]))
     for done, i in enumerate(pending):
         share = max(MIN_INNER, room // (len(pending) - done))
-        boxes[i] = natural[i] if max(map(len, natural[i])) <= share else build(i, share)
+        boxes[i] = natural[i] if _width(natural[i]) <= share else build(i, share)
         squeezed |= _summarised(boxes[i]) and not _summarised(natural[i])
-        room -= max(map(len, boxes[i]))
+        room -= _width(boxes[i])
     return boxes, squeezed
 
 
@@ -165,20 +197,26 @@ def _summarised(lines: list[str]) -> bool:
     return any(line.endswith(("values)", "…", "~")) for line in lines)
 
 
-def _box_lines(node: GraphNode, values, grads, cap: int, loss: str | None, ascii: bool) -> list[str]:
+def _box_lines(node: GraphNode, values, grads, cap: int, loss: str | None, ascii: bool,
+               rows: dict[str, list[tuple[str, NodeValue]]] | None = None) -> list[str]:
     """The text inside a node's box: name and role, operation, value, gradient; each line at most `cap`."""
     tag = _tag(node, loss)
     lines = [node.display + tag]
     if node.kind == OP:
         lines.append(node.label)
-    value = values.get(node.name) if values and node.final else None
-    if value is not None:
-        lines += _value_lines("= ", value, cap, ascii)
-    elif values is None and node.kind != OP:
-        lines += _written_value(node, cap, ascii)
-    grad = grads.get(node.name) if grads and node.final and node.id != loss else None
-    if grad is not None:
-        lines += _value_lines("∂L/∂" + node.name + " = ", grad, cap, ascii)
+    if rows is not None and node.id in rows:
+        for prefix, value in rows[node.id]:
+            lines += _value_lines(prefix, value, cap, ascii)
+    else:
+        value = values.get(node.name) if values and node.final else None
+        if value is not None:
+            lines += _value_lines("= ", value, cap, ascii)
+        elif values is None and node.kind != OP:
+            lines += _written_value(node, cap, ascii)
+        grad = grads.get(node.name) if grads and node.final and node.id != loss else None
+        if grad is not None:
+            output = model_loss_name(loss)
+            lines += _value_lines(f"∂{output}/∂{node.name} = ", grad, cap, ascii)
     if ascii:
         lines = [_ascii_math(line) for line in lines]
     return [line if len(line) <= cap else line[:cap - 1] + ("~" if ascii else "…") for line in lines]
@@ -234,7 +272,8 @@ def _as_grid(value, shape):
     return [[v] for v in value] if len(shape) == 1 else value
 
 
-_ASCII_TEXT = {"−": "-", "²": "**2", "³": "**3", "×": "x", "…": "~", "⋮": ":", "·": "-", "∂": "d"}
+_ASCII_TEXT = {"−": "-", "²": "**2", "³": "**3", "×": "x", "…": "~", "⋮": ":", "·": "-", "∂": "d", "✗": "x",
+               "✓": "ok", "≈": "~", **dict(zip("ℬℰℱℋℐℒℳℛℯℊℴ", "BEFHILMRego", strict=True))}
 
 
 def _ascii_math(text: str) -> str:
@@ -312,7 +351,10 @@ class _Canvas:
             top[arrow - x - 1] = tip
         self.text(x, y, tl + "".join(top) + tr)
         for i, line in enumerate(lines, start=1):
-            self.text(x, y + i, v + " " + line.ljust(width - 4) + " " + v)
+            margin = " "
+            if line.startswith(MARK):
+                line, margin = line[1:], (">" if style is _PLAIN else "▸")
+            self.text(x, y + i, v + margin + line.ljust(width - 4) + " " + v)
         bottom = [h] * (width - 2)
         centre = x + width // 2
         if has_out:
@@ -394,11 +436,23 @@ def _to_ascii(ch: str) -> str:
     return "+" if ch in "╭╮╰╯├┤┬┴┼┌┐└┘╔╗╚╝╤" else ch
 
 
-def _legend(model: GraphModel, loss: str | None, values, grads, ascii: bool) -> list[str]:
+def model_loss_name(loss: str | None) -> str:
+    """The name of the loss node: its id without a binding number."""
+    return (loss or "L").partition("#")[0]
+
+
+def _legend(model: GraphModel, loss: str | None, values, grads, ascii: bool, rows=None,
+            outputs: tuple[str, ...] = ()) -> list[str]:
     notes = []
-    if loss is not None and grads:
-        d = "dL/d" if ascii else "∂L/∂"
-        notes.append(f"{d}v: gradient of the loss ({model.node(loss).name}) with respect to v")
+    if outputs and rows is not None:
+        each = ", ".join(f"∂{o}/∂v" for o in outputs)
+        of = " and ".join(outputs)
+        text = f"{each}: gradient{'s' if len(outputs) > 1 else ''} of {of} with respect to node v"
+        notes.append(_ascii_math(text) if ascii else text)
+    elif loss is not None and grads:
+        name = model.node(loss).name
+        d = f"d{name}/d" if ascii else f"∂{name}/∂"
+        notes.append(f"{d}v: gradient of the loss ({name}) with respect to v")
     if any(n.kind == PARAM for n in model.nodes):
         notes.append("param: a weight that SGD trains")
     if model.other_givens:

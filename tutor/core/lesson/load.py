@@ -312,7 +312,8 @@ def _graph(col: _Collector, text: str, given: set[str]) -> list[Assignment]:
     return graph
 
 
-def _steps(col: _Collector, raw: Any, known: set[str], graph_targets: set[str] = frozenset()) -> list[Step]:
+def _steps(col: _Collector, raw: Any, known: set[str],
+           graph_targets: frozenset[str] | set[str] = frozenset()) -> list[Step]:
     if raw is None:
         col.add("steps", "a lesson needs at least one [[steps]]")
         return []
@@ -478,7 +479,8 @@ def _conventions(col: _Collector, raw: Any, steps: set[str]) -> Conventions:
             value = None
         counts[key] = value
     whole = raw.get("whole_numbers", False)
-    everywhere, listed = whole is True, ()
+    everywhere = whole is True
+    listed: tuple[str, ...] = ()
     if isinstance(whole, list) and all(isinstance(s, str) for s in whole):
         listed = tuple(whole)
         for sid in listed:

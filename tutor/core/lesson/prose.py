@@ -207,11 +207,6 @@ def expr_evaluator(evaluate_expr):
     return evaluate
 
 
-def render_live(text: str, live) -> str:
-    """The prose rendered with a LiveLesson's numbers."""
-    return render(text, evaluator(live)) if has_template(text) else text
-
-
 def lesson_texts(lesson) -> list[tuple[str, str]]:
     """(where, text) for every piece of learner-facing prose in a lesson."""
     out = [("intro", lesson.intro)]

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import textwrap
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
-from typing import IO, TYPE_CHECKING, NamedTuple
+from typing import IO, NamedTuple
 
 from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import csv_cell
-
-if TYPE_CHECKING:
-    from tutor.core.progress.store import ProgressStore
+from tutor.core.vocabulary import LessonState
 
 
 @dataclass(frozen=True)
@@ -83,13 +79,13 @@ class Missed(NamedTuple):
     misses: int
 
 
-def status_from_counts(solved: int, revealed: int, touched: int, total_steps: int) -> str:
+def status_from_counts(solved: int, revealed: int, touched: int, total_steps: int) -> LessonState:
     """A lesson's word in the lesson list, from how many of its steps reached each state."""
     if total_steps and solved >= total_steps:
-        return "solved"
+        return LessonState.SOLVED
     if total_steps and revealed and solved + revealed >= total_steps:
-        return "revealed"
-    return "in progress" if touched else "not started"
+        return LessonState.REVEALED
+    return LessonState.IN_PROGRESS if touched else LessonState.NOT_STARTED
 
 
 # Portable SQL (SQLite and PostgreSQL): no summing of booleans.
@@ -216,95 +212,3 @@ def _plain_row(attempt) -> dict:
         if isinstance(row.get(key), str):
             row[key] = plain_text(row[key])
     return row
-
-
-# Each topic on a line of its own, then its lessons: lesson, status, solved/total, attempts,
-# accuracy, last activity. The lesson column takes whatever the terminal's width leaves; every
-# other column is as wide as its longest entry needs.
-_COLUMNS = (("lesson", 0, "<"), ("status", 11, "<"), ("solved", 6, ">"),
-            ("tries", 5, ">"), ("right", 5, ">"), ("last activity", 13, "<"))
-_WIDTH = 79
-_LESSON_MIN = 20
-ELLIPSIS = "…"
-
-
-def _cell(text: str, width: int, align: str) -> str:
-    if len(text) > width:
-        text = text[: width - 1] + ELLIPSIS  # cut anywhere, it says so
-    return f"{text:{align}{width}}"
-
-
-_INDENT = "  "  # lessons under their topic's line
-
-
-def _table(rows: list[list[str] | str], width: int) -> list[str]:
-    """Rows laid out in `width` columns (a plain string is a topic's line): the lesson titles get
-    all the room the other columns leave."""
-    cells = [r for r in rows if not isinstance(r, str)]
-    widths = [min(cap, max(len(row[n]) for row in cells)) if cap else 0
-              for n, (_, cap, _) in enumerate(_COLUMNS)]
-    room = width - len(_INDENT) - sum(widths) - (len(_COLUMNS) - 1)
-    widths[0] = max(_LESSON_MIN, min(room, max(len(row[0]) for row in cells)))
-    return [_cell(row, width, "<").rstrip() if isinstance(row, str) else _INDENT + " ".join(
-        _cell(text, w, align) for text, w, (_, _, align) in zip(row, widths, _COLUMNS, strict=False)).rstrip()
-        for row in rows]
-
-
-def _terminal_width() -> int:
-    import shutil
-
-    return max(_WIDTH, shutil.get_terminal_size((_WIDTH + 1, 24)).columns - 1)
-
-
-def _local_time(at: str | None) -> str:
-    try:
-        if not at:
-            return "-"
-        when = datetime.fromisoformat(at).astimezone()
-        # short, so titles keep the room: the time this year, the year otherwise (exports have all)
-        this_year = when.year == datetime.now().astimezone().year
-        return f"{when.day} {when:%b} " + (f"{when:%H:%M}" if this_year else f"{when.year}")
-    except (TypeError, ValueError):  # a copied-in row with a broken time: show it is unknown
-        return "?"
-
-
-def _percent(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{round(ratio * 100)}%"
-
-
-def format_progress(store: ProgressStore, lessons: list[tuple[str, str, str, int]],
-                    width: int | None = None) -> str:
-    """The plain-text `tutor progress` table for (lesson_id, topic, title, total_steps) rows, as
-    wide as the terminal (`width` columns if given)."""
-    width = width or _terminal_width()
-    progress = store.lesson_states()
-    rows = [[name for name, _, _ in _COLUMNS]]
-    previous_topic = None
-    for lesson_id, topic, title, total in lessons:
-        done = progress.get(lesson_id) or LessonProgress(lesson_id, 0, 0, 0, 0, 0, None)
-        touched = done.solved + done.revealed + done.attempted
-        word = status_from_counts(done.solved, done.revealed, touched, total)
-        solved = min(done.solved, total)  # a step renamed since it was solved is not counted twice
-        if topic != previous_topic:
-            rows.append(topic)
-        rows.append([
-            title or lesson_id, word,
-            f"{solved}/{total}", str(done.attempts), _percent(done.accuracy),
-            _local_time(done.last_activity)])
-        previous_topic = topic
-    lines = _table(rows, width)
-    drilled = [m for m in store.topic_mastery().values() if m.drill_attempts]
-    if drilled:
-        lines += ["", "Drills:"]
-        lines += [f"  {m.topic}: {m.drill_attempts} answered, {_percent(m.drill_accuracy)} right"
-                  for m in drilled]
-    lines.append("")
-    if store.path is not None:
-        lines += ["Progress is saved in:", f"  {store.path}"]  # own line: paths are long
-    elif store.where != "memory":
-        lines += ["Progress is saved in the class database:", f"  {store.where}"]
-    if store.warning:
-        # Paths stay whole so they can be copied; only the prose wraps.
-        lines.append(textwrap.fill(store.warning, width, break_long_words=False,
-                                   break_on_hyphens=False))
-    return "\n".join(lines)

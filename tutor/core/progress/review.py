@@ -38,18 +38,20 @@ class Memory:
                 "reviews": self.reviews, "misses": self.misses}
 
 
-def _when(at: str) -> datetime | None:
+def _when(at: str | datetime) -> datetime | None:
     try:
-        when = datetime.fromisoformat(at)
-    except (TypeError, ValueError):
+        when = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):  # a time no date can hold: not a review
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
 
 
-def replay(rows: Iterable[tuple[str, str, str | None, str | None]]) -> dict[str, tuple[Card, int, int]]:
+def replay(rows: Iterable[tuple[str | datetime, str, str | None, str | None]]) -> dict[str, tuple[Card, int, int]]:
     """(at, verdict, skills, mistake) rows, in any order -> per skill (card, reviews, misses).
+
+    `at` is ISO text, or a datetime as a database driver may hand it back.
 
     A right answer is rated Good for its skills and for the prerequisites already learned
     underneath them; a wrong one Again, for the skill its named mistake belongs to if it has one;
@@ -62,9 +64,9 @@ def replay(rows: Iterable[tuple[str, str, str | None, str | None]]) -> dict[str,
         card, _ = SCHEDULER.review_card(card, rating, when)
         cards[skill] = (card, reviews + 1, misses + (rating == Rating.Again))
 
-    timed = [(_when(at), verdict, skills, mistake) for at, verdict, skills, mistake in rows]
-    for when, verdict, skills, mistake in sorted((r for r in timed if r[0] is not None),
-                                                 key=lambda r: r[0]):
+    timed = [(when, verdict, skills, mistake) for at, verdict, skills, mistake in rows
+             if (when := _when(at)) is not None]
+    for when, verdict, skills, mistake in sorted(timed, key=lambda r: r[0]):
         named = tuple((skills or "").split())
         if not named or verdict in NOT_ATTEMPTS:
             continue

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import platformdirs
 
+from tutor.core.progress.columns import TABLES
+from tutor.core.progress.journal import FILE_MODE, private_file, private_folder
+
 FILE_NAME = "progress.sqlite3"
 BUSY_TIMEOUT_SECONDS = 5.0
 WRITER_BUSY_SECONDS = 0.2  # the writer thread retries itself, so it never waits long inside SQLite
@@ -48,12 +51,13 @@ MIGRATIONS: list[tuple[str, ...]] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # What every query relies on: a file with the right user_version but other tables is damaged.
-EXPECTED_COLUMNS = {
-    "attempts": "id, at, lesson_id, topic, step_id, step_kind, answer, verdict, message, mistake,"
-                " seconds, drill_seed, session_id, skills, write_id",
-    "reveals": "id, lesson_id, step_id, at, write_id, skills",
-    "position": "only_row, lesson_id, step_id, at",
-}
+EXPECTED_COLUMNS = {table: ", ".join(columns) for table, columns in TABLES.items()}
+
+
+# Times tutor could have written. A row outside (year 9999, year 1 in a +14 zone: SQLite takes
+# them, Python's dates overflow on them) is left out of every view and counted; see SqliteBackend.
+EARLIEST, LATEST = "1970-01-02", "2200-01-01"
+_IN_RANGE = f"julianday(at) BETWEEN julianday('{EARLIEST}') AND julianday('{LATEST}')"
 
 
 class Corrupt(Exception):
@@ -153,6 +157,16 @@ def _move_aside(path: Path) -> Path:
     return aside
 
 
+def _create_private(path: Path) -> None:
+    """An empty file of mode 0600 for SQLite to fill (it creates its -wal and -shm files with
+    the same mode), so that the learner's answers are never readable by other accounts."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def _open_prepared(path: Path) -> sqlite3.Connection:
     db = _connect(str(path))
     try:
@@ -180,13 +194,17 @@ class SqliteBackend:
         self.where = str(path) if path is not None else "memory"
         # One connection shared by the UI and the writer (in memory) is used by one at a time.
         self._shared = threading.Lock() if reader is writer else None
+        self.skipped = 0  # rows left out of every view (see _hide_impossible_times)
 
     @classmethod
     def open(cls, path: Path) -> tuple[SqliteBackend, str | None]:
         """The database at path, a damaged one moved aside; raises OSError, sqlite3.Error, Unusable."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)  # a learner's answers are theirs alone: 0700, files 0600
         if not os.access(path.parent, os.W_OK):  # SQLite would only say "unable to open"
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path.parent))
+        _create_private(path)
+        for sidecar in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            private_file(sidecar)  # written by an older tutor, readable by everyone
         notice = None
         try:
             reader = _open_prepared(path)
@@ -194,16 +212,35 @@ class SqliteBackend:
             aside = _move_aside(path)
             notice = (f"Your progress file was damaged; it was moved to {aside}"
                       " and a fresh one started.")
+            _create_private(path)
             reader = _open_prepared(path)
         writer = _connect(str(path), WRITER_BUSY_SECONDS)
         writer.execute("PRAGMA synchronous=FULL")
-        return cls(reader, writer, path), notice
+        backend = cls(reader, writer, path)
+        backend._hide_impossible_times()
+        if backend.skipped:
+            notice = ((notice + " ") if notice else "") + (
+                f"{backend.skipped} row{'s' if backend.skipped != 1 else ''} of your progress file"
+                f" hold{'s' if backend.skipped == 1 else ''} a time tutor never writes (before {EARLIEST[:4]}"
+                f" or after {LATEST[:4]}) and {'is' if backend.skipped == 1 else 'are'} left out.")
+        return backend, notice
 
     @classmethod
     def in_memory(cls) -> SqliteBackend:
         db = _connect(":memory:")
         _prepare(db)
         return cls(db, db, None)
+
+    def _hide_impossible_times(self) -> None:
+        """Every view reads the rows whose time is in range: the reader's TEMP views shadow the
+        tables of the same name (the writer writes to the tables themselves)."""
+        skipped = 0
+        for table in ("attempts", "reveals", "position"):
+            skipped += self._reader.execute(f"SELECT count(*) FROM main.{table} WHERE NOT ({_IN_RANGE})"
+                                            f" OR at IS NULL").fetchone()[0]
+            self._reader.execute(f"CREATE TEMP VIEW IF NOT EXISTS {table} AS"
+                                 f" SELECT * FROM main.{table} WHERE {_IN_RANGE}")
+        self.skipped = skipped
 
     def save(self, kind: str, values: dict) -> None:
         columns = ", ".join(values)

@@ -166,6 +166,13 @@ _SUPERSCRIPT = dict(zip(
 _SUBSCRIPT = dict(zip("0123456789+-−=()aehijklmnoprstuvxβγρφχ", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ", strict=False))
 # Only the letters that live in the Basic Multilingual Plane: terminal fonts rarely draw the 𝓛 range.
 _SCRIPT = dict(zip("BEFHILMRego", "ℬℰℱℋℐℒℳℛℯℊℴ", strict=False))
+
+
+def script_letter(letter: str) -> str | None:
+    """The script (\\mathcal) form of a letter, as this module writes it (L -> ℒ), if it has one."""
+    return _SCRIPT.get(letter)
+
+
 _DOUBLE_STRUCK = dict(zip("CHNPQRZ", "ℂℍℕℙℚℝℤ", strict=False))
 _RELATIONS = {
     "in": "∈", "notin": "∉", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠", "ne": "≠",

@@ -150,7 +150,8 @@ def _matrix(rows, shape, decimals, marked, brackets, index_of) -> list[Line]:
          for c in col_ids]
         for r in row_ids
     ]
-    widths = [max(len(row[k][0]) if row[k] else 1 for row in grid) for k in range(len(col_ids))]
+    columns = [[row[k] for row in grid] for k in range(len(col_ids))]
+    widths = [max(len(item[0]) if item else 1 for item in column) for column in columns]
     lines: list[Line] = []
     for pos, (r, row) in enumerate(zip(row_ids, grid, strict=False)):
         left, right = brackets[_place(pos, len(grid))]
