@@ -51,6 +51,8 @@ CALLS = [
     "scaled_dot_product_attention(q, key=q, value=q, is_causal=1, scale=0.5)",
     "sgd(L, lr=0.1, steps=2, momentum=0.9, dampening=0, nesterov=1, weight_decay=0.1)",
     "adam(L, lr=0.1, steps=2, betas=(0.8, 0.9), eps=0.001, weight_decay=0.1)",
+    "rmsprop(L, lr=0.1, steps=2, alpha=0.9, eps=0.001, weight_decay=0.1, momentum=0.5, centered=1)",
+    "one_hot([0, 2], num_classes=3)", "gather(M, dim=1, index=[[0], [1]])",
     "grad(L, w)", "jacobian(w * 2, w)",
 ]
 

@@ -21,6 +21,10 @@ class ExprError(TutorError):
         return f"{self.message} (at column {self.column + 1})"
 
 
+class LimitExceeded(ExprError):
+    """Work refused for its size alone (a tensor, an operation or an evaluation over a limit), not for a mistake."""
+
+
 class AnswerParseError(TutorError):
     """A learner's answer that could not be read; says where and why."""
 
@@ -52,6 +56,7 @@ class LessonError(TutorError):
 class LessonErrors(TutorError):
     """Every problem found in one lesson file, so a teacher can fix them all in one pass."""
 
-    def __init__(self, errors: list[LessonError]):
+    def __init__(self, errors: list[LessonError], over_limit: bool = False):
         super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
+        self.over_limit = over_limit  # refused for its size alone: its shapes may still be known

@@ -15,13 +15,22 @@ import torch
 from tutor.core.answer.judge import SWAPPED, check_answer, exactly, placeholder_rounding
 from tutor.core.answer.parse import ParsedAnswer
 from tutor.core.diagnosis import rewrites as rw
-from tutor.core.diagnosis.edits import batched, cross_entropy_inputs, softmax_of, softmaxes
+from tutor.core.diagnosis.edits import (
+    batched,
+    count_terms,
+    cross_entropy_inputs,
+    parameter_roles,
+    softmax_of,
+    softmaxes,
+    tensor_name,
+)
 from tutor.core.diagnosis.slips import ACTIVATIONS
 from tutor.core.errors import TutorError
 from tutor.core.evaluate.compare import flat_values, same_value
 from tutor.core.evaluate.results import Expected
 from tutor.core.expr import budget
 from tutor.core.expr.budget import Budget, BudgetExceeded, Cancelled
+from tutor.core.expr.compile import Scope
 from tutor.core.lesson.prose import expr_evaluator, has_template, placeholder, render
 from tutor.core.text.latex import to_unicode
 from tutor.core.vocabulary import Kind, Status
@@ -184,7 +193,8 @@ def candidates(inputs: Inputs) -> Candidates:
     try:
         with budget.running(meter):
             # a lesson's own mistakes first: the teacher's words win when they tell the same story
-            for source in (_lesson_mistakes, _rewritten, _other_quantities, _generic, _node_inputs):
+            for source in (_lesson_mistakes, _rewritten, _other_quantities, _left_out_of_counts, _generic,
+                           _node_inputs):
                 for cand in source(inputs):
                     if len(found) >= MAX_CANDIDATES:
                         return Candidates(tuple(found), False)
@@ -252,6 +262,9 @@ def _tells(parsed: ParsedAnswer, guess: Expected) -> bool:
 def _stories(explaining: tuple[Candidate, ...]) -> list[Candidate]:
     """Distinct explanations. A lesson's own mistake and one built-in slip giving the same answer are one story,
     told in the lesson's words; two different ones are two."""
+    # "the value of z" says no more than a slip that already tells z's story ("logits instead of probabilities")
+    covered = {n for c in explaining if c.source != "node" for n in c.nodes}
+    explaining = tuple(c for c in explaining if not (c.source == "node" and c.nodes and set(c.nodes) <= covered))
     own = list({c.say: c for c in explaining if c.source == "lesson"}.values())
     built_in = list({c.name: c for c in explaining if c.source != "lesson"}.values())
     if len(own) == 1 and len(built_in) <= 1 and all(c.source == "slip" for c in built_in):
@@ -361,7 +374,28 @@ def _inner_inputs(lesson, graph: list | None) -> tuple[str, ...]:
                     and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in lines:
                 inner = lines[node.args[0].id].expr.tree
                 found += [n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and n.id not in found]
+                # and what the activation's output is multiplied with downstream: s = dot(u, relu(z)) without
+                # ReLU′ gives ∂s/∂z = u, so typing u is this slip
+                found += [n for n in _factors_of(lesson, assignment.target) if n not in found]
     return tuple(found)
+
+
+def _factors_of(lesson, name: str) -> list[str]:
+    """Names that multiply `name` in a later line (u in s = dot(u, h) or s = u * h)."""
+    out = []
+    for a in lesson.graph:
+        for node in ast.walk(a.expr.tree):
+            pair = None
+            if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.MatMult)):
+                pair = (node.left, node.right)
+            elif _is_call(node, "dot") and len(node.args) == 2:
+                pair = tuple(node.args)
+            if pair is None:
+                continue
+            for this, other in (pair, pair[::-1]):
+                if isinstance(this, ast.Name) and this.id == name and isinstance(other, ast.Name):
+                    out.append(other.id)
+    return out
 
 
 def _rewritten_graph(inputs: Inputs, rewrite) -> list | None:
@@ -375,18 +409,50 @@ def _rewritten_graph(inputs: Inputs, rewrite) -> list | None:
 
 
 def _other_quantities(inputs: Inputs):
-    """Another quantity of the same graph: ∂y/∂w for ∂L/∂w, p for p − y, logits for probabilities."""
-    tree, env, lesson = inputs.step.ask.tree, inputs.values, inputs.lesson
+    """Another quantity of the same graph: ∂y/∂w for ∂L/∂w, p for p − y, logits for probabilities. A gradient
+    asked in part (grad(L, z)[3]) gives the same part of each."""
+    tree, outer = inputs.step.ask.tree, None
+    if isinstance(tree, ast.Subscript) and _is_call(tree.value, "grad"):
+        tree, outer = tree.value, inputs.step.ask.tree
+    for cand in _whole_quantities(inputs, tree):
+        if outer is None:
+            yield cand
+        else:
+            part = _safely(lambda c=cand: _same_part(inputs, outer, c.value))
+            if part is not None:
+                yield dataclasses.replace(cand, value=part)
+
+
+def _same_part(inputs: Inputs, subscript: ast.Subscript, value: Any) -> Any:
+    """value[...] with the ask's own index: grad(L, acts)[3] -> candidate[3]."""
+    node = ast.fix_missing_locations(ast.Subscript(ast.Name("_whole", ast.Load()), subscript.slice, ast.Load()))
+    env = {**inputs.values, "_whole": value}
+    return rw.compiler().compile(node)(Scope(value.dtype, env))
+
+
+def _batch_of(lesson, env, z: str, target: ast.expr | None) -> int:
+    """The number of rows cross_entropy averages over: one per class index of a batched target."""
+    logits = env.get(z)
+    if target is None or not isinstance(logits, torch.Tensor) or logits.dim() < 2:
+        return 1
+    names = [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+    t = env.get(names[0]) if len(names) == 1 else None
+    return int(logits.shape[0]) if isinstance(t, torch.Tensor) and t.dim() == logits.dim() - 1 else 1
+
+
+def _whole_quantities(inputs: Inputs, tree: ast.AST):
+    env, lesson = inputs.values, inputs.lesson
     if _is_call(tree, "grad") and len(tree.args) == 2 and all(isinstance(a, ast.Name) for a in tree.args):
         f, x = (a.id for a in tree.args)
         if f not in env or x not in env:
             return
-        for z, _target in cross_entropy_inputs(lesson):
+        for z, target in cross_entropy_inputs(lesson):
             if z == x:
+                batch = _batch_of(lesson, env, z, target)  # the mean's 1/N stays: only the − y is forgotten
                 yield Candidate("softmax probabilities instead of p − y",
                                 f"Those are the softmax probabilities p = softmax({z}); the gradient of "
                                 f"cross-entropy with respect to the logits is p − y.",
-                                _safely(lambda: torch.softmax(env[z], dim=-1)), "slip",  # noqa: B023 - called at once, inside the loop
+                                _safely(lambda b=batch: torch.softmax(env[z], dim=-1) / b), "slip",  # noqa: B023 - called at once, inside the loop
                                 tuple(p for p, _ in softmaxes(lesson, z)))
         for other in _scalar_nodes(lesson, env):
             # f = sigmoid(other): ∂other/∂x is the forgotten activation derivative, a slip of its own
@@ -410,6 +476,54 @@ def _other_quantities(inputs: Inputs):
                         (z,))
 
 
+MAX_COUNTED_TENSORS = 24  # a sum of more numel terms than this is not a hand count of a model's tensors
+_GROUPS = (("bias", "biases left out of the count", "Biases are learnable parameters too: count them with the weights."),
+           ("norm", "the norm's gain and bias left out of the count",
+            "A normalization layer learns a gain and a bias for each feature it normalizes: count them too."))
+
+
+def _left_out_of_counts(inputs: Inputs):
+    """A parameter count written as a sum of numel terms, with a group of its tensors left out: every bias, the
+    normalization layers' gains and biases, or one tensor (named). A single tensor that is a whole group is told
+    as the group."""
+    if inputs.expected.kind != Kind.INTEGER:
+        return
+    tree = inputs.step.ask.tree
+    if isinstance(tree, ast.Name):  # a count kept in the graph: n_params = numel(W) + numel(b)
+        lines = [a for a in inputs.lesson.graph if a.target == tree.id and a.op == "="]
+        if not lines:
+            return
+        tree = lines[-1].expr.tree
+    terms = count_terms(tree)
+    names = [tensor_name(t) for t in terms]
+    if sum(n is not None for n in names) < 2 or len(terms) > MAX_COUNTED_TENSORS:
+        return
+    roles = _shared((_shape_of(inputs.lesson), "roles"), lambda: parameter_roles(inputs.lesson))
+
+    def without(drop: set[int]):
+        kept = [t for i, t in enumerate(terms) if i not in drop]
+        new = kept[0]
+        for t in kept[1:]:
+            new = ast.BinOp(new, ast.Add(), t)
+        return _safely(lambda: inputs.rerun("", None, ast.fix_missing_locations(new)))
+
+    group_values = set()
+    for role, label, say in _GROUPS:
+        drop = {i for i, n in enumerate(names) if n is not None and roles.get(n) == role}
+        if drop and len(drop) < len(terms):
+            value = without(drop)
+            if value is not None:
+                group_values.add(int(value))
+                yield Candidate(label, say, value, "slip")
+    for i, name in enumerate(names):
+        if name is None:
+            continue
+        value = without({i})
+        if value is not None and int(value) not in group_values:
+            yield Candidate(f"{name} left out of the count",
+                            f"That leaves out {name}: every tensor of the parameter list counts.", value, "slip")
+
+
 def _node_inputs(inputs: Inputs):
     """The input of the asked node's own line (h = relu(z) answered with z): the last operation left out."""
     tree = inputs.step.ask.tree
@@ -419,9 +533,10 @@ def _node_inputs(inputs: Inputs):
     if not lines:
         return
     used = {n.id for n in ast.walk(lines[-1].expr.tree) if isinstance(n, ast.Name)}
-    for name in sorted(used & set(inputs.lesson.graph_names)):
+    for name in sorted(used & (set(inputs.lesson.graph_names) | set(inputs.lesson.given))):
         value = inputs.values.get(name)
-        if name != tree.id and isinstance(value, torch.Tensor):
+        # a given is an input too (wei = tril / ... typed as tril), but a single number is too common to tell
+        if name != tree.id and isinstance(value, torch.Tensor) and (name not in inputs.lesson.given or value.numel() > 1):
             yield Candidate(f"the value of {name}", f"That is the value of {name}; this step asks for {tree.id}.",
                             value, "node", (name,))
 

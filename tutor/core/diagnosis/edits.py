@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from collections.abc import Callable
 
 CONVS = {"conv1d", "conv2d"}
@@ -97,12 +98,15 @@ def dilation_changed(node, lesson, target, shift: int | None):
     return node
 
 
+OPTIMIZERS = {"sgd", "adam", "rmsprop"}
+
+
 def update_sign(node, lesson, target):
     if target is None and isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) \
             and isinstance(node.left, ast.Name) and _mentions_grad(node.right):
         return ast.BinOp(node.left, ast.Add(), node.right)
-    if target is None and _fname(node) == "sgd" and len(node.args) >= 2:
-        node.args[1] = ast.UnaryOp(ast.USub(), node.args[1])
+    if target is None and _fname(node) in OPTIMIZERS and len(node.args) >= 2:
+        node.func = ast.Name("_ascent_" + _fname(node), ast.Load())  # steps up the gradient
         return node
     return None
 
@@ -213,9 +217,56 @@ def swap_reduction(src: str, dst: str):
         if target is not None and target == _loss_name(lesson) and _fname(node) == src:
             node.func = ast.Name(dst, ast.Load())
             return node
+        if src == "mean" and target is not None and _fname(node) == "cross_entropy" and len(node.args) == 2:
+            node.func = ast.Name("_cross_entropy_sum", ast.Load())  # cross_entropy's mean over a batch
+            return node
         return None
 
     return edit
+
+
+REDUCTIONS = {"sum", "mean", "var", "std", "max", "min"}
+
+
+def other_axis(node, lesson, target):
+    """sum(x, dim=1) as sum(x, dim=0): a matrix reduced along the other axis."""
+    name = _fname(node)
+    if name not in REDUCTIONS or _positional(node, 1, "dim") is None:
+        return None
+    node.func = ast.Name("_other_axis_" + name, ast.Load())
+    return node
+
+
+def power_without_factor(node, lesson, target):
+    """x ** n whose derivative forgets the factor n; not in the loss line, whose squared error has its own slips."""
+    if target is not None and target == _loss_name(lesson) and _loss_kind(lesson) is not None:
+        return None  # a squared-error loss's factor 2 is "the ½ factor" / "forgotten ½"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) \
+            and isinstance(node.right.value, (int, float)) and not isinstance(node.right.value, bool) \
+            and node.right.value > 1:
+        return call("_power_no_factor", node.left, node.right)
+    return None
+
+
+def softmax_as_sigmoid(node, lesson, target):
+    if _fname(node) == "softmax" and node.args:
+        return call("sigmoid", node.args[0])
+    return None
+
+
+def lookup_overwritten(node, lesson, target):
+    """C[X] whose gradient overwrites a row picked twice instead of adding."""
+    if _looked_up(lesson, node):
+        return call("_lookup_overwrite", node.value, node.slice)
+    return None
+
+
+def unbiased_norm(node, lesson, target):
+    name = _fname(node)
+    if name in NORMS:
+        node.func = ast.Name("_unbiased_" + name, ast.Load())
+        return node
+    return None
 
 
 def as_macs(node, lesson, target):
@@ -295,8 +346,15 @@ def hom_dropped(node, lesson, target):
     return node.args[0] if _fname(node) == "hom" and len(node.args) == 1 else None
 
 
-def one_sgd_step(node, lesson, target):
-    if target is not None or _fname(node) != "sgd":
+def one_step(optimizers: set[str]):
+    def edit(node, lesson, target):
+        return one_sgd_step(node, lesson, target, optimizers)
+
+    return edit
+
+
+def one_sgd_step(node, lesson, target, optimizers: frozenset[str] | set[str] = frozenset({"sgd"})):
+    if target is not None or _fname(node) not in optimizers:
         return None
     steps = _positional(node, 2, "steps")
     if steps is None or _is_zero_or_one(steps, 1) or _is_zero_or_one(steps, 0):
@@ -305,32 +363,88 @@ def one_sgd_step(node, lesson, target):
     return node
 
 
-def _bias_term(node) -> bool:
-    return _fname(node) == "numel" and len(node.args) == 1 and isinstance(node.args[0], ast.Name) \
-        and node.args[0].id.lower().startswith("b") and not node.args[0].id.lower().startswith("batch")
+# ---- parameter counts: which tensor each term counts, and its role ----------------------------------
+
+NORMS = {"layer_norm", "batch_norm"}
+_NORM_NAME = re.compile(r"^(ln|bn|norm)|gain|gamma|beta|_ln|norm", re.IGNORECASE)
+_BIAS_NAME = re.compile(r"^b(\d|_|$)|bias|_b$", re.IGNORECASE)
 
 
-def biases_left_out(node, lesson, target):
-    if target is None and isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        if _bias_term(node.right):
-            return node.left
-        if _bias_term(node.left):
-            return node.right
-    return None
+def tensor_name(node: ast.AST) -> str | None:
+    """The tensor a `numel(...)` term counts: numel(W) and numel(W[0]) count W (one slice of a stacked W)."""
+    if _fname(node) != "numel" or len(node.args) != 1:
+        return None
+    arg = node.args[0]
+    while isinstance(arg, ast.Subscript):
+        arg = arg.value
+    return arg.id if isinstance(arg, ast.Name) else None
 
 
-LAYERS = CONVS | POOLS | {"linear"}
+def count_terms(tree: ast.AST) -> list[ast.AST]:
+    """The terms of a sum: numel(C) + numel(W1) + numel(b1) gives its three numel calls."""
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add):
+        return count_terms(tree.left) + count_terms(tree.right)
+    return [tree]
+
+
+def _base(node: ast.AST | None) -> str | None:
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def parameter_roles(lesson) -> dict[str, str]:
+    """"norm" for a normalization's gain and bias, "bias" for a layer's additive bias, read from how the graph
+    uses each tensor (layer_norm's weight, linear's bias, the b of x @ W + b), else from its name (bngain,
+    ln1_w, b_proj, lnf_b)."""
+    roles: dict[str, str] = {}
+    for a in lesson.graph:
+        for n in ast.walk(a.expr.tree):
+            name = _fname(n)
+            if name in NORMS:
+                for arg in [*(n.args[2:4] if name == "layer_norm" else []),
+                            *(k.value for k in n.keywords if k.arg in ("weight", "bias"))]:
+                    if _base(arg):
+                        roles[_base(arg)] = "norm"
+            elif name in CONVS | {"linear"}:
+                bias = _positional(n, 2, "bias")
+                if _base(bias):
+                    roles.setdefault(_base(bias), "bias")
+            elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+                for this, other in ((n.left, n.right), (n.right, n.left)):
+                    if _base(this) and any(isinstance(m, ast.BinOp) and isinstance(m.op, ast.MatMult)
+                                           for m in ast.walk(other)):
+                        roles.setdefault(_base(this), "bias")
+    for name in [*lesson.given, *lesson.graph_names]:
+        if name not in roles:
+            if _NORM_NAME.search(name):
+                roles[name] = "norm"
+            elif _BIAS_NAME.search(name):
+                roles[name] = "bias"
+    return roles
+
+
+LAYERS = CONVS | POOLS | NORMS | {"linear"}
+
+
+def _looked_up(lesson, tree: ast.AST) -> bool:
+    """C[X] with X a given tensor of indices: an embedding lookup, whose first sizes are X's (a batch)."""
+    if not (isinstance(tree, ast.Subscript) and isinstance(tree.value, ast.Name) and isinstance(tree.slice, ast.Name)):
+        return False
+    raw = lesson.given.get(tree.slice.id)
+    return raw is not None and not isinstance(raw, (int, float))
 
 
 def batched(lesson, tree: ast.AST) -> bool:
-    """Whether `tree` is a batch of data: a layer's input or output (its first size is the batch), never a
-    weight (whose first size is the output channels or features)."""
-    if _fname(tree) in LAYERS:
+    """Whether `tree` is a batch of data: a layer's input or output (its first size is the batch), an
+    embedding lookup, or a reshape or product of one; never a weight (whose first size is the output
+    channels or features)."""
+    if _fname(tree) in LAYERS or _looked_up(lesson, tree):
         return True
     if not isinstance(tree, ast.Name):
         return False
     for a in lesson.graph:
-        if a.target == tree.id and _fname(a.expr.tree) in LAYERS:
+        if a.target == tree.id and (_fname(a.expr.tree) in LAYERS or _looked_up(lesson, a.expr.tree)):
             return True
         for n in ast.walk(a.expr.tree):
             if _fname(n) in LAYERS and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == tree.id:

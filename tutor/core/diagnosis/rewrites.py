@@ -18,7 +18,6 @@ from tutor.core.diagnosis.edits import (
     back_to_conv_input,
     back_to_kernel,
     bias_counted,
-    biases_left_out,
     bytes_as,
     call_swapped,
     conv_stride_one,
@@ -31,11 +30,17 @@ from tutor.core.diagnosis.edits import (
     mse_replaced,
     no_padding,
     numel_per_sample,
+    lookup_overwritten,
     one_sgd_step,
+    one_step,
+    other_axis,
+    power_without_factor,
     plain_flops,
     pool_stride,
     rename_call,
+    softmax_as_sigmoid,
     swap_reduction,
+    unbiased_norm,
     update_sign,
     update_without_rate,
     variance_correction,
@@ -44,7 +49,7 @@ from tutor.core.diagnosis.edits import (
 from tutor.core.diagnosis.slips import ACTIVATIONS, SLIP_FUNCTIONS
 from tutor.core.expr.compile import Compiler
 from tutor.core.expr.functions import plain, tensor
-from tutor.core.expr.special import ALL_FUNCTIONS
+from tutor.core.expr.special import ALL_FUNCTIONS, ASCENT_FUNCTIONS
 
 
 def _flip(s, w):
@@ -74,7 +79,7 @@ def compiler() -> Compiler:
     """The language's compiler, plus the functions that compute slips (built once)."""
     global _COMPILER
     if _COMPILER is None:
-        _COMPILER = Compiler({**ALL_FUNCTIONS, **_EXTRA, **SLIP_FUNCTIONS})
+        _COMPILER = Compiler({**ALL_FUNCTIONS, **ASCENT_FUNCTIONS, **_EXTRA, **SLIP_FUNCTIONS})
     return _COMPILER
 
 
@@ -129,7 +134,14 @@ class Rewrite:
 
 _NAMED_ACTIVATION = {"sigmoid": ("σ′", "σ′(z) = σ(z)(1 − σ(z))"), "tanh": ("tanh′", "tanh′(z) = 1 − tanh²(z)"),
                      "relu": ("ReLU′", "ReLU′(z): 1 where z > 0, else 0"), "sin": ("sin′", "sin′(z) = cos(z)"),
-                     "cos": ("cos′", "cos′(z) = −sin(z)"), "exp": ("exp′", "exp′(z) = exp(z)")}
+                     "cos": ("cos′", "cos′(z) = −sin(z)"), "exp": ("exp′", "exp′(z) = exp(z)"),
+                     "log": ("log′", "log′(z) = 1/z"), "sqrt": ("sqrt′", "sqrt′(z) = 1/(2 sqrt(z))"),
+                     "leaky_relu": ("leaky ReLU′", "1 where z > 0, else the negative slope"),
+                     "elu": ("ELU′", "1 where z > 0, else alpha · exp(z)"),
+                     "gelu": ("GELU′", "GELU′(z) = Φ(z) + z φ(z)"),
+                     "softplus": ("softplus′", "softplus′(z) = σ(z)"),
+                     "softmax": ("softmax′", "the softmax Jacobian, diag(p) − p pᵀ"),
+                     "log_softmax": ("log_softmax′", "the Jacobian of log softmax, I − 1 pᵀ")}
 
 
 def _activation_rewrites() -> list[Rewrite]:
@@ -150,6 +162,9 @@ REWRITES: list[Rewrite] = [
     Rewrite("one SGD step instead of several",
             "Repeat the update as many times as asked, recomputing the gradient at the new weights each time.",
             one_sgd_step),
+    Rewrite("one step instead of several",
+            "Repeat the update as many times as asked, carrying the optimizer's state from step to step.",
+            one_step({"adam", "rmsprop"})),
     Rewrite("true convolution (flipped kernel)",
             "You flipped the kernel (true convolution). PyTorch's conv computes cross-correlation: "
             "slide the kernel as written.", flip_kernel, applies=asks_forward_value),
@@ -193,6 +208,19 @@ REWRITES: list[Rewrite] = [
     *_activation_rewrites(),
     Rewrite("softmax over the wrong axis", "Softmax normalises along the other axis here: check which entries "
             "should sum to 1.", lambda n, l, t: rename_call(n, "softmax", "_softmax_other_axis")),
+    Rewrite("sigmoid of each entry instead of softmax",
+            "Softmax normalises the whole row: exponentiate each entry and divide by the row's sum. A sigmoid of "
+            "each entry alone does not sum to 1.", softmax_as_sigmoid, applies=asks_forward_value),
+    Rewrite("reduction over the other axis", "That reduces along the other axis: dim=0 runs down each column, "
+            "dim=1 along each row.", other_axis),
+    Rewrite("the power rule's factor forgotten", "The derivative of xⁿ is n·xⁿ⁻¹: the exponent comes down as a "
+            "factor.", power_without_factor, applies=asks_derivative),
+    Rewrite("gradients of a row picked twice not added",
+            "A row of the table picked at several positions collects the gradient of each: add them "
+            "(dC[ix] += ...), do not overwrite.", lookup_overwritten, applies=asks_derivative),
+    Rewrite("unbiased variance in the normalization (divided by n − 1)",
+            "Layer norm and batch norm divide by the biased standard deviation: the squared deviations are "
+            "averaged over n, not n − 1.", unbiased_norm),
     Rewrite("the homogeneous 1 left out", "hom(x) appends a 1 to x: it has one more entry than x.", hom_dropped),
     Rewrite("MSE summed instead of averaged", "PyTorch's mse_loss takes the mean over entries, not the sum.",
             mse_replaced("_mse_sum")),
@@ -205,8 +233,6 @@ REWRITES: list[Rewrite] = [
     Rewrite("forgotten 1/N of the mean", "The loss averages (mean): divide the sum by the number of entries.",
             swap_reduction("mean", "sum")),
     Rewrite("mean instead of sum", "The loss sums, it does not average.", swap_reduction("sum", "mean")),
-    Rewrite("biases left out of the count", "Biases are learnable parameters too: count them with the weights.",
-            biases_left_out),
     Rewrite("bias counted", "This layer has no bias: count the weights only.", bias_counted),
     Rewrite("biased variance (divided by n)",
             "This variance is the unbiased one, PyTorch's default: divide by n − 1, not n.", variance_correction(0)),

@@ -13,9 +13,11 @@ from tutor.core.expr import limits, special
 from tutor.core.expr.compile import Scope, Value
 from tutor.core.expr.functions import plain, tensor
 
-# d/dz of each activation, so a slip that forgets it can pass the gradient straight through
-ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "sin": torch.sin,
-               "cos": torch.cos, "exp": torch.exp}
+# Activations and other one-input functions whose local derivative a learner may forget: the slip passes the
+# gradient straight through (value as computed, derivative 1). Extra arguments (leaky_relu's slope, softmax's
+# dim) are passed on.
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "sin", "cos", "exp", "log", "sqrt", "leaky_relu", "elu", "gelu",
+               "softplus", "softmax", "log_softmax")
 
 
 def _straight_through(value: torch.Tensor, slipped: torch.Tensor) -> torch.Tensor:
@@ -24,11 +26,97 @@ def _straight_through(value: torch.Tensor, slipped: torch.Tensor) -> torch.Tenso
 
 
 def _no_derivative(name: str):
-    def run(s: Scope, x: Value) -> torch.Tensor:
+    def run(s: Scope, x: Value, *rest: Value, **kw: Value) -> torch.Tensor:
         t = tensor(s, x)
-        return _straight_through(ACTIVATIONS[name](t), t)
+        return _straight_through(_call(name, s, t, *rest, **kw), t)
 
     return run
+
+
+def _power_no_factor(s: Scope, x: Value, n: Value) -> torch.Tensor:
+    """x ** n forward; its derivative taken as x^(n-1), the power rule's factor n left out."""
+    t = tensor(s, x)
+    exponent = float(n)
+    return _straight_through(t ** exponent, t ** exponent / exponent)
+
+
+def _cross_entropy_sum(s: Scope, z: Value, target: Value) -> torch.Tensor:
+    """cross_entropy summed over the batch instead of averaged (no 1/N)."""
+    logits = tensor(s, z)
+    out = _call("cross_entropy", s, logits, target)
+    batch = logits.shape[0] if logits.dim() >= 2 and tensor(s, target).dim() >= 1 else 1
+    return out * batch
+
+
+def _reduce_other(name: str):
+    """sum, mean, var, std, max or min of a matrix along the other axis (dim=0 for dim=1 and back)."""
+    def run(s: Scope, x: Value, dim: Value = None, *rest: Value, **kw: Value) -> torch.Tensor:
+        t = tensor(s, x)
+        if t.dim() != 2 or dim is None or isinstance(dim, tuple):
+            raise ValueError("only a matrix reduced along one axis has another axis")
+        other = 1 - limits.as_int(dim, "dim") % 2
+        return _call(name, s, t, other, *rest, **kw)
+
+    return run
+
+
+def _unbiased_norm(name: str):
+    """layer_norm or batch_norm that divides by the unbiased standard deviation (n − 1)."""
+    def run(s: Scope, x: Value, *args: Value, **kw: Value) -> torch.Tensor:
+        t = tensor(s, x)
+        if name == "layer_norm":
+            shape = args[0] if args else kw.get("normalized_shape")
+            k = len(shape) if isinstance(shape, tuple) else 1
+            dims = tuple(range(t.dim() - k, t.dim()))
+            weight = args[1] if len(args) > 1 else kw.get("weight")
+            bias = args[2] if len(args) > 2 else kw.get("bias")
+            eps = args[3] if len(args) > 3 else kw.get("eps", 1e-5)
+        else:
+            dims = tuple(d for d in range(t.dim()) if d != 1)
+            weight, bias, eps = kw.get("weight"), kw.get("bias"), kw.get("eps", 1e-5)
+        mean = t.mean(dim=dims, keepdim=True)
+        var = t.var(dim=dims, keepdim=True, correction=1)
+        out = (t - mean) / torch.sqrt(var + float(eps))
+        shape_of = (lambda v: tensor(s, v).reshape((1, -1) + (1,) * (t.dim() - 2))) if name == "batch_norm" \
+            else (lambda v: tensor(s, v))
+        if weight is not None:
+            out = out * shape_of(weight)
+        if bias is not None:
+            out = out + shape_of(bias)
+        return out
+
+    return run
+
+
+class _OverwritingLookup(torch.autograd.Function):
+    """C[X] whose backward writes each position's gradient into its row instead of adding it: a row picked at
+    several positions keeps the last one's gradient, as `dC[ix] = demb[k, j]` in a loop would."""
+
+    @staticmethod
+    def forward(ctx, table, index):
+        ctx.save_for_backward(index)
+        ctx.table_shape = table.shape
+        return table[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        out = torch.zeros(ctx.table_shape, dtype=grad.dtype)
+        rows = grad.reshape((index.numel(),) + tuple(ctx.table_shape[1:]))
+        for position, row in enumerate(index.reshape(-1).tolist()):
+            out[row] = rows[position]
+        return out, None
+
+
+MAX_LOOKUP_LOOP = 10_000  # positions a slip walks one by one; a bigger lookup is no hand computation
+
+
+def _lookup_overwrite(s: Scope, table: Value, index: Value) -> torch.Tensor:
+    t, idx = tensor(s, table), tensor(s, index)
+    if t.is_meta or idx.is_meta or idx.numel() > MAX_LOOKUP_LOOP or idx.dim() == 0:
+        raise ValueError("only a small lookup is walked position by position")
+    whole = idx.round().long()
+    return _OverwritingLookup.apply(t, whole)
 
 
 def _spatial(w: torch.Tensor, conv: str) -> int:
@@ -198,7 +286,12 @@ def _call(name: str, s: Scope, *args: Value, **kw: Value) -> torch.Tensor:
 
 
 SLIP_FUNCTIONS = {
-    **{f"_no_d_{a}": plain(_no_derivative(a)) for a in ACTIVATIONS},
+    **{f"_no_d_{a}": plain(_no_derivative(a), 1, 3) for a in ACTIVATIONS},
+    "_power_no_factor": plain(_power_no_factor, 2, 2),
+    "_cross_entropy_sum": plain(_cross_entropy_sum, 2, 2),
+    **{f"_other_axis_{r}": plain(_reduce_other(r), 1, 3) for r in ("sum", "mean", "var", "std", "max", "min")},
+    **{f"_unbiased_{n}": plain(_unbiased_norm(n), 1, 5) for n in ("layer_norm", "batch_norm")},
+    "_lookup_overwrite": plain(_lookup_overwrite, 2, 2),
     **{f"_unflipped_back_{c}": plain(_unflipped_backward(c), 2, 3) for c in ("conv1d", "conv2d")},
     **{f"_one_side_{c}": plain(_conv_one_side(c), 2, 3) for c in ("conv1d", "conv2d")},
     **{f"_ceil_{c}": plain(_conv_ceil(c), 2, 3) for c in ("conv1d", "conv2d")},

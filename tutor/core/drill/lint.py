@@ -218,9 +218,7 @@ def _precision(lesson: Lesson, runs: list[Run]) -> list[Finding]:
             for key, count in (("decimals", conv.decimals), ("significant", conv.significant)):
                 if count is None or (step.id, key) in reported:
                     continue
-                typed = " ".join(_rounded(v, key, count) for v in values)
-                if len(values) > 1:
-                    typed = "[" + ", ".join(_rounded(v, key, count) for v in values) + "]"
+                typed = _typed_like(expected.value, key, count)
                 verdict = check_answer(typed, expected, tolerance)
                 if verdict.status != "correct":
                     reported.add((step.id, key))
@@ -229,6 +227,13 @@ def _precision(lesson: Lesson, runs: list[Run]) -> list[Finding]:
                                          f"({_short(typed)}) is graded {verdict.status}: {verdict.message}",
                                          field="[conventions]"))
     return found
+
+
+def _typed_like(value: Any, key: str, count: int) -> str:
+    """The answer typed with every entry rounded so, in its own shape (a matrix keeps its rows)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_typed_like(v, key, count) for v in value) + "]"
+    return _rounded(float(value), key, count)
 
 
 def _rounded(v: float, key: str, count: int) -> str:

@@ -10,13 +10,13 @@ from typing import Any
 
 import torch
 
-from tutor.core.errors import ExprError, LessonError, LessonErrors
+from tutor.core.errors import ExprError, LessonError, LessonErrors, LimitExceeded
 from tutor.core.evaluate.expected import as_expected, whole_scalar
 from tutor.core.evaluate.results import Expected, NodeValue
 from tutor.core.evaluate.run import compile_expr, plain_data, run_graph
 from tutor.core.expr import budget, limits
 from tutor.core.expr.budget import Budget
-from tutor.core.expr.compile import CONTAINED, Compiled, Scope, to_tensor
+from tutor.core.expr.compile import CONTAINED, Compiled, Scope, computing_numbers, is_number, to_tensor
 from tutor.core.expr.meta import ShapesOnly, on_meta
 from tutor.core.expr.optimize import optimizer_settings
 from tutor.core.expr.optimize import train as optimizer_train
@@ -65,18 +65,20 @@ class LiveLesson:
             if shapes is not None and any(t.numel() > EAGER_NUMEL for t in shapes.values()):
                 self._predict_graph(shapes)
                 if self._meta_scope is None or self.graph_ops <= EAGER_OPS:
-                    self._scope = self._run_graph(self._givens)
+                    self._run_small_graph(predicted=self._meta_scope is not None)
             else:
                 self._run_small_graph()
 
-    def _run_small_graph(self) -> None:
+    def _run_small_graph(self, predicted: bool = False) -> None:
         """The graph computed now; if that is refused as too big, its shapes alone (values when asked)."""
         before = budget.current().ops
         try:
             self._scope = self._run_graph(self._givens)
-        except LessonErrors:
-            self._predict_graph(self._givens)
-            if self._meta_scope is None or self.graph_ops <= EAGER_OPS:
+        except LessonErrors as err:
+            # a line too big to compute (a real-size layer) is fine while only its shape or cost is asked
+            if not predicted:
+                self._predict_graph(self._givens)
+            if self._meta_scope is None or not (err.over_limit or self.graph_ops > EAGER_OPS):
                 raise
         else:
             self.graph_ops = budget.current().ops - before
@@ -121,6 +123,15 @@ class LiveLesson:
                 self._real_givens = self._evaluate_givens(self._given_src)
         return self._real_givens
 
+    def _given_scope(self) -> Scope:
+        """The givens alone: their values, or their shapes (numbers keep their values) when one is too big."""
+        try:
+            return Scope(self.dtype, dict(self._givens), self)
+        except LessonErrors as err:
+            if not err.over_limit or self._meta_scope is None:
+                raise
+            return self._meta_scope
+
     def _meta_givens(self) -> dict[str, torch.Tensor] | None:
         """The givens' shapes without their numbers (zeros(1, 64, 224, 224) costs nothing); None if one needs numbers."""
         counter = ShapesOnly(budget.current())
@@ -145,19 +156,23 @@ class LiveLesson:
     def _evaluate_givens(self, source: dict[str, Any], meta: bool = False) -> dict[str, torch.Tensor]:
         scope = Scope(self.dtype, meta=meta)
         errors: list[LessonError] = []
+        over_limit = True  # every error a size refused: the shapes may still be known
         for name, raw in source.items():
             try:
                 value = compile_expr(raw)(scope) if isinstance(raw, Expr) else _literal(raw, self.dtype)
-                leaf = to_tensor(value, self.dtype).detach().to(self.dtype)
-                limits.check_numel(tuple(leaf.shape), "this given") if not meta else _refuse_huge(leaf)
+                with computing_numbers() if is_number(value) else contextlib.nullcontext():
+                    leaf = to_tensor(value, self.dtype).detach().to(self.dtype)  # a number keeps its value
+                if not meta:  # on meta tensors a real-size weight (GPT-2's 50257×768 table) is only its shape
+                    limits.check_numel(tuple(leaf.shape), "this given")
                 if leaf.requires_grad or any(leaf is v or leaf.data_ptr() == v.data_ptr() for v in scope.env.values()
                                              if isinstance(v, torch.Tensor)):
                     leaf = leaf.clone()  # a copy only when it shares memory with another given (b = "a")
                 scope.env[name] = leaf.requires_grad_(True)
             except (ExprError, *CONTAINED) as err:
                 errors.append(LessonError(self.file, f"[given] {name}", str(err)))
+                over_limit = over_limit and isinstance(err, LimitExceeded)
         if errors:
-            raise LessonErrors(errors)
+            raise LessonErrors(errors, over_limit=over_limit)
         return scope.env
 
     def _run_graph(self, givens: dict[str, torch.Tensor], pinned: dict[str, Any] | None = None,
@@ -248,8 +263,8 @@ class LiveLesson:
             value = self.evaluate(step.ask)
             count = limits.listed_size(value.shape) if isinstance(value, torch.Tensor) else 1
             if self._expected_numbers + count > MAX_EXPECTED_NUMBERS:
-                raise ExprError(f"the lesson's answers would hold more than {MAX_EXPECTED_NUMBERS:,} "
-                                "numbers; ask for smaller values (or their shape)")
+                raise LimitExceeded(f"the lesson's answers would hold more than {MAX_EXPECTED_NUMBERS:,} "
+                                    "numbers: ask for smaller values, or for their shape")
             kind = Kind.INTEGER if self._is_count(step) and whole_scalar(value) else step.kind
             result = as_expected(kind, value)  # a count built from sizes is exact, whatever the ask looks like
         self._expected_numbers += count
@@ -258,7 +273,7 @@ class LiveLesson:
     def _is_count(self, step: Step) -> bool:
         """A value ask built only from whole numbers by counting (numel, sizes, whole size givens)."""
         def whole(name: str) -> bool:
-            value = self._givens.get(name)
+            value = self._given_scope().env.get(name)
             return isinstance(value, torch.Tensor) and value.numel() == 1 and float(value.item()).is_integer()
 
         return step.kind == Kind.VALUE and is_count(step.ask.tree, self.lesson, whole)
@@ -269,8 +284,12 @@ class LiveLesson:
         if fn is None:
             fn = self._compiled_asks[expr.text] = compile_expr(expr)
         with self.evaluation():
-            if self._scope is None and self._meta_scope is not None and _shapes_only(expr.tree):
-                return fn(self._meta_scope)  # a big graph's shapes and costs, without computing it
+            if self._scope is None and self._meta_scope is not None:
+                if _shapes_only(expr.tree):
+                    return fn(self._meta_scope)  # a big graph's shapes and costs, without computing it
+                if not expr.names() & set(self.lesson.graph_names):
+                    # a given quoted in prose ({{ n_embd }}) needs no graph line computed
+                    return fn(self._given_scope())
             return fn(self.scope)
 
     @property
@@ -341,13 +360,6 @@ class LiveLesson:
 def _creates_tensors(source: dict[str, Any]) -> bool:
     """Whether a given may be big: only zeros/ones/eye/arange/linspace make tensors bigger than the file."""
     return any(isinstance(raw, Expr) and raw.calls() & _CREATORS for raw in source.values())
-
-
-def _refuse_huge(t: torch.Tensor) -> None:
-    """The per-tensor limit for a given, also when only its shape is computed."""
-    if t.numel() > limits.MAX_ELEMENTS:
-        dims = "×".join(map(str, t.shape))
-        raise ExprError(f"this given would have {t.numel():,} elements ({dims}); the limit is {limits.MAX_ELEMENTS:,}")
 
 
 def cheaply(fn: Compiled, tree: ast.AST, scope: Scope) -> Any:

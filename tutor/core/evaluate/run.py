@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from tutor.core.errors import ExprError, LessonError, LessonErrors
+from tutor.core.errors import ExprError, LessonError, LessonErrors, LimitExceeded
 from tutor.core.expr import budget as budgets
 from tutor.core.expr import limits
 from tutor.core.expr.compile import CONTAINED, Compiled, Scope, binary
@@ -59,7 +59,8 @@ def run_graph(lines: list[tuple[Assignment, Compiled]], start_values: dict[str, 
                     op = getattr(ast, _AUG[assignment.op])
                     value = binary(op, scope.env[target], value, dtype)
             except ExprError as err:
-                raise LessonErrors([LessonError(file, f"graph line {assignment.line}", str(err))]) from None
+                raise LessonErrors([LessonError(file, f"graph line {assignment.line}", str(err))],
+                                   over_limit=isinstance(err, LimitExceeded)) from None
             except (*CONTAINED, KeyError) as err:
                 reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
                 raise LessonErrors([LessonError(file, f"graph line {assignment.line}", reason)]) from None

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from tutor.core.errors import ExprError, TutorError
+from tutor.core.errors import LimitExceeded, TutorError
 
 # An element is one number a tensor holds (8 bytes in float64); a Python list of floats costs 4 per number.
 MAX_ELEMENTS = 40_000_000
@@ -15,11 +15,14 @@ MAX_ELEMENTS = 40_000_000
 MAX_OPS = 4_000_000_000
 SECONDS = 10.0         # of the evaluating thread's CPU time: work, however busy the machine is
 WALL_SECONDS = 30.0    # of wall time, for checks made from another thread, which cannot read that CPU time
+# How to get under any of these limits, said with each (the same words as docs/lesson-authoring.md).
+HOW = ("use smaller sizes or fewer steps, or ask only for shapes and costs (shape, numel, bytes, flops), "
+       "which are computed without running the layers")
 
 _local = threading.local()  # this thread's running budget and ceilings
 
 
-class BudgetExceeded(ExprError):
+class BudgetExceeded(LimitExceeded):
     """An evaluation that would do more work than one evaluation may; says what and how much."""
 
 
@@ -54,10 +57,10 @@ class Budget:
         label = what or "this evaluation"
         if self.ops + ops > self.max_ops:
             raise BudgetExceeded(f"{label} would take {self.ops + ops:,} operations in all; "
-                                 f"one evaluation may take {self.max_ops:,}")
+                                 f"one evaluation may take {self.max_ops:,}: {HOW}")
         if self.elements + elements > self.max_elements:
             raise BudgetExceeded(f"{label} would make {self.elements + elements:,} numbers in all; "
-                                 f"one evaluation may make {self.max_elements:,}")
+                                 f"one evaluation may make {self.max_elements:,}: {HOW}")
         self.ops += ops
         self.elements += elements
 
@@ -72,11 +75,11 @@ class Budget:
             # takes longer by the clock but does no more work, so the clock never stops it here.
             if time.thread_time() - self._cpu_started > self.seconds:
                 raise BudgetExceeded(f"the evaluation took more than {self.seconds:g} seconds of work "
-                                     "and was stopped")
+                                     f"and was stopped: {HOW}")
             return
         if time.monotonic() - self._started > max(WALL_SECONDS, self.seconds):
             raise BudgetExceeded(f"the evaluation took longer than {max(WALL_SECONDS, self.seconds):g} seconds "
-                                 "and was stopped")
+                                 f"and was stopped: {HOW}")
 
     def cancel(self) -> None:
         """Safe from any thread: the next charge or check in the evaluating thread raises Cancelled."""
@@ -168,12 +171,30 @@ def current() -> Budget:
 @contextlib.contextmanager
 def running(b: Budget) -> Iterator[Budget]:
     """Makes `b` the current budget of this thread for the block (nesting restores the outer one)."""
-    outer = getattr(_local, "budget", None)
+    outer, outer_meta = getattr(_local, "budget", None), getattr(_local, "meta", False)
     _local.budget = b
+    _local.meta = getattr(b, "meta", False)
     try:
         yield b
     finally:
-        _local.budget = outer
+        _local.budget, _local.meta = outer, outer_meta
+
+
+def shapes_only() -> bool:
+    """Whether this thread's evaluation makes tensors on the meta device (shapes only; one attribute read, as
+    every operation asks)."""
+    return getattr(_local, "meta", False)
+
+
+@contextlib.contextmanager
+def numbers_for_real() -> Iterator[None]:
+    """Inside an evaluation on meta tensors, arithmetic on plain numbers runs for real."""
+    outer = getattr(_local, "meta", False)
+    _local.meta = False
+    try:
+        yield
+    finally:
+        _local.meta = outer
 
 
 def charge(ops: int, elements: int = 0, what: str = "") -> None:

@@ -39,7 +39,8 @@ class Scope:
     def lookup(self, name: str, column: int | None) -> Value:
         if name in self.env:
             value = self.env[name]
-            if self.meta and isinstance(value, torch.Tensor) and not value.is_meta:
+            # a single number keeps its value: it may be a size (zeros(batch, c, h, w), groups=M)
+            if self.meta and isinstance(value, torch.Tensor) and not value.is_meta and not is_number(value):
                 value = self.env[name] = as_meta(value)
             return value
         if name in CONSTANTS:
@@ -76,7 +77,21 @@ def as_meta(t: torch.Tensor) -> torch.Tensor:
 
 
 def meta_mode() -> bool:
-    return getattr(budget.current(), "meta", False)
+    """Whether tensors are made on the meta device (shapes only), outside arithmetic on plain numbers."""
+    return budget.shapes_only()
+
+
+def is_number(v: Value) -> bool:
+    """A plain number: a Python int or float, or a 0-d tensor that holds its value (not only its shape)."""
+    if isinstance(v, torch.Tensor):
+        return v.dim() == 0 and not v.is_meta
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def computing_numbers() -> contextlib.AbstractContextManager[None]:
+    """Arithmetic on plain numbers runs for real, also on meta tensors: sizes such as c_in * k * k stay
+    numbers that zeros(), reshape() and groups= can read."""
+    return budget.numbers_for_real()
 
 
 def to_tensor(value: Value, dtype: torch.dtype) -> torch.Tensor:
@@ -165,6 +180,9 @@ def binary(op: type, a: Value, b: Value, dtype: torch.dtype, column: int | None 
     """Applies an arithmetic operator with the language's checks; used by graph `+=` too."""
     if isinstance(a, tuple) or isinstance(b, tuple):
         raise ExprError(f"'{_SYMBOL[op]}' cannot be applied to a shape tuple", column)
+    if meta_mode() and is_number(a) and is_number(b):
+        with computing_numbers():
+            return binary(op, a, b, dtype, column)
     if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
         if op is ast.MatMult:
             raise ExprError("'@' needs vectors or matrices, not numbers", column)
@@ -219,6 +237,9 @@ def compare(op: type, a: Value, b: Value, dtype: torch.dtype) -> torch.Tensor:
     """A mask of 1s and 0s in the lesson's dtype, so it multiplies like any tensor (x * (x > 0))."""
     if isinstance(a, tuple) or isinstance(b, tuple):
         raise ExprError("a shape cannot be compared")
+    if meta_mode() and is_number(a) and is_number(b):
+        with computing_numbers():
+            return compare(op, a, b, dtype)
     size = _broadcast(a, b, "comparison")
     budget.charge(size, size, "a comparison")
     a, b = to_tensor(a, dtype), to_tensor(b, dtype)
@@ -244,17 +265,41 @@ def _list_value(items: list[Value], dtype: torch.dtype) -> torch.Tensor:
 def _index(value: Value, idx: Value, column: int | None) -> Value:
     if not isinstance(value, torch.Tensor):
         if isinstance(value, tuple):
+            if isinstance(idx, (torch.Tensor, tuple)):
+                raise ExprError("a shape is indexed by one whole number, as in shape(x)[0]", column)
             try:
                 return value[limits.as_int(idx, "index")]
             except IndexError:
                 raise ExprError(f"index out of range for a shape of {len(value)} entries", column) from None
         raise ExprError("only tensors and shapes can be indexed", column)
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    tensors = [p for p in parts if isinstance(p, torch.Tensor)]
+    if tensors:  # C[X]: a row of C for every entry of X, as an embedding lookup (gradients flow to C)
+        if len(parts) > value.dim():
+            raise ExprError(f"too many indices for shape {_fmt(tuple(value.shape))}", column)
+        try:
+            picked = math.prod(torch.broadcast_shapes(*(t.shape for t in tensors)))
+        except RuntimeError:
+            raise ExprError("index tensors must have shapes that broadcast together", column) from None
+        rest = [n for p, n in zip(parts + (slice(None),) * (value.dim() - len(parts)), value.shape, strict=True)
+                if isinstance(p, slice)]
+        limits.check_numel((picked, *rest), "indexing")
     try:
         out = value[idx]
         budget.charge(out.numel(), out.numel(), "indexing")
         return out
     except IndexError as err:
-        raise ExprError(f"index out of range for shape {_fmt(tuple(value.shape))}: {err}", column) from None
+        raise ExprError(f"index out of range for shape {_fmt(tuple(value.shape))}: {_first_line(err)}",
+                        column) from None
+
+
+def as_index(value: Value, what: str = "index") -> int | torch.Tensor:
+    """A whole number, or a tensor of whole numbers (class indices, characters) as PyTorch's int64 indices."""
+    if isinstance(value, torch.Tensor) and value.dim() > 0:
+        if value.is_floating_point() and not value.is_meta and not bool(torch.all(value == value.round())):
+            raise ExprError(f"{what}: a tensor used as indices must hold whole numbers")
+        return value.detach().round().long() if value.is_floating_point() else value.detach().long()
+    return limits.as_int(value, what)
 
 
 def _transpose(value: Value) -> Value:
@@ -331,7 +376,7 @@ class Compiler:
 
             return run
         inner = self.compile(node)
-        return lambda s: limits.as_int(inner(s), "index")
+        return lambda s: as_index(inner(s))
 
 
 def _negate(v: Value, col: int | None) -> Value:

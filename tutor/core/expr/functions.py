@@ -17,7 +17,10 @@ from tutor.core.expr.compile import (
     Compiler,
     Scope,
     Value,
+    as_index,
     as_meta,
+    computing_numbers,
+    is_number,
     meta_mode,
     tally_flops,
     to_tensor,
@@ -102,7 +105,13 @@ def _sizes(args: tuple[Value, ...], what: str) -> tuple[int, ...]:
 
 
 def _elementwise(fn: Callable[[torch.Tensor], torch.Tensor]) -> Builder:
-    return plain(lambda s, input: fn(tensor(s, input)))
+    def run(s: Scope, input: Value) -> torch.Tensor:
+        if meta_mode() and is_number(input):  # 1 / sqrt(d_k) stays a number that scale= can read
+            with computing_numbers():
+                return fn(tensor(s, input))
+        return fn(tensor(s, input))
+
+    return plain(run)
 
 
 # ---- reductions and shape -------------------------------------------------------------
@@ -234,6 +243,40 @@ def _eye(s: Scope, n: Value, m: Value = None, dtype: Value = None) -> torch.Tens
     limits.check_numel((rows, cols), "eye")
     budget.charge(rows * cols, rows * cols, "eye()")
     return torch.eye(rows, cols, dtype=dtype if isinstance(dtype, torch.dtype) else s.dtype, device=_device())
+
+
+def _indices(v: Value, what: str) -> torch.Tensor:
+    """A tensor of whole numbers as int64 indices (a single number is a 0-d tensor)."""
+    idx = as_index(v, what)
+    return idx if isinstance(idx, torch.Tensor) else torch.tensor(idx, device=_device())
+
+
+def _one_hot(s: Scope, input: Value, num_classes: Value = -1) -> torch.Tensor:
+    """F.one_hot in the lesson's dtype: a row of zeros with a 1 at each index."""
+    idx = _indices(input, "one_hot")
+    n = limits.as_int(num_classes, "num_classes")
+    if n == -1:
+        if idx.is_meta:
+            raise ExprError("one_hot(): give num_classes when the indices are not known yet")
+        n = int(idx.max().item()) + 1 if idx.numel() else 0
+    if n < 1:
+        raise ExprError("one_hot(): num_classes must be at least 1 (or -1: the largest index + 1)")
+    if not idx.is_meta and idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= n):
+        raise ExprError(f"one_hot(): indices must be whole numbers from 0 to {n - 1}")
+    limits.check_numel((*idx.shape, n), "one_hot")
+    budget.charge(idx.numel() * n, idx.numel() * n, "one_hot()")
+    return F.one_hot(idx, n).to(s.dtype)
+
+
+def _gather(s: Scope, input: Value, dim: Value, index: Value) -> torch.Tensor:
+    """torch.gather: out[i][j] = input[index[i][j]][j] for dim=0, input[i][index[i][j]] for dim=1."""
+    t = tensor(s, input)
+    idx = _indices(index, "gather")
+    if idx.dim() != t.dim():
+        raise ExprError(f"gather(): the index has {idx.dim()} axes but the input has {t.dim()}; "
+                        "they must have the same number")
+    budget.charge(idx.numel(), idx.numel(), "gather()")
+    return torch.gather(t, limits.as_int(dim, "dim"), idx)
 
 
 def _argmax(s: Scope, input: Value) -> int:
@@ -540,6 +583,7 @@ FUNCTIONS: dict[str, Builder] = {
     "zeros": plain(_creator(torch.zeros)), "ones": plain(_creator(torch.ones)),
     "eye": plain(_eye), "arange": plain(_arange), "linspace": plain(_linspace),
     "argmax": plain(_argmax), "dot": plain(_dot), "outer": plain(_outer),
+    "one_hot": plain(_one_hot), "gather": plain(_gather),
     "linear": plain(_linear),
     "softmax": plain(_softmax(torch.softmax)), "log_softmax": plain(_softmax(torch.log_softmax)),
     "cross_entropy": plain(_cross_entropy), "mse_loss": plain(_mse),

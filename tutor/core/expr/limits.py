@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from tutor.core.errors import ExprError
+from tutor.core.errors import ExprError, LimitExceeded
 from tutor.core.expr import budget
 
 MAX_ELEMENTS = 5_000_000        # per tensor: 40 MB in float64
@@ -12,6 +12,9 @@ MAX_WORK = 300_000_000          # multiply-adds for one matmul or convolution
 MAX_JACOBIAN_ROWS = 20_000      # one backward pass per row
 MAX_SGD_STEPS = 100_000         # the evaluation's budget is what really bounds a run
 MAX_INT = 2**53                 # integers stay exact in a float64
+# How to get under the per-tensor and per-operation limits (the same words as docs/lesson-authoring.md).
+HOW_SMALLER = ("use smaller sizes, or ask only for its shape, numel, bytes or flops, which are computed "
+               "without making it")
 
 
 def _shapes_only() -> bool:
@@ -31,12 +34,14 @@ def check_numel(shape, what: str = "result") -> None:
         return
     if n > MAX_ELEMENTS:
         dims = "×".join(str(int(s)) for s in shape)
-        raise ExprError(f"{what} would have {n:,} elements ({dims}); the limit is {MAX_ELEMENTS:,}")
+        raise LimitExceeded(f"{what} would have {n:,} elements ({dims}); the limit is {MAX_ELEMENTS:,} per tensor: "
+                            f"{HOW_SMALLER}")
 
 
 def check_work(work: int, what: str) -> None:
     if work > MAX_WORK and not _shapes_only():
-        raise ExprError(f"{what} would take {work:,} multiply-adds; the limit is {MAX_WORK:,}")
+        raise LimitExceeded(f"{what} would take {work:,} multiply-adds; the limit is {MAX_WORK:,} per operation: "
+                            f"{HOW_SMALLER}")
 
 
 def as_int(value, what: str) -> int:
@@ -54,5 +59,5 @@ def as_int(value, what: str) -> int:
             raise ExprError(f"{what} must be a whole number, not {value:g}")
         value = int(value)
     if abs(value) > MAX_INT:
-        raise ExprError(f"{what} is too large ({value:.3g})")
+        raise ExprError(f"{what} is too large ({value:.3g}); whole numbers are at most 2**53 = {MAX_INT:,}")
     return value

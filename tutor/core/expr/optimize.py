@@ -1,4 +1,4 @@
-"""sgd() and adam(): torch.optim's own optimizers run on copies of a lesson's [train].params."""
+"""sgd(), adam() and rmsprop(): torch.optim's own update rules run on copies of a lesson's [train].params."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 from torch.optim.adam import adam as adam_update
+from torch.optim.rmsprop import rmsprop as rmsprop_update
 from torch.optim.sgd import sgd as sgd_update
 
 from tutor.core.errors import ExprError
@@ -25,7 +26,7 @@ def _number(v: Any, what: str, low: float = 0.0) -> float:
 
 
 def optimizer_settings(kind: str, lr: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """Checked keyword values for torch.optim.SGD or torch.optim.Adam (one clear line when one is off)."""
+    """Checked keyword values for torch.optim.SGD, Adam or RMSprop (one clear line when one is off)."""
     out: dict[str, Any] = {"lr": _number(lr, f"{kind}(): lr")}
     out["weight_decay"] = _number(options.get("weight_decay", 0), f"{kind}(): weight_decay")
     if kind == "sgd":
@@ -37,6 +38,17 @@ def optimizer_settings(kind: str, lr: Any, options: dict[str, Any]) -> dict[str,
         if nesterov and (out["momentum"] <= 0 or out["dampening"] != 0):
             raise ExprError("sgd(): nesterov needs a momentum above 0 and no dampening")
         out["nesterov"] = bool(nesterov)
+        return out
+    if kind == "rmsprop":
+        out["alpha"] = _number(options.get("alpha", 0.99), "rmsprop(): alpha")
+        if out["alpha"] > 1:
+            raise ExprError("rmsprop(): alpha must be from 0 to 1")
+        out["eps"] = _number(options.get("eps", 1e-8), "rmsprop(): eps")
+        out["momentum"] = _number(options.get("momentum", 0), "rmsprop(): momentum")
+        centered = limits.as_int(options.get("centered", 0), "rmsprop(): centered")
+        if centered not in (0, 1):
+            raise ExprError("rmsprop(): centered must be 0 or 1")
+        out["centered"] = bool(centered)
         return out
     betas = options.get("betas", (0.9, 0.999))
     if not isinstance(betas, tuple) or len(betas) != 2:
@@ -97,13 +109,16 @@ def _update_rule(kind: str, settings: dict[str, Any], params: list[torch.Tensor]
             held = [buffers[k] for k in used]
             sgd_update([params[k] for k in used], [params[k].grad for k in used], held, foreach=False,
                        lr=settings["lr"], weight_decay=settings["weight_decay"], momentum=settings["momentum"],
-                       dampening=settings["dampening"], nesterov=settings["nesterov"], maximize=False)
+                       dampening=settings["dampening"], nesterov=settings["nesterov"],
+                       maximize=settings.get("maximize", False))
             for k, buffer in zip(used, held, strict=True):
                 buffers[k] = buffer
         return sgd_step
 
-    # torch.optim.Adam keeps its step count as a float tensor of this dtype
+    # torch.optim.Adam and RMSprop keep their step count as a float tensor of this dtype
     step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    if kind == "rmsprop":
+        return _rmsprop_rule(settings, params, step_dtype)
     moments = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
     squares = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
     counts = [torch.tensor(0.0, dtype=step_dtype) for _ in params]
@@ -114,5 +129,23 @@ def _update_rule(kind: str, settings: dict[str, Any], params: list[torch.Tensor]
         adam_update([params[k] for k in used], [params[k].grad for k in used], [moments[k] for k in used],
                     [squares[k] for k in used], [], [counts[k] for k in used], foreach=False, amsgrad=False,
                     beta1=beta1, beta2=beta2, lr=settings["lr"], weight_decay=settings["weight_decay"],
-                    eps=settings["eps"], maximize=False)
+                    eps=settings["eps"], maximize=settings.get("maximize", False))
     return adam_step
+
+
+def _rmsprop_rule(settings: dict[str, Any], params: list[torch.Tensor], step_dtype: torch.dtype) -> Callable[[], None]:
+    """torch.optim.RMSprop's update: v = alpha·v + (1 − alpha)·g², w −= lr · g / (sqrt(v) + eps)."""
+    squares = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+    averages = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+    buffers = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+    counts = [torch.tensor(0.0, dtype=step_dtype) for _ in params]
+
+    def rmsprop_step() -> None:
+        used = [k for k, p in enumerate(params) if p.grad is not None]
+        rmsprop_update([params[k] for k in used], [params[k].grad for k in used], [squares[k] for k in used],
+                       [averages[k] for k in used], [buffers[k] for k in used],
+                       [counts[k] for k in used], foreach=False, maximize=settings.get("maximize", False),
+                       lr=settings["lr"],
+                       alpha=settings["alpha"], eps=settings["eps"], weight_decay=settings["weight_decay"],
+                       momentum=settings["momentum"], centered=settings["centered"])
+    return rmsprop_step

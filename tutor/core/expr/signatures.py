@@ -30,6 +30,8 @@ SHAPES = {
     "integer": "a whole number (a count), checked exactly",
     "tuple": "a shape, typed as 4x24",
     "like-x": "shaped like its second argument",
+    "like-index": "shaped like the index",
+    "one-hot": "the index's shape, then num_classes",
     "layout": "the entries rearranged or joined, by PyTorch's rule for the call",
 }
 
@@ -152,6 +154,11 @@ SIGNATURES: tuple[Signature, ...] = (
          category="shape"),
     _sig("outer", "input other", doc="outer product of two vectors", cost="elementwise", shape="layout",
          category="shape"),
+    _sig("one_hot", "input num_classes", 1, "a row of zeros with a 1 at each index (whole numbers from 0); "
+         "num_classes=-1 takes the largest index + 1", defaults=dict(num_classes="-1"), cost="elementwise",
+         shape="one-hot", category="shape"),
+    _sig("gather", "input dim index", doc="picks along dim: out[i][j] = input[index[i][j]][j] for dim=0, "
+         "input[i][index[i][j]] for dim=1", cost="elementwise", shape="like-index", category="shape"),
     # layers
     _sig("linear", "input weight bias", 2, "x @ W.T + b, PyTorch's layout (W is out × in)",
          defaults=dict(bias="None"), **_LAYER),
@@ -209,9 +216,15 @@ SIGNATURES: tuple[Signature, ...] = (
     _sig("sgd", "f lr steps", 2, "f after steps of torch.optim.SGD on [train].params",
          keywords=("momentum", "dampening", "nesterov", "weight_decay"),
          defaults=dict(steps="1", momentum="0", dampening="0", nesterov="0", weight_decay="0"), **_OPT),
-    _sig("adam", "f lr steps", 2, "f after steps of torch.optim.Adam on [train].params",
+    _sig("adam", "f lr steps", 2, "f after steps of torch.optim.Adam on [train].params; the step is "
+         "lr · m̂ / (sqrt(v̂) + eps): eps is added after the square root, as in PyTorch",
          keywords=("betas", "eps", "weight_decay"),
          defaults=dict(steps="1", betas="(0.9, 0.999)", eps="1e-08", weight_decay="0"), **_OPT),
+    _sig("rmsprop", "f lr steps", 2, "f after steps of torch.optim.RMSprop on [train].params; the step is "
+         "lr · g / (sqrt(v) + eps): eps is added after the square root, as in PyTorch",
+         keywords=("alpha", "eps", "weight_decay", "momentum", "centered"),
+         defaults=dict(steps="1", alpha="0.99", eps="1e-08", weight_decay="0", momentum="0", centered="0"),
+         **_OPT),
     # drills
     _sig("randint", "low high shape", 2, "whole numbers from low to high, both included",
          defaults=dict(shape="()"), where=frozenset({DRILL}), cost="draw", shape="given", category="drill",

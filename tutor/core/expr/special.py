@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from tutor.core.errors import ExprError
+from tutor.core.errors import ExprError, LimitExceeded
 from tutor.core.expr import budget, limits
 from tutor.core.expr.compile import Compiled, Compiler, Scope, Value
 from tutor.core.expr.functions import FUNCTIONS, Builder, tensor
@@ -64,7 +64,8 @@ def _build_jacobian(compiler: Compiler, node: ast.Call) -> Compiled:
         fv, xv = tensor(s, fv), tensor(s, x(s))
         rows, cols = fv.numel(), xv.numel()
         if rows > limits.MAX_JACOBIAN_ROWS:
-            raise ExprError(f"jacobian: f has {rows:,} entries; the limit is {limits.MAX_JACOBIAN_ROWS:,}")
+            raise LimitExceeded(f"jacobian: f has {rows:,} entries; the limit is {limits.MAX_JACOBIAN_ROWS:,} "
+                                "rows (one backward pass each): ask for the Jacobian of a slice of f, or its shape")
         limits.check_numel((rows, cols), "jacobian")
         per_row = _backward_cost(s, cost) + cols
         budget.charge(rows * per_row, rows * cols, f"jacobian() with {rows:,} rows")  # refused before any row
@@ -110,9 +111,12 @@ def _bytes(s: Scope, value: Value) -> int:
     return int(t.numel() * t.element_size())
 
 
-def _build_optimizer(kind: str) -> Builder:
+def _build_optimizer(kind: str, ascent: bool = False) -> Builder:
+    """sgd(), adam() or rmsprop(); with `ascent`, the same steps taken up the gradient (a slip diagnosis computes,
+    as torch.optim's maximize=True does)."""
     def build(compiler: Compiler, node: ast.Call) -> Compiled:
-        check_call(node)
+        if not ascent:
+            check_call(node)
         sig = TABLE[kind]
         f = compiler.compile(node.args[0])
         given = {sig.params[i]: compiler.compile(a) for i, a in enumerate(node.args[1:], start=1)}
@@ -125,8 +129,8 @@ def _build_optimizer(kind: str) -> Builder:
             lr = options.pop("lr")
             n = limits.as_int(options.pop("steps", 1), "steps")
             if not 0 <= n <= limits.MAX_SGD_STEPS:
-                raise ExprError(f"{kind}(): steps must be from 0 to {limits.MAX_SGD_STEPS:,}")
-            settings = optimizer_settings(kind, lr, options)
+                raise LimitExceeded(f"{kind}(): steps must be from 0 to {limits.MAX_SGD_STEPS:,}")
+            settings = optimizer_settings(kind, lr, options) | {"maximize": ascent}
             return f(s.lesson.scope_after_training(kind, settings, n))
 
         return run
@@ -153,11 +157,15 @@ def _build_flops(compiler: Compiler, node: ast.Call) -> Compiled:
 
 ASK_FUNCTIONS: dict[str, Builder] = {
     "grad": _build_grad, "jacobian": _build_jacobian, "shape": _build_shape,
-    "sgd": _build_optimizer("sgd"), "adam": _build_optimizer("adam"), "flops": _build_flops,
+    "sgd": _build_optimizer("sgd"), "adam": _build_optimizer("adam"), "rmsprop": _build_optimizer("rmsprop"),
+    "flops": _build_flops,
     "bytes": _build_counting(_bytes),
 }
 
 ALL_FUNCTIONS: dict[str, Builder] = {**FUNCTIONS, "numel": _build_counting(_numel), **ASK_FUNCTIONS}
+# Steps up the gradient, for diagnosis (not part of the language: names starting with _ cannot be written).
+ASCENT_FUNCTIONS: dict[str, Builder] = {f"_ascent_{k}": _build_optimizer(k, ascent=True)
+                                        for k in ("sgd", "adam", "rmsprop")}
 
 
 def compiler() -> Compiler:

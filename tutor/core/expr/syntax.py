@@ -6,18 +6,19 @@ import ast
 import math
 from dataclasses import dataclass
 
-from tutor.core.errors import ExprError
+from tutor.core.errors import ExprError, LimitExceeded
 from tutor.core.expr import names
 from tutor.core.expr.signatures import ASK, DRILL, GIVEN, GRAPH, TABLE, usable_in
 
 MAX_TEXT = 4000
+SPLIT = "split it over several graph lines"
 MAX_DEPTH = 60
 MAX_NODES = 2000
 
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
 _UNARY = (ast.USub, ast.UAdd)
 _COMPARISONS = (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.Eq)
-MAX_INT_LITERAL = 2**63
+MAX_INT_LITERAL = 2**53  # every whole number up to this is exact in float64
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def _parse(text: str, mode: str) -> ast.AST:
     if not isinstance(text, str):
         raise ExprError("an expression must be text")
     if len(text) > MAX_TEXT:
-        raise ExprError(f"expression too long ({len(text)} characters; at most {MAX_TEXT})")
+        raise LimitExceeded(f"expression too long ({len(text)} characters; at most {MAX_TEXT:,}): "
+                            f"{SPLIT}")
     if "\x00" in text:
         raise ExprError("expression contains a NUL character")
     _refuse_non_ascii(text)
@@ -88,7 +90,7 @@ def _parse(text: str, mode: str) -> ast.AST:
     except SyntaxError as err:
         raise _syntax_error(err, text) from None
     except (RecursionError, MemoryError, ValueError):
-        raise ExprError("expression is nested too deeply") from None
+        raise LimitExceeded(f"expression is nested too deeply (more than {MAX_DEPTH} levels): {SPLIT}") from None
 
 
 def _refuse_non_ascii(text: str) -> None:
@@ -119,15 +121,16 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
         nonlocal count
         count += 1
         if count > MAX_NODES:
-            raise ExprError(f"expression too large (more than {MAX_NODES} parts)")
+            raise LimitExceeded(f"expression too large (more than {MAX_NODES:,} parts): {SPLIT}")
         if depth > MAX_DEPTH:
-            raise ExprError("expression is nested too deeply")
+            raise LimitExceeded(f"expression is nested too deeply (more than {MAX_DEPTH} levels): {SPLIT}")
         col = getattr(node, "col_offset", None)
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise ExprError(f"only numbers are allowed here, not {node.value!r}", col)
             if isinstance(node.value, int) and abs(node.value) > MAX_INT_LITERAL:
-                raise ExprError(f"the number {str(node.value)[:12]}... is too large (at most 2**63)", col)
+                raise ExprError(f"the number {str(node.value)[:12]}... is too large (whole numbers are at most "
+                                f"2**53 = {MAX_INT_LITERAL:,}, so that each is exact)", col)
             if isinstance(node.value, float) and not math.isfinite(node.value):
                 raise ExprError("a number too large to be a float (such as 1e999) is not allowed", col)
             return

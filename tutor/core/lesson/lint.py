@@ -46,7 +46,8 @@ def shown_text(text: str, own: bool = False) -> list[str]:
 
 _TIMES = re.compile(r"\\times|×|\\cdot(?=\s*\d)")
 _SIZE = re.compile(r"(?<![\w.])(\d+)(?:\s*(?:×|x)\s*(\d+))+(?![\w.])")
-_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])")
+# a number glued by a hyphen to a word is part of a name: "base-10 logarithm", "top-5 accuracy", "float-32"
+_NUMBER = re.compile(r"(?<![\w.])(?<!\w-)(\d+(?:\.\d+)?)(?![\w.])")
 
 
 def literals(text: str) -> list[Literal]:
@@ -134,7 +135,7 @@ class PrecisionClaim:
 
 _PRECISION = re.compile(
     r"\b(?P<count>\d+|one|two|three|four|five|six)\s+(?P<what>decimals?|decimal places?|significant figures?"
-    r"|significant digits?)\s+(?:are|is)\s+enough", re.IGNORECASE)
+    r"|significant digits?)\s*(?:,[^.;,]{0,40},\s*)?(?:are|is)\s+enough", re.IGNORECASE)  # "four decimals, as ..., are"
 _WHOLE = re.compile(r"\bwhole numbers\s+(?:throughout|everywhere|only)|\b(?:every|each|all)\s+answers?\s+"
                     r"(?:is|are)\s+(?:a\s+)?whole numbers?", re.IGNORECASE)
 

@@ -231,11 +231,11 @@ def _value(col: _Collector, where: str, value: Any, calls: frozenset[str]) -> An
         except ExprError as err:
             col.add(where, str(err))
             return None
-    if isinstance(value, list) and any(isinstance(v, str) for v in value):
-        # ["pi/2", "pi"]: a list whose elements are expressions
+    if isinstance(value, list) and _holds_text(value):
+        # ["pi/2", "pi"] or [["0", "log(2)"], ["log(3)", "0"]]: a list with expressions among its entries
         items = []
         for i, v in enumerate(value):
-            if isinstance(v, str):
+            if isinstance(v, str) or (isinstance(v, list) and _holds_text(v)):
                 items.append(_value(col, f"{where}[{i}]", v, calls))
             elif (problem := _number_tree(v)) is not None:
                 col.add(f"{where}[{i}]", problem)
@@ -247,6 +247,12 @@ def _value(col: _Collector, where: str, value: Any, calls: frozenset[str]) -> An
         col.add(where, problem)
         return None
     return value
+
+
+def _holds_text(value: list, depth: int = 0) -> bool:
+    """Whether a nested list has an expression string among its entries (rows of a drill's drawn matrix)."""
+    return depth < 32 and any(isinstance(v, str) or (isinstance(v, list) and _holds_text(v, depth + 1))
+                              for v in value)
 
 
 def _parse(text: str, calls: frozenset[str]) -> Expr:

@@ -209,9 +209,19 @@ _WRAPPED_MATRIX = re.compile(r"\(\s*(\[[^\[\]()]*\])\s*\)")
 _SCRIPTED_MACRO = re.compile(r"([_^])\s*(\\[A-Za-z]+\s*\{[^{}]*\})")
 
 
+# A name with an underscore before two or more letters (n_embd, block_size, d_model) is a program's name,
+# written as it is: LaTeX would subscript only its first letter (nₑmbd). W_1, x_i and h_{t-1} stay scripts.
+_NAME = re.compile(r"(?<![\\A-Za-z0-9_{}])([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_[A-Za-z][A-Za-z0-9]+)(?![A-Za-z0-9_{])")
+
+
+def _names_as_written(latex: str) -> str:
+    return _NAME.sub(lambda m: r"\text{" + m.group(1).replace("_", r"\_") + "}", latex)
+
+
 def _math(latex: str) -> str:
     from pylatexenc.latexwalker import LatexWalker
 
+    latex = _names_as_written(latex)
     latex = _SCRIPTED_MACRO.sub(r"\1{\2}", latex)
     walker = LatexWalker(latex, latex_context=_walker_context(), tolerant_parsing=True)
     nodes, _, _ = walker.get_latex_nodes()
