@@ -388,8 +388,8 @@ def check_paths(paths: list[Path], seeds: int) -> dict:
                 break
             limit = budget.Ceiling(per_file, f"checking this file took more than {per_file:g} s of work")
             with budget.ceiling(limit):
-                found, is_lesson, has_drill = _check_file(f, in_folder, seeds)
-            problems += found
+                file_problems, is_lesson, has_drill = _check_file(f, in_folder, seeds)
+            problems += file_problems
             files += is_lesson
             drilled += has_drill
     return {"files": files, "drilled": drilled, "seeds": seeds, "problems": problems}
