@@ -289,7 +289,11 @@ class LiveLesson:
                     return fn(self._meta_scope)  # a big graph's shapes and costs, without computing it
                 if not expr.names() & set(self.lesson.graph_names):
                     # a given quoted in prose ({{ n_embd }}) needs no graph line computed
-                    return fn(self._given_scope())
+                    value = fn(self._given_scope())
+                    if isinstance(value, torch.Tensor) and value.is_meta:
+                        # numbers of a given too big to hold: computing it raises the limit that says so
+                        value = fn(Scope(self.dtype, dict(self._givens), self))
+                    return value
             return fn(self.scope)
 
     @property
