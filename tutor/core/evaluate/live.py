@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import torch
@@ -316,11 +316,14 @@ class LiveLesson:
 
     # ---- for the graph view -----------------------------------------------------------
 
-    def node_values(self) -> dict[str, NodeValue]:
-        """Forward value of every given and graph name (the last binding of a reassigned name)."""
+    def node_values(self, names: Collection[str] | None = None) -> dict[str, NodeValue]:
+        """Forward value of every given and graph name (the last binding of a reassigned name), or of
+        `names` only (listing a real-size layer's activations takes a while)."""
         out = {}
         with self.evaluation():
             for name, value in self.scope.env.items():
+                if names is not None and name not in names:
+                    continue
                 shape, data = plain_data(value)
                 out[name] = NodeValue(shape, data)
         return out
