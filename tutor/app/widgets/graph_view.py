@@ -33,7 +33,7 @@ class GraphView(ScrollableContainer, can_focus=True):
     }
     GraphView > #graph-note {
         color: $text-muted;
-        width: auto;
+        width: 100%;  /* a note wraps at the view's width; the drawing below may scroll sideways */
     }
     GraphView > #graph-lines {
         width: auto;
