@@ -31,6 +31,7 @@ from tutor.core.text.safe import unexpected
 from tutor.core.vocabulary import SETTLED
 
 NO_COLOR_THEME = "ansi-light"  # Textual's theme of the terminal's own ANSI colours
+DRAWING_NOTE_SECONDS = 120  # a draw ends well before: a seed may take 10 s of work
 
 
 def _list_screen():
@@ -80,6 +81,7 @@ class TutorApp(App[int]):
         self.started_ms: float | None = None
         self.exit_notices: list[str] = []  # what could not be saved, told after the app closes
         self._draw_stop: threading.Event | None = None  # stops the drill variant being drawn
+        self._drawing_note = False  # "Drawing fresh numbers…" is on an otherwise empty screen
         # The writer thread reports a save problem (or its end) as it happens.
         self.store.on_warning = lambda warning: self.post_message(StoreWarning(warning))
         # No animations and no blinking: every redraw costs bandwidth over SSH.
@@ -295,9 +297,15 @@ class TutorApp(App[int]):
 
     def show_drill(self, run, topic: str, replace: bool = False) -> None:
         """Draws the run's current variant in a worker (drawing evaluates it), then shows it."""
-        if not self.screen_stack[1:]:
-            self.notify("Drawing fresh numbers…", timeout=2)
+        if not self.screen_stack[1:]:  # nothing else on screen: the note stays until the variant shows
+            self._drawing_note = True
+            self.notify("Drawing fresh numbers… (Ctrl+Q quits)", timeout=DRAWING_NOTE_SECONDS)
         self._draw_drill(run, topic, replace)
+
+    def _end_drawing_note(self) -> None:
+        if self._drawing_note:
+            self._drawing_note = False
+            self.clear_notifications()
 
     @work(thread=True, group="drill", exclusive=True, exit_on_error=False)
     def _draw_drill(self, run, topic: str, replace: bool) -> None:
@@ -321,6 +329,7 @@ class TutorApp(App[int]):
             return
 
         def show() -> None:
+            self._end_drawing_note()
             screen = DrillScreen(run, topic)
             if replace:
                 self.switch_screen(screen)
@@ -330,6 +339,7 @@ class TutorApp(App[int]):
         self.call_from_thread(show)
 
     def _drill_failed(self, why: str) -> None:
+        self._end_drawing_note()
         self.notify(why, severity="error")
         if not self.screen_stack[1:]:
             self.push_screen(_list_screen()())
