@@ -133,3 +133,16 @@ def test_tensors_too_big_for_a_lesson_are_left_out(tmp_path, capsys):
     assert any(line.startswith("tutor: line 3: `b = torch.ones(100, 60)` would write more than 15,000 numbers")
                for line in err)
     assert any(line.startswith("tutor: line 4: ") and "more than 10,000 numbers" in line for line in err)
+
+
+def test_a_notebook_whose_cells_have_no_ids_imports_without_nbformats_warning(tmp_path, capsys, recwarn):
+    # saved by Jupyter before nbformat 4.5, or written by hand: nbformat printed a MissingIDFieldWarning
+    # paragraph on stderr, above tutor's own lines
+    cell = code_cell("import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\ny = (x ** 2).sum()\n"
+                     "y.backward()\nprint(x.grad)")
+    del cell["id"]
+    path = tmp_path / "old.ipynb"
+    path.write_text(notebook([cell]))
+    code, err, out = run_import(path, capsys)
+    assert code == 0 and err == [] and "ask = 'grad(y, x)'" in out
+    assert [str(w.message) for w in recwarn] == []

@@ -65,14 +65,18 @@ def _ipynb_cells(text: str) -> list[Cell]:
         raise NotebookRefused(f"not a usable notebook: nested {depth} deep (at most {MAX_JSON_DEPTH})")
     import nbformat  # only for .ipynb files: the other formats never need it
 
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as err:  # noqa: BLE001  nbformat raises its own, json's and jsonschema's errors
-        raise NotebookRefused(f"not a valid Jupyter notebook: {_nbformat_reason(err)}") from None
-    try:
-        nbformat.validate(nb)
-    except Exception as err:  # noqa: BLE001  a schema error names the field; one line of it
-        raise NotebookRefused(f"not a valid Jupyter notebook: {_nbformat_reason(err)}") from None
+    # nbformat warns on stderr about what a lesson never reads (cells without ids, from notebooks
+    # saved before nbformat 4.5): a teacher should see tutor's one line per problem, nothing else
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            nb = nbformat.reads(text, as_version=4)
+        except Exception as err:  # noqa: BLE001  nbformat raises its own, json's and jsonschema's errors
+            raise NotebookRefused(f"not a valid Jupyter notebook: {_nbformat_reason(err)}") from None
+        try:
+            nbformat.validate(nb)
+        except Exception as err:  # noqa: BLE001  a schema error names the field; one line of it
+            raise NotebookRefused(f"not a valid Jupyter notebook: {_nbformat_reason(err)}") from None
     raw = nb.get("cells", [])
     if len(raw) > MAX_CELLS:
         raise NotebookRefused(f"too many cells ({len(raw)}; at most {MAX_CELLS})")
