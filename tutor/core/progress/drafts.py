@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tutor.core.progress.sqlite import default_path
 from tutor.core.text.files import FileRefused, read_text
+from tutor.core.text.safe import clean
 
 FILE_NAME = "drafts.json"
 MAX_FILE_BYTES = 1_000_000
@@ -161,11 +162,11 @@ class Drafts:
         if not isinstance(raw, dict):
             return data
         for lesson_id, steps in _dict(raw.get("drafts")).items():
-            kept = {s: t[:MAX_TEXT] for s, t in _dict(steps).items() if isinstance(s, str) and isinstance(t, str)}
+            kept = {s: clean(t[:MAX_TEXT]) for s, t in _dict(steps).items() if isinstance(s, str) and isinstance(t, str)}
             if kept and isinstance(lesson_id, str):
                 data["drafts"][lesson_id] = kept
         for lesson_id, keys in _dict(raw.get("nodes")).items():
-            kept_nodes = {k: [v[0][:MAX_TEXT], v[1]] for k, v in _dict(keys).items()
+            kept_nodes = {k: [clean(v[0][:MAX_TEXT]), v[1]] for k, v in _dict(keys).items()
                           if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) and v[1] in NODE_STATUSES}
             if kept_nodes and isinstance(lesson_id, str):
                 data["nodes"][lesson_id] = kept_nodes
