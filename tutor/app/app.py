@@ -74,8 +74,9 @@ class TutorApp(App[int]):
         self.start_drill_topic = drill_topic
         self.start_drill_seed = drill_seed
         self.start_review_skills = review_skills
-        self.watcher = None  # `tutor open FILE --watch`: reloads the lesson when the file changes
-        self.watch = watch and start is not None and start.path is not None
+        # `tutor open FILE --watch`: the file whose saves reload the lesson, and what watches it
+        self.watched_path = Path(start.path) if watch and start is not None else None
+        self.watcher: LessonFileWatcher | None = None
         self.torch_state = "loading"  # "loading" | "ready" | "failed: <why>"
         self.started_ms: float | None = None
         self.exit_notices: list[str] = []  # what could not be saved, told after the app closes
@@ -104,8 +105,8 @@ class TutorApp(App[int]):
         else:
             self.push_screen(_list_screen()())
         self.call_after_refresh(self._painted)
-        if self.watch:
-            self.watcher = LessonFileWatcher(Path(self.start.path), self.reload_watched,
+        if self.watched_path is not None:
+            self.watcher = LessonFileWatcher(self.watched_path, self.reload_watched,
                                              self.call_from_thread, self.watch_failed)
             self.watcher.start()
 
@@ -118,7 +119,8 @@ class TutorApp(App[int]):
     def reload_watched(self) -> None:
         """The watched file was saved: reopen it on the same step, or say in place why it no
         longer loads (the lesson as it was stays open, to keep working in)."""
-
+        if self.start is None:
+            return  # opened on the lesson list: no file to reload
         path = Path(self.start.path)
         entry = load_file(path)
         shown = next((s for s in reversed(self.screen_stack) if isinstance(s, LessonScreen)), None)
