@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
@@ -103,14 +103,15 @@ DROP_FIRST = ("quit", "prev_step", "move_node(-1)", "steps(0.5)", "toggle_log", 
 KEEP = ("help", "back", "close", "leave")
 
 
-def fit_footer(active: dict, width: int, key_display) -> dict:
+def fit_footer(active: dict[str, ActiveBinding], width: int,
+               key_display: Callable[[Binding], str]) -> dict[str, ActiveBinding]:
     """The screen's active bindings as the footer should show them in `width` columns."""
-    shown = {}
+    shown: dict[str, ActiveBinding] = {}
     for key, item in active.items():
         if item.binding.show and item.binding.action not in {b.binding.action for b in shown.values()}:
             shown[key] = item
 
-    def needed(items) -> int:
+    def needed(items: dict[str, ActiveBinding]) -> int:
         return sum(len(key_display(i.binding)) + 1 + len(i.binding.description) + 1 for i in items.values()) - 1
 
     if needed(shown) <= width - 1:
@@ -131,12 +132,12 @@ def fit_footer(active: dict, width: int, key_display) -> dict:
     return out
 
 
-def bindings(commands: Iterable[Command]) -> list[Binding]:
+def bindings(commands: Iterable[Command]) -> list[BindingType]:
     """A screen's bindings; 'app.' commands are left to the app, which binds them once for all screens."""
     return [_binding(c) for c in commands if not c.action.startswith("app.")]
 
 
-def app_bindings(commands: Iterable[Command]) -> list[Binding]:
+def app_bindings(commands: Iterable[Command]) -> list[BindingType]:
     """The app's own bindings (quit), with priority so no focused widget can swallow them."""
     return [_binding(c, action=c.action.removeprefix("app."), priority=True) for c in commands]
 
