@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -13,6 +13,8 @@ from textual.content import Content
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+
+    from tutor.app.services import TutorServices
 
 
 @dataclass(frozen=True)
@@ -164,14 +166,14 @@ def screen_commands(screen: Screen) -> list[Command]:
 class TutorCommands(Provider):
     """Palette entries: the current screen's commands, then 'Open lesson: …' for every lesson."""
 
-    def _entries(self) -> list[tuple[str, str, object]]:
+    def _entries(self) -> list[tuple[str, str, Callable[[], object]]]:
         screen = self.screen
-        entries: list[tuple[str, str, object]] = []
+        entries: list[tuple[str, str, Callable[[], object]]] = []
         for c in screen_commands(screen):
             if c.id == PALETTE.id:
                 continue
             entries.append((c.title, f"{c.key_label} · {c.help}", _runner(screen, c.action)))
-        app = self.app
+        app = cast("TutorServices", self.app)  # Textual types a provider's app as any App
         for entry in app.catalog.entries:
             if entry.lesson is None:
                 continue
@@ -207,14 +209,14 @@ def highlighted(matcher, name: str) -> Content:
     return content
 
 
-def _runner(screen: Screen, action: str):
+def _runner(screen: Screen, action: str) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         await screen.run_action(action)
 
     return run
 
 
-def _opener(app, lesson_id: str):
+def _opener(app: TutorServices, lesson_id: str) -> Callable[[], None]:
     def run() -> None:
         app.open_lesson(lesson_id)
 

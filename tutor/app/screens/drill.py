@@ -63,7 +63,7 @@ class DrillScreen(LessonScreen):
 
     def on_mount(self) -> None:
         # attempts are stored with this variant's seed, so any of them can be replayed with --emit
-        self.app.drill_seed = self.run.current_seed
+        self.tutor_app.drill_seed = self.run.current_seed
         super().on_mount()
 
     def current_states(self) -> dict[str, str]:
@@ -108,7 +108,7 @@ class DrillScreen(LessonScreen):
 
     def action_new_numbers(self) -> None:
         self.run.advance()
-        self.app.show_drill(self.run, self.topic, replace=True)
+        self.tutor_app.show_drill(self.run, self.topic, replace=True)
 
     def action_back(self) -> None:
         self.app.switch_screen(DrillSummaryScreen(self.run, self.topic))
@@ -133,11 +133,11 @@ class DrillSummaryScreen(TutorScreen):
 
     def action_again(self) -> None:
         run = DrillRun(self.run.lessons, self.run.current_seed + 1)
-        self.app.show_drill(run, self.topic, replace=True)
+        self.tutor_app.show_drill(run, self.topic, replace=True)
 
     def action_leave(self) -> None:
-        self.app.drill_seed = None
-        self.app.back_to_list()
+        self.tutor_app.drill_seed = None
+        self.tutor_app.back_to_list()
 
 
 def summary_text(run: DrillRun, topic: str) -> Text:
