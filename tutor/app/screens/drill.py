@@ -44,6 +44,8 @@ LEAVE = Command("leave", "Back", "Back to the lesson list", "escape", "leave")
 
 def _entry(run: DrillRun) -> Entry:
     lesson = run.current()
+    # a variant is the lesson's own file redrawn, parsed as a file beside it (tutor.core.drill.variants)
+    assert lesson.path is not None, f"the drill variant {lesson.id!r} has no file"
     return Entry(lesson.id, lesson.topic, lesson.path, lesson)
 
 
