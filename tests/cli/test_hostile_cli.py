@@ -364,6 +364,7 @@ def test_a_line_break_in_an_answers_file_name_cannot_forge_a_row(tmp_path, capsy
     (tmp_path / name).write_text('forward = "5"\n')
     (tmp_path / "real.toml").write_text('forward = "5"\n')
     code, out, _ = run(capsys, "grade", "chain-rule-scalar", "--answers", str(tmp_path))
-    rows = out.splitlines()[2:-1]
+    header, *rows = out.splitlines()[2:-1]
+    assert header.split() == ["answers", "file", "right", "steps"], out
     assert len(rows) == 2, out  # one row per file, never a third made up by a name
     assert all(row.startswith("  ") and "1/8" in row for row in rows)

@@ -198,6 +198,8 @@ def test_every_limit_in_a_message_is_the_one_the_docs_state():
 
 @pytest.mark.parametrize("given, ask, limit, how", [
     ('x = "ones(3000, 3000)"', "x", "the limit is 5,000,000 per tensor", limits.HOW_SMALLER),
+    # not "Tensor.item() cannot be called on meta tensors": the value of a given too big to hold
+    ('x = "ones(3000, 3000)"', "sum(x)", "the limit is 5,000,000 per tensor", limits.HOW_SMALLER),
     ("n = 3000", "sum(ones(n, n))", "the limit is 5,000,000 per tensor", limits.HOW_SMALLER),
     ('a = "ones(2000, 2000)"\nb = "ones(2000, 100)"', "a @ b", "the limit is 300,000,000 per operation",
      limits.HOW_SMALLER),

@@ -33,7 +33,7 @@ def numbers_in(text: str) -> set[float]:
 
 def small_given_values(lesson) -> dict[str, set[float]]:
     """The values of each drawn given small enough to be quoted in prose (at most three numbers)."""
-    values = LiveLesson(lesson).node_values()
+    values = LiveLesson(lesson).node_values(lesson.drill)
     out = {}
     for name in lesson.drill:
         flat = values[name].value

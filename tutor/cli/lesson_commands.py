@@ -254,14 +254,17 @@ def print_folder_grade(lesson: Lesson, report: dict) -> None:
     print(f"{lesson.title}  [{lesson.id}]")
     ids = [s.id for s in lesson.steps]
     print("steps: " + " ".join(f"{n}={sid}" for n, sid in enumerate(ids, start=1)))
-    names = [visible(r["file"]) for r in report["files"]]  # one row per file, whatever its name holds
-    width = max(len(name) for name in names)
-    for name, r in zip(names, report["files"], strict=True):
+    rows: list[list[object]] = []
+    for r in report["files"]:
+        name = visible(r["file"])  # one row per file, whatever its name holds
         if "error" in r:
-            print(f"  {name:<{width}}  ✗ {one_line(r['error'])}")
+            rows.append([name, "", f"✗ {one_line(r['error'])}"])
         else:
-            marks = " ".join(_MARK.get(s["verdict"], "✗") for s in r["steps"])
-            print(f"  {name:<{width}}  {r['correct']:>3}/{r['total']:<3} {marks}")
+            rows.append([name, f"{r['correct']}/{r['total']}", " ".join(_MARK.get(s["verdict"], "✗") for s in r["steps"])])
+    columns = [Column("answers file", flex="ellipsis", min_width=12), Column("right", justify="right"),
+               Column("steps", flex="fold", min_width=2 * len(ids))]
+    for line in text_table(columns, rows, terminal_width() - 2):
+        print(f"  {line}")
     graded = [r for r in report["files"] if "error" not in r]
     perfect = sum(1 for r in graded if r["correct"] == r["total"])
     print(f"{len(report['files'])} answers files: {perfect} all correct, "
@@ -388,8 +391,8 @@ def check_paths(paths: list[Path], seeds: int) -> dict:
                 break
             limit = budget.Ceiling(per_file, f"checking this file took more than {per_file:g} s of work")
             with budget.ceiling(limit):
-                found, is_lesson, has_drill = _check_file(f, in_folder, seeds)
-            problems += found
+                file_problems, is_lesson, has_drill = _check_file(f, in_folder, seeds)
+            problems += file_problems
             files += is_lesson
             drilled += has_drill
     return {"files": files, "drilled": drilled, "seeds": seeds, "problems": problems}

@@ -6,9 +6,10 @@ import ast
 import dataclasses
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, TypeGuard
 
 import torch
 
@@ -276,7 +277,7 @@ def _is_another_node(parsed: ParsedAnswer, inputs: Inputs, story: set[str]) -> b
     return bool(other_nodes(parsed, inputs, story))
 
 
-def other_nodes(parsed: ParsedAnswer, inputs: Inputs, story: set[str] = frozenset()) -> list[str]:
+def other_nodes(parsed: ParsedAnswer, inputs: Inputs, story: Set[str] = frozenset()) -> list[str]:
     """The givens and graph nodes (other than the asked one and the story's own) whose value the answer is."""
     asked = inputs.step.ask.tree.id if isinstance(inputs.step.ask.tree, ast.Name) else None
     if inputs.expected.kind != Kind.VALUE:
@@ -347,11 +348,11 @@ def _rewritten(inputs: Inputs):
     shape = _shape_of(lesson)
     for rewrite in rw.REWRITES:
         if not _shared((shape, inputs.step.ask.text, rewrite.name, "applies"),
-                       lambda r=rewrite: r.applies(lesson, ask)):
+                       partial(rewrite.applies, lesson, ask)):
             continue
         graph = _rewritten_graph(inputs, rewrite)
         new_ask = _shared((shape, inputs.step.ask.text, rewrite.name, "ask"),
-                          lambda r=rewrite: r.apply(ask, lesson, None))
+                          partial(rewrite.apply, ask, lesson, None))
         if graph is None and new_ask is None:
             continue  # the mistake cannot happen in this step
         value = _safely(lambda: inputs.rerun(rewrite.name, graph, new_ask or ask))  # noqa: B023 - called at once, inside the loop
@@ -389,7 +390,7 @@ def _factors_of(lesson, name: str) -> list[str]:
             if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.MatMult)):
                 pair = (node.left, node.right)
             elif _is_call(node, "dot") and len(node.args) == 2:
-                pair = tuple(node.args)
+                pair = (node.args[0], node.args[1])
             if pair is None:
                 continue
             for this, other in (pair, pair[::-1]):
@@ -418,7 +419,7 @@ def _other_quantities(inputs: Inputs):
         if outer is None:
             yield cand
         else:
-            part = _safely(lambda c=cand: _same_part(inputs, outer, c.value))
+            part = _safely(partial(_same_part, inputs, outer, cand.value))
             if part is not None:
                 yield dataclasses.replace(cand, value=part)
 
@@ -442,8 +443,9 @@ def _batch_of(lesson, env, z: str, target: ast.expr | None) -> int:
 
 def _whole_quantities(inputs: Inputs, tree: ast.AST):
     env, lesson = inputs.values, inputs.lesson
-    if _is_call(tree, "grad") and len(tree.args) == 2 and all(isinstance(a, ast.Name) for a in tree.args):
-        f, x = (a.id for a in tree.args)
+    if _is_call(tree, "grad") and len(tree.args) == 2 and isinstance(tree.args[0], ast.Name) \
+            and isinstance(tree.args[1], ast.Name):
+        f, x = tree.args[0].id, tree.args[1].id
         if f not in env or x not in env:
             return
         for z, target in cross_entropy_inputs(lesson):
@@ -452,14 +454,14 @@ def _whole_quantities(inputs: Inputs, tree: ast.AST):
                 yield Candidate("softmax probabilities instead of p − y",
                                 f"Those are the softmax probabilities p = softmax({z}); the gradient of "
                                 f"cross-entropy with respect to the logits is p − y.",
-                                _safely(lambda b=batch: torch.softmax(env[z], dim=-1) / b), "slip",  # noqa: B023 - called at once, inside the loop
+                                _safely(lambda: torch.softmax(env[z], dim=-1) / batch), "slip",  # noqa: B023 - called at once, inside the loop
                                 tuple(p for p, _ in softmaxes(lesson, z)))
         for other in _scalar_nodes(lesson, env):
             # f = sigmoid(other): ∂other/∂x is the forgotten activation derivative, a slip of its own
             if other != f and not _activation_of(lesson, f, other):
                 yield Candidate(f"∂{other}/∂{x} instead of ∂{f}/∂{x}",
                                 f"That is ∂{other}/∂{x}; this step asks for ∂{f}/∂{x}.",
-                                _safely(lambda o=other: _grad(env[o], env[x])), "slip")
+                                _safely(lambda: _grad(env[other], env[x])), "slip")  # noqa: B023 - called at once, inside the loop
         # with respect to another node or parameter of the same shape; never a target or data
         learnable = set(lesson.graph_names) | set(lesson.train.params if lesson.train else ())
         for other in sorted(learnable):
@@ -469,7 +471,7 @@ def _whole_quantities(inputs: Inputs, tree: ast.AST):
                     and not _activation_output(lesson, other):
                 yield Candidate(f"∂{f}/∂{other} instead of ∂{f}/∂{x}",
                                 f"That is ∂{f}/∂{other}; the step asks for ∂{f}/∂{x}.",
-                                _safely(lambda o=other: _grad(env[f], env[o])), "slip")
+                                _safely(lambda: _grad(env[f], env[other])), "slip")  # noqa: B023 - called at once, inside the loop
     for z, _prob in softmax_of(lesson, tree):
         yield Candidate("logits instead of probabilities",
                         f"Those are the logits {z}; apply softmax to turn them into probabilities.", env.get(z), "slip",
@@ -614,7 +616,7 @@ def _scalar_nodes(lesson, env) -> list[str]:
     return [n for n in lesson.graph_names if isinstance(env.get(n), torch.Tensor) and env[n].numel() == 1]
 
 
-def _is_call(tree: ast.AST, name: str) -> bool:
+def _is_call(tree: ast.AST, name: str) -> TypeGuard[ast.Call]:
     return isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == name
 
 
@@ -627,7 +629,7 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
         return None
     if like.kind == Kind.SHAPE:
         dims = [int(d) for d in value] if isinstance(value, tuple) else None
-        return Expected("shape", dims, (len(dims),)) if dims is not None else None
+        return Expected(Kind.SHAPE, dims, (len(dims),)) if dims is not None else None
     if isinstance(value, torch.Tensor):
         if value.is_meta or value.numel() > MAX_COMPARED:
             return None  # shapes only, or too big to be anyone's hand-typed answer
@@ -636,12 +638,12 @@ def _as_expected(value: Any, like: Expected) -> Expected | None:
             return None
         if like.kind == Kind.INTEGER:
             whole = t.numel() == 1 and _whole(t.item())
-            return Expected("integer", int(round(t.item())), ()) if whole else None
-        return Expected("value", t.tolist() if t.dim() else float(t.item()), tuple(t.shape))
+            return Expected(Kind.INTEGER, int(round(t.item())), ()) if whole else None
+        return Expected(Kind.VALUE, t.tolist() if t.dim() else float(t.item()), tuple(t.shape))
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         if like.kind == Kind.INTEGER:
-            return Expected("integer", int(round(value)), ()) if _whole(value) else None
-        return Expected("value", float(value), ())
+            return Expected(Kind.INTEGER, int(round(value)), ()) if _whole(value) else None
+        return Expected(Kind.VALUE, float(value), ())
     return None
 
 

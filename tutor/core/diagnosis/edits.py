@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Set
+from typing import TypeGuard
 
 CONVS = {"conv1d", "conv2d"}
 POOLS = {"max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"}
@@ -20,8 +21,13 @@ def _kw(node: ast.Call, name: str) -> ast.keyword | None:
     return next((k for k in node.keywords if k.arg == name), None)
 
 
-def _fname(node: ast.AST) -> str | None:
+def _fname(node: ast.AST | None) -> str | None:
     return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+
+
+def _calls(node: ast.AST | None, names: Set[str] | tuple[str, ...]) -> TypeGuard[ast.Call]:
+    """Whether `node` is a call of one of `names` by name."""
+    return _fname(node) in names
 
 
 def _positional(node: ast.Call, index: int, keyword: str) -> ast.expr | None:
@@ -48,8 +54,11 @@ def flip_kernel(node, lesson, target):
 
 def no_padding(node, lesson, target):
     name = _fname(node)
-    index = {**{c: 4 for c in CONVS}, **{p: 3 for p in POOLS}}.get(name)
-    if index is None:
+    if name in CONVS:
+        index = 4
+    elif name in POOLS:
+        index = 3
+    else:
         return None
     pad = _positional(node, index, "padding")
     if pad is None or _is_zero_or_one(pad, 0):
@@ -105,8 +114,9 @@ def update_sign(node, lesson, target):
     if target is None and isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) \
             and isinstance(node.left, ast.Name) and _mentions_grad(node.right):
         return ast.BinOp(node.left, ast.Add(), node.right)
-    if target is None and _fname(node) in OPTIMIZERS and len(node.args) >= 2:
-        node.func = ast.Name("_ascent_" + _fname(node), ast.Load())  # steps up the gradient
+    name = _fname(node)
+    if target is None and name in OPTIMIZERS and len(node.args) >= 2:
+        node.func = ast.Name("_ascent_" + name, ast.Load())  # steps up the gradient
         return node
     return None
 
@@ -162,7 +172,7 @@ def squared_error(tree: ast.AST) -> str | None:
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div) and _is_const(tree.right, 2) \
             and squared_error(tree.left) == "plain":
         return "half"
-    if _fname(tree) in ("sum", "mean") and len(tree.args) == 1:
+    if _calls(tree, ("sum", "mean")) and len(tree.args) == 1:
         return squared_error(tree.args[0])
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add):  # one squared error per output, summed
         left, right = squared_error(tree.left), squared_error(tree.right)
@@ -308,13 +318,13 @@ def asks_forward_value(lesson, ask) -> bool:
 
 def _differentiated(ask) -> set[str]:
     return {n.args[1].id for n in ast.walk(ask)
-            if _fname(n) in ("grad", "jacobian") and len(n.args) == 2 and isinstance(n.args[1], ast.Name)}
+            if _calls(n, ("grad", "jacobian")) and len(n.args) == 2 and isinstance(n.args[1], ast.Name)}
 
 
 def _conv_args(lesson, ask, index: int) -> set[str]:
     trees = [a.expr.tree for a in lesson.graph] + [ask]
-    return {n.args[index].id for t in trees for n in ast.walk(t)
-            if _fname(n) in CONVS and len(n.args) > index and isinstance(n.args[index], ast.Name)}
+    args = [n.args[index] for t in trees for n in ast.walk(t) if _calls(n, CONVS) and len(n.args) > index]
+    return {arg.id for arg in args if isinstance(arg, ast.Name)}
 
 
 def back_to_conv_input(lesson, ask) -> bool:
@@ -372,7 +382,7 @@ _BIAS_NAME = re.compile(r"^b(\d|_|$)|bias|_b$", re.IGNORECASE)
 
 def tensor_name(node: ast.AST) -> str | None:
     """The tensor a `numel(...)` term counts: numel(W) and numel(W[0]) count W (one slice of a stacked W)."""
-    if _fname(node) != "numel" or len(node.args) != 1:
+    if not _calls(node, {"numel"}) or len(node.args) != 1:
         return None
     arg = node.args[0]
     while isinstance(arg, ast.Subscript):
@@ -380,7 +390,7 @@ def tensor_name(node: ast.AST) -> str | None:
     return arg.id if isinstance(arg, ast.Name) else None
 
 
-def count_terms(tree: ast.AST) -> list[ast.AST]:
+def count_terms(tree: ast.expr) -> list[ast.expr]:
     """The terms of a sum: numel(C) + numel(W1) + numel(b1) gives its three numel calls."""
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add):
         return count_terms(tree.left) + count_terms(tree.right)
@@ -400,21 +410,22 @@ def parameter_roles(lesson) -> dict[str, str]:
     roles: dict[str, str] = {}
     for a in lesson.graph:
         for n in ast.walk(a.expr.tree):
-            name = _fname(n)
-            if name in NORMS:
-                for arg in [*(n.args[2:4] if name == "layer_norm" else []),
+            if _calls(n, NORMS):
+                for arg in [*(n.args[2:4] if _fname(n) == "layer_norm" else []),
                             *(k.value for k in n.keywords if k.arg in ("weight", "bias"))]:
-                    if _base(arg):
-                        roles[_base(arg)] = "norm"
-            elif name in CONVS | {"linear"}:
-                bias = _positional(n, 2, "bias")
-                if _base(bias):
-                    roles.setdefault(_base(bias), "bias")
+                    base = _base(arg)
+                    if base:
+                        roles[base] = "norm"
+            elif _calls(n, CONVS | {"linear"}):
+                base = _base(_positional(n, 2, "bias"))
+                if base:
+                    roles.setdefault(base, "bias")
             elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
                 for this, other in ((n.left, n.right), (n.right, n.left)):
-                    if _base(this) and any(isinstance(m, ast.BinOp) and isinstance(m.op, ast.MatMult)
-                                           for m in ast.walk(other)):
-                        roles.setdefault(_base(this), "bias")
+                    base = _base(this)
+                    if base and any(isinstance(m, ast.BinOp) and isinstance(m.op, ast.MatMult)
+                                    for m in ast.walk(other)):
+                        roles.setdefault(base, "bias")
     for name in [*lesson.given, *lesson.graph_names]:
         if name not in roles:
             if _NORM_NAME.search(name):
@@ -447,7 +458,7 @@ def batched(lesson, tree: ast.AST) -> bool:
         if a.target == tree.id and (_fname(a.expr.tree) in LAYERS or _looked_up(lesson, a.expr.tree)):
             return True
         for n in ast.walk(a.expr.tree):
-            if _fname(n) in LAYERS and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == tree.id:
+            if _calls(n, LAYERS) and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == tree.id:
                 return True
     return False
 
@@ -480,8 +491,7 @@ def _layer_weights_without_bias(lesson) -> set[str]:
     found = set()
     for a in lesson.graph:
         for n in ast.walk(a.expr.tree):
-            name = _fname(n)
-            if (name in CONVS | {"linear"} and 2 <= len(n.args) < 3 and isinstance(n.args[1], ast.Name)
+            if (_calls(n, CONVS | {"linear"}) and 2 <= len(n.args) < 3 and isinstance(n.args[1], ast.Name)
                     and _kw(n, "bias") is None):
                 found.add(n.args[1].id)
     return found
@@ -509,25 +519,26 @@ def rename_call(node, name: str, to: str):
     return None
 
 
-def cross_entropy_inputs(lesson) -> list[tuple[str, ast.expr]]:
-    """(logits name, target) for every cross_entropy(z, t) whose logits are a plain name."""
-    found = []
+def cross_entropy_inputs(lesson) -> list[tuple[str, ast.expr | None]]:
+    """(logits name, target) for every cross_entropy(z, t) whose logits are a plain name (target None
+    when the call has no second argument)."""
+    found: list[tuple[str, ast.expr | None]] = []
     for a in lesson.graph:
         for node in ast.walk(a.expr.tree):
-            if _fname(node) == "cross_entropy" and node.args and isinstance(node.args[0], ast.Name):
+            if _calls(node, {"cross_entropy"}) and node.args and isinstance(node.args[0], ast.Name):
                 found.append((node.args[0].id, node.args[1] if len(node.args) > 1 else None))
     return found
 
 
 def softmax_of(lesson, tree: ast.AST) -> list[tuple[str, str]]:
     """(logits, probabilities) when the ask is softmax(z) or a graph name bound to softmax(z)."""
-    node = tree
+    node: ast.AST | None = tree
     name = None
     if isinstance(tree, ast.Name):
         name = tree.id
         lines = [a for a in lesson.graph if a.target == name]
         node = lines[-1].expr.tree if lines else None
-    if _fname(node) == "softmax" and node.args and isinstance(node.args[0], ast.Name):
+    if _calls(node, {"softmax"}) and node.args and isinstance(node.args[0], ast.Name):
         return [(node.args[0].id, name or "p")]
     return []
 

@@ -24,14 +24,18 @@ class Rerunner:
     def __call__(self, slip: str, graph_trees: list | None, ask_tree: ast.AST) -> Any:
         """A rewritten graph (None keeps a line as written) run from the givens, then a rewritten ask on it."""
         live = self.live
-        scope = self._slip_scopes.get(slip) if graph_trees is not None else live.cheapest_scope
-        if scope is None:
-            lines = [(a, fn if tree is None else self._compiler.compile(tree))
-                     for tree, (a, fn) in zip(graph_trees, live.lines, strict=False)]
-            if live.shapes_only:  # a real-size graph: the slip is rerun on its shapes
-                with budget.running(ShapesOnly(budget.current())):
-                    scope = run_graph(lines, live.givens, live.dtype, lesson=live, file=live.file, meta=True)
-            else:
-                scope = run_graph(lines, live.givens, live.dtype, lesson=live, file=live.file)
-            self._slip_scopes[slip] = scope
+        scope: Scope | None
+        if graph_trees is None:  # the graph as written: only the ask changes
+            scope = live.cheapest_scope
+        else:
+            scope = self._slip_scopes.get(slip)
+            if scope is None:
+                lines = [(a, fn if tree is None else self._compiler.compile(tree))
+                         for tree, (a, fn) in zip(graph_trees, live.lines, strict=False)]
+                if live.shapes_only:  # a real-size graph: the slip is rerun on its shapes
+                    with budget.running(ShapesOnly(budget.current())):
+                        scope = run_graph(lines, live.givens, live.dtype, lesson=live, file=live.file, meta=True)
+                else:
+                    scope = run_graph(lines, live.givens, live.dtype, lesson=live, file=live.file)
+                self._slip_scopes[slip] = scope
         return cheaply(self._compiler.compile(ask_tree), ask_tree, scope)

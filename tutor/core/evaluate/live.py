@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import torch
@@ -289,7 +289,11 @@ class LiveLesson:
                     return fn(self._meta_scope)  # a big graph's shapes and costs, without computing it
                 if not expr.names() & set(self.lesson.graph_names):
                     # a given quoted in prose ({{ n_embd }}) needs no graph line computed
-                    return fn(self._given_scope())
+                    value = fn(self._given_scope())
+                    if isinstance(value, torch.Tensor) and value.is_meta:
+                        # numbers of a given too big to hold: computing it raises the limit that says so
+                        value = fn(Scope(self.dtype, dict(self._givens), self))
+                    return value
             return fn(self.scope)
 
     @property
@@ -312,11 +316,14 @@ class LiveLesson:
 
     # ---- for the graph view -----------------------------------------------------------
 
-    def node_values(self) -> dict[str, NodeValue]:
-        """Forward value of every given and graph name (the last binding of a reassigned name)."""
+    def node_values(self, names: Collection[str] | None = None) -> dict[str, NodeValue]:
+        """Forward value of every given and graph name (the last binding of a reassigned name), or of
+        `names` only (listing a real-size layer's activations takes a while)."""
         out = {}
         with self.evaluation():
             for name, value in self.scope.env.items():
+                if names is not None and name not in names:
+                    continue
                 shape, data = plain_data(value)
                 out[name] = NodeValue(shape, data)
         return out

@@ -15,6 +15,7 @@ import torch
 
 from tutor.core.errors import ExprError
 from tutor.core.expr import budget, limits
+from tutor.core.expr.syntax import call_name
 
 # Lesson tensors are tiny: a second intra-op thread only adds spin-waiting, which made a 3-element
 # conv1d take 13 ms instead of 0.04 ms on a busy 2-core machine, and lab machines run many sessions.
@@ -63,7 +64,8 @@ def tally_flops(flops: int) -> None:
 @contextlib.contextmanager
 def counting_flops() -> Iterator[list[int]]:
     outer = getattr(_flop_tally, "counts", None)
-    _flop_tally.counts = counts = []
+    counts: list[int] = []
+    _flop_tally.counts = counts
     try:
         yield counts
     finally:
@@ -116,7 +118,7 @@ def _fmt(shape: tuple[int, ...]) -> str:
     return "scalar" if not shape else "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _scalar_arith(op: type, a: float | int, b: float | int) -> float | int:
+def _scalar_arith(op: type[ast.operator], a: float | int, b: float | int) -> float | int:
     try:
         if op is ast.Pow:
             if isinstance(a, int) and isinstance(b, int) and b >= 0 and b * math.log2(abs(a) + 1) < 62:
@@ -169,14 +171,14 @@ def _matmul_shape(a: torch.Tensor, b: torch.Tensor) -> None:
     tally_flops(2 * rows * cols * inner_a)
 
 
-_TENSOR_OPS = {
+_TENSOR_OPS: dict[type[ast.operator], Callable[..., torch.Tensor]] = {
     ast.Add: torch.add, ast.Sub: torch.sub, ast.Mult: torch.mul, ast.Div: torch.div,
     ast.Pow: torch.pow, ast.MatMult: torch.matmul,
 }
-_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+_SYMBOL: dict[type[ast.operator], str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
 
 
-def binary(op: type, a: Value, b: Value, dtype: torch.dtype, column: int | None = None) -> Value:
+def binary(op: type[ast.operator], a: Value, b: Value, dtype: torch.dtype, column: int | None = None) -> Value:
     """Applies an arithmetic operator with the language's checks; used by graph `+=` too."""
     if isinstance(a, tuple) or isinstance(b, tuple):
         raise ExprError(f"'{_SYMBOL[op]}' cannot be applied to a shape tuple", column)
@@ -216,7 +218,7 @@ def _floating(v: Value) -> bool:
 _WRAPS = (ast.Add, ast.Sub, ast.Mult, ast.Pow, ast.MatMult)
 
 
-def _no_wrap(result: torch.Tensor, op: type, a: Value, b: Value) -> torch.Tensor:
+def _no_wrap(result: torch.Tensor, op: type[ast.operator], a: Value, b: Value) -> torch.Tensor:
     """int64 arithmetic wraps around silently in torch; recompute in float64 and refuse if it would."""
     if result.dtype != torch.int64 or op not in _WRAPS or result.is_meta:
         return result
@@ -230,10 +232,10 @@ def _as_double(v: Value) -> Value:
     return v.double() if isinstance(v, torch.Tensor) else float(v)
 
 
-_COMPARE = {ast.Lt: torch.lt, ast.Gt: torch.gt, ast.LtE: torch.le, ast.GtE: torch.ge, ast.Eq: torch.eq}
+_COMPARE: dict[type[ast.cmpop], Callable[..., torch.Tensor]] = {ast.Lt: torch.lt, ast.Gt: torch.gt, ast.LtE: torch.le, ast.GtE: torch.ge, ast.Eq: torch.eq}
 
 
-def compare(op: type, a: Value, b: Value, dtype: torch.dtype) -> torch.Tensor:
+def compare(op: type[ast.cmpop], a: Value, b: Value, dtype: torch.dtype) -> torch.Tensor:
     """A mask of 1s and 0s in the lesson's dtype, so it multiplies like any tensor (x * (x > 0))."""
     if isinstance(a, tuple) or isinstance(b, tuple):
         raise ExprError("a shape cannot be compared")
@@ -331,8 +333,8 @@ class Compiler:
             left, right, op = self.compile(node.left), self.compile(node.right), type(node.op)
             return _contained(lambda s: binary(op, left(s), right(s), s.dtype, col), col)
         if isinstance(node, ast.Compare):
-            left, right, op = self.compile(node.left), self.compile(node.comparators[0]), type(node.ops[0])
-            return _contained(lambda s: compare(op, left(s), right(s), s.dtype), col)
+            left, right, cmp = self.compile(node.left), self.compile(node.comparators[0]), type(node.ops[0])
+            return _contained(lambda s: compare(cmp, left(s), right(s), s.dtype), col)
         if isinstance(node, ast.List):
             items = [self.compile(e) for e in node.elts]
             return lambda s: _list_value([i(s) for i in items], s.dtype)
@@ -345,7 +347,7 @@ class Compiler:
         if isinstance(node, ast.Subscript):
             return self._subscript(node, col)
         if isinstance(node, ast.Call):
-            name = node.func.id
+            name = call_name(node)
             builder = self.functions.get(name)
             if builder is None:
                 raise ExprError(f"unknown function {name!r}", col)

@@ -26,7 +26,7 @@ from tutor.core.expr.compile import (
     to_tensor,
 )
 from tutor.core.expr.signatures import TABLE
-from tutor.core.expr.syntax import check_call
+from tutor.core.expr.syntax import call_name, check_call, keyword_name
 
 Builder = Callable[[Compiler, ast.Call], Compiled]
 
@@ -39,7 +39,7 @@ def plain(fn: Callable[..., Value], min_args: int | None = None, max_args: int |
     """
 
     def build(compiler: Compiler, node: ast.Call) -> Compiled:
-        name = node.func.id
+        name = call_name(node)
         sig = TABLE.get(name)
         if sig is not None:
 
@@ -49,7 +49,7 @@ def plain(fn: Callable[..., Value], min_args: int | None = None, max_args: int |
             if not low <= len(node.args) <= high:
                 raise ExprError(f"{name}() takes {low} to {high} arguments, got {len(node.args)}", node.col_offset)
         args = [compiler.compile(a) for a in node.args]
-        kwargs = {k.arg: _keyword(compiler, k) for k in node.keywords}
+        kwargs = {keyword_name(k, node.col_offset): _keyword(compiler, k) for k in node.keywords}
         return lambda s: fn(s, *(a(s) for a in args), **{k: v(s) for k, v in kwargs.items()})
 
     return build
@@ -189,13 +189,12 @@ def _hom(s: Scope, input: Value) -> torch.Tensor:
     t = tensor(s, input)
     if t.dim() == 0:
         t = t.reshape(1)
-    one = dict(dtype=t.dtype, device=t.device)
     if t.dim() == 1:
-        return torch.cat([t, torch.ones(1, **one)])
+        return torch.cat([t, torch.ones(1, dtype=t.dtype, device=t.device)])
     if t.dim() == 2 and t.shape[0] == 1 and t.shape[1] > 1:
-        return torch.cat([t, torch.ones(1, 1, **one)], dim=1)
+        return torch.cat([t, torch.ones(1, 1, dtype=t.dtype, device=t.device)], dim=1)
     if t.dim() == 2:
-        return torch.cat([t, torch.ones(1, t.shape[1], **one)], dim=0)
+        return torch.cat([t, torch.ones(1, t.shape[1], dtype=t.dtype, device=t.device)], dim=0)
     raise ExprError("hom() takes a vector or a matrix of column points")
 
 

@@ -94,6 +94,17 @@ def train(kind: str, settings: dict[str, Any], params: dict[str, torch.Tensor],
     return {n: p.detach() for n, p in leaves.items()}
 
 
+def _with_grads(params: list[torch.Tensor]) -> tuple[list[int], list[torch.Tensor]]:
+    """The indices of the params that have a gradient, and those gradients: torch.optim skips unused params."""
+    used: list[int] = []
+    grads: list[torch.Tensor] = []
+    for k, p in enumerate(params):
+        if p.grad is not None:
+            used.append(k)
+            grads.append(p.grad)
+    return used, grads
+
+
 def _update_rule(kind: str, settings: dict[str, Any], params: list[torch.Tensor]) -> Callable[[], None]:
     """One optimizer step over `params`, by torch.optim's own functional update (what SGD.step and
     Adam.step run on the CPU), keeping the optimizer's state between steps.
@@ -105,9 +116,9 @@ def _update_rule(kind: str, settings: dict[str, Any], params: list[torch.Tensor]
         buffers: list[torch.Tensor | None] = [None] * len(params)
 
         def sgd_step() -> None:
-            used = [k for k, p in enumerate(params) if p.grad is not None]  # torch.optim skips unused params
+            used, grads = _with_grads(params)
             held = [buffers[k] for k in used]
-            sgd_update([params[k] for k in used], [params[k].grad for k in used], held, foreach=False,
+            sgd_update([params[k] for k in used], grads, held, foreach=False,
                        lr=settings["lr"], weight_decay=settings["weight_decay"], momentum=settings["momentum"],
                        dampening=settings["dampening"], nesterov=settings["nesterov"],
                        maximize=settings.get("maximize", False))
@@ -125,8 +136,8 @@ def _update_rule(kind: str, settings: dict[str, Any], params: list[torch.Tensor]
     beta1, beta2 = settings["betas"]
 
     def adam_step() -> None:
-        used = [k for k, p in enumerate(params) if p.grad is not None]
-        adam_update([params[k] for k in used], [params[k].grad for k in used], [moments[k] for k in used],
+        used, grads = _with_grads(params)
+        adam_update([params[k] for k in used], grads, [moments[k] for k in used],
                     [squares[k] for k in used], [], [counts[k] for k in used], foreach=False, amsgrad=False,
                     beta1=beta1, beta2=beta2, lr=settings["lr"], weight_decay=settings["weight_decay"],
                     eps=settings["eps"], maximize=settings.get("maximize", False))
@@ -141,8 +152,8 @@ def _rmsprop_rule(settings: dict[str, Any], params: list[torch.Tensor], step_dty
     counts = [torch.tensor(0.0, dtype=step_dtype) for _ in params]
 
     def rmsprop_step() -> None:
-        used = [k for k, p in enumerate(params) if p.grad is not None]
-        rmsprop_update([params[k] for k in used], [params[k].grad for k in used], [squares[k] for k in used],
+        used, grads = _with_grads(params)
+        rmsprop_update([params[k] for k in used], grads, [squares[k] for k in used],
                        [averages[k] for k in used], [buffers[k] for k in used],
                        [counts[k] for k in used], foreach=False, maximize=settings.get("maximize", False),
                        lr=settings["lr"],

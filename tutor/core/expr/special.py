@@ -14,7 +14,7 @@ from tutor.core.expr.functions import FUNCTIONS, Builder, tensor
 from tutor.core.expr.meta import count_flops, shapes_first
 from tutor.core.expr.optimize import optimizer_settings
 from tutor.core.expr.signatures import TABLE
-from tutor.core.expr.syntax import check_call
+from tutor.core.expr.syntax import check_call, keyword_name
 
 
 def _args(node: ast.Call, count: int, name: str, usage: str) -> None:
@@ -120,7 +120,7 @@ def _build_optimizer(kind: str, ascent: bool = False) -> Builder:
         sig = TABLE[kind]
         f = compiler.compile(node.args[0])
         given = {sig.params[i]: compiler.compile(a) for i, a in enumerate(node.args[1:], start=1)}
-        given |= {k.arg: compiler.compile(k.value) for k in node.keywords}
+        given |= {keyword_name(k, node.col_offset): compiler.compile(k.value) for k in node.keywords}
 
         def run(s: Scope) -> Value:
             if s.lesson is None:

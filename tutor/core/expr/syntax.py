@@ -156,9 +156,7 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
             if not isinstance(node.op, _UNARY):
                 raise ExprError("only unary '-' and '+' are allowed", col)
         elif isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name):
-                raise ExprError("only named functions can be called, as in sin(x)", col)
-            fname = node.func.id
+            fname = call_name(node)
             if fname not in allowed_calls:
                 raise ExprError(unknown_function(fname, allowed_calls), col)
             check_call(node)
@@ -191,9 +189,23 @@ def check_tree(tree: ast.AST, allowed_calls: frozenset[str]) -> None:
     visit(tree, 0)
 
 
+def call_name(node: ast.Call) -> str:
+    """The function a call names (sin in sin(x)): the language calls named functions only."""
+    if not isinstance(node.func, ast.Name):
+        raise ExprError("only named functions can be called, as in sin(x)", getattr(node, "col_offset", None))
+    return node.func.id
+
+
+def keyword_name(kw: ast.keyword, col: int | None) -> str:
+    """A keyword argument's name (lr in lr=0.1); `**` unpacking has none and is refused."""
+    if kw.arg is None:
+        raise ExprError("'**' unpacking is not allowed", col)
+    return kw.arg
+
+
 def check_call(node: ast.Call) -> None:
     """Arity and keywords against the signature table, so a wrong call is refused when the lesson loads."""
-    sig = TABLE[node.func.id]
+    sig = TABLE[call_name(node)]
     col = node.col_offset
     count = len(node.args)
     named = {kw.arg for kw in node.keywords}
@@ -202,15 +214,14 @@ def check_call(node: ast.Call) -> None:
         raise ExprError(f"{sig.name}() takes {_arity(sig)}, got {count}; it is written {sig.usage()}", col)
     seen: set[str] = set()
     for kw in node.keywords:
-        if kw.arg is None:
-            raise ExprError("'**' unpacking is not allowed", col)
-        if not sig.accepts(kw.arg):
+        arg = keyword_name(kw, col)
+        if not sig.accepts(arg):
             takes = [] if sig.positional_only else [p for p in sig.params[1:] + sig.keywords]
             offer = f"it takes {', '.join(takes)}" if takes else "it takes no keywords"
-            raise ExprError(f"{sig.name}() has no keyword {kw.arg!r} ({offer})", col)
-        if kw.arg in seen or (kw.arg in sig.params and sig.params.index(kw.arg) < count):
-            raise ExprError(f"{sig.name}(): {kw.arg!r} is given twice", col)
-        seen.add(kw.arg)
+            raise ExprError(f"{sig.name}() has no keyword {arg!r} ({offer})", col)
+        if arg in seen or (arg in sig.params and sig.params.index(arg) < count):
+            raise ExprError(f"{sig.name}(): {arg!r} is given twice", col)
+        seen.add(arg)
     missing = [p for p in sig.params[count:sig.required] if p not in seen]
     if missing:
         raise ExprError(f"{sig.name}() needs {', '.join(missing)}; it is written {sig.usage()}", col)

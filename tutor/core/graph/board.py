@@ -149,7 +149,7 @@ def symbol(lesson: Lesson, name: str) -> str:
 def _grad_ask(step) -> tuple[str, str] | None:
     tree = step.ask.tree
     if (isinstance(tree, ast.Call) and getattr(tree.func, "id", None) == "grad" and len(tree.args) == 2
-            and all(isinstance(a, ast.Name) for a in tree.args)):
+            and isinstance(tree.args[0], ast.Name) and isinstance(tree.args[1], ast.Name)):
         return tree.args[0].id, tree.args[1].id
     return None
 
@@ -222,7 +222,7 @@ def _build(live, work: Work) -> Board:
     p = _prepare(live, lines, source == LESSON)
     typed = _typed(p.keys, p.stables, p.steps, work)
     earned = _earned(live, p.drawing, p.keys, p.stables, p.steps, work, p.match, p.outputs)
-    rows: dict[str, list[tuple[str, NodeValue]]] = _given_rows(live, drawn_lesson)
+    rows = _given_rows(live, drawn_lesson)
     for node in p.drawing.ids:
         rows[node] = []
     for key in p.keys:
@@ -295,7 +295,8 @@ def _outputs(live, drawing: Drawing, match: _Matcher, forward: Numbers) -> tuple
     return scalars, {n: symbol(lesson, found[n]) for n in scalars}, missing
 
 
-def _fields(live, drawing: Drawing, outputs, symbols, match: _Matcher, checker: NodeChecker):
+def _fields(live, drawing: Drawing, outputs: tuple[str, ...], symbols: dict[str, str], match: _Matcher,
+            checker: NodeChecker):
     """Labels of every field, their stable keys, the steps that ask for them, and those steps' tolerances."""
     lesson = live.lesson
     truth = checker.truth
@@ -310,21 +311,21 @@ def _fields(live, drawing: Drawing, outputs, symbols, match: _Matcher, checker: 
                 labels[grad_key(out, node)] = f"∂{symbols[out]}/∂{drawing.display(node)}"
     for key in labels:
         kind, output, node = parse_key(key)
-        stables[key] = value_key(sigs[node]) if kind == VALUE else grad_key(sigs[output], sigs[node])
+        stables[key] = value_key(sigs[node]) if output is None else grad_key(sigs[output], sigs[node])
     steps: dict[str, str] = {}
     tolerances = {}
     for step in lesson.steps:
-        key = None
+        asked: str | None = None
         if (name := _node_ask(step, lesson)) is not None:
-            node = match.node(name)
-            key = value_key(node) if node in drawing.ids else None
+            asked_node = match.node(name)
+            asked = value_key(asked_node) if asked_node in drawing.ids else None
         elif (pair := _grad_ask(step)) is not None:
-            out, node = match.node(pair[0]), match.node(pair[1])
-            key = grad_key(out, node) if out in outputs and node is not None else None
-        if key in labels and key not in steps:
-            steps[key] = step.id
+            asked_out, asked_node = match.node(pair[0]), match.node(pair[1])
+            asked = grad_key(asked_out, asked_node) if asked_out in outputs and asked_node is not None else None
+        if asked in labels and asked not in steps:
+            steps[asked] = step.id
             if step.tolerance is not None:
-                tolerances[key] = step.tolerance
+                tolerances[asked] = step.tolerance
     return labels, stables, steps, tolerances
 
 
@@ -388,7 +389,7 @@ def _earned(live, drawing: Drawing, keys, stables, steps, work: Work, match: _Ma
 def _uses(tree: ast.AST) -> list[tuple[str, str | None]]:
     """What an ask is computed from: (name, None) for a value it reads, (f, x) for each grad(f, x)."""
     if isinstance(tree, ast.Call) and getattr(tree.func, "id", None) == "grad" and len(tree.args) == 2 \
-            and all(isinstance(a, ast.Name) for a in tree.args):
+            and isinstance(tree.args[0], ast.Name) and isinstance(tree.args[1], ast.Name):
         return [(tree.args[0].id, tree.args[1].id)]
     if isinstance(tree, ast.Name):
         return [(tree.id, None)]

@@ -28,7 +28,7 @@ def _asked_node(step) -> str | None:
 def _asked_grad(step) -> tuple[str, str] | None:
     tree = step.ask.tree
     if (isinstance(tree, ast.Call) and getattr(tree.func, "id", None) == "grad" and len(tree.args) == 2
-            and all(isinstance(a, ast.Name) for a in tree.args)):
+            and isinstance(tree.args[0], ast.Name) and isinstance(tree.args[1], ast.Name)):
         return tree.args[0].id, tree.args[1].id
     return None
 
@@ -52,7 +52,7 @@ def earned_values(lesson, states: dict[str, str], answers: dict[str, str],
             if states.get(step.id) in EARNED:
                 out[name] = value if states.get(step.id) == StepState.SOLVED or not typed else _beside(typed, value)
             else:
-                mark = {"carried": ", carried", "slip": " ✗ first slip"}.get((marks or {}).get(step.id), "")
+                mark = {"carried": ", carried", "slip": " ✗ first slip"}.get((marks or {}).get(step.id, ""), "")
                 out[name] = NodeValue((), f"? (yours {typed}{mark})") if typed else HIDDEN
         elif any(name in ancestors(lesson, r) for s in done for r in s.ask.reads() if r in targets):
             out[name] = value

@@ -26,7 +26,7 @@ from tutor.core.expr.syntax import Assignment, Expr
 from tutor.core.graph.model import binding_ids
 from tutor.core.lesson.graph_ops import plain_assignment
 from tutor.core.lesson.model import Tolerance
-from tutor.core.vocabulary import Status
+from tutor.core.vocabulary import Kind, Status
 
 VALUE, GRAD = "value", "grad"
 MAX_SHOWN = 24        # characters of a typed value quoted back
@@ -195,7 +195,7 @@ def _leaf(value: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 def as_expected(value: torch.Tensor) -> Expected:
     shape, data = plain_data(value)
-    return Expected("value", data, shape)
+    return Expected(Kind.VALUE, data, shape)
 
 
 # ---- checking ----------------------------------------------------------------------------
@@ -254,7 +254,7 @@ class NodeChecker:
             for origin in self._origins(pin, typed, depth + 1):
                 if origin not in origins:
                     origins.append(origin)
-        return Verdict("wrong", self._carried_message(pins, origins, typed), wrong=verdict.wrong,
+        return Verdict(Status.WRONG, self._carried_message(pins, origins, typed), wrong=verdict.wrong,
                        answer_shape=verdict.answer_shape, expected_shape=verdict.expected_shape,
                        carried_from=tuple(pins))
 

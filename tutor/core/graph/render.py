@@ -237,8 +237,8 @@ def _box_lines(node: GraphNode, values, grads, cap: int, loss: str | None, ascii
     if node.kind == OP:
         lines.append(node.label)
     if rows is not None and node.id in rows:
-        for prefix, value in rows[node.id]:
-            lines += _value_lines(prefix, value, cap, ascii)
+        for prefix, shown in rows[node.id]:
+            lines += _value_lines(prefix, shown, cap, ascii)
     else:
         value = values.get(node.name) if values and node.final else None
         if value is not None:

@@ -106,13 +106,13 @@ def _spans(text: str) -> list[tuple[str, str]]:
             pieces.append(("display", text[i + 2:close]))
             i = plain_start = close + 2
             continue
-        close = closers.close(i)
-        if close is None:
+        inline_close = closers.close(i)
+        if inline_close is None:
             i += 1
             continue
         flush(i)
-        pieces.append(("inline", text[i + 1:close]))
-        i = plain_start = close + 1
+        pieces.append(("inline", text[i + 1:inline_close]))
+        i = plain_start = inline_close + 1
     flush(n)
     return pieces
 
@@ -138,10 +138,11 @@ class CodeRuns:
     def span_at(self, start: int) -> tuple[int, int, int] | None:
         """(body start, body end, end) of the code span opening at `start`, or None."""
         k = self.index.get(start)
-        if k is None or self.closing[k] is None:
+        closing = self.closing[k] if k is not None else None
+        if k is None or closing is None:
             return None
         length = self.runs[k][1]
-        close = self.runs[self.closing[k]][0]
+        close = self.runs[closing][0]
         return start + length, close, close + length
 
     def skip(self, start: int) -> int:
@@ -395,7 +396,12 @@ def plain_text(markdown_latex: str) -> str:
     text = to_unicode(markdown_latex)
     # `code` keeps its characters (an answer such as `2**3`); only the backticks go
     code: list[str] = []
-    text = re.sub(r"`([^`\n]*)`", lambda m: code.append(m.group(1)) or f"\x01{len(code) - 1}\x01", text)
+
+    def keep_code(m: re.Match[str]) -> str:
+        code.append(m.group(1))
+        return f"\x01{len(code) - 1}\x01"
+
+    text = re.sub(r"`([^`\n]*)`", keep_code, text)
     # **bold**, __bold__; the text between may not hold the mark itself, so each opening mark looks
     # only as far as the next one (with `.+?`, a line of 60,000 unclosed '**a ' took minutes)
     text = re.sub(r"\*\*(?=\S)((?:[^*\n]|\*(?!\*))+?)(?<=\S)\*\*|__(?=\S)((?:[^_\n]|_(?!_))+?)(?<=\S)__",

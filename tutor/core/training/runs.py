@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from tutor.core.answer.parse import parse_answer
 from tutor.core.errors import AnswerParseError, TutorError
@@ -58,10 +59,10 @@ def _update_step(step_id: str, tree: ast.AST, lesson: Lesson) -> UpdateStep | No
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Sub) and isinstance(tree.left, ast.Name):
         param, right = tree.left.id, tree.right
         if isinstance(right, ast.BinOp) and isinstance(right.op, ast.Mult):
-            for rate, grad in ((right.left, right.right), (right.right, right.left)):
+            for rate_node, grad in ((right.left, right.right), (right.right, right.left)):
                 if (_is_call(grad, "grad") and len(grad.args) == 2 and isinstance(grad.args[1], ast.Name)
                         and grad.args[1].id == param):
-                    return UpdateStep(step_id, ast.unparse(rate), param=param, loss=ast.unparse(grad.args[0]))
+                    return UpdateStep(step_id, ast.unparse(rate_node), param=param, loss=ast.unparse(grad.args[0]))
         return None
     # sgd(f, lr, steps=1): f a [train] param (its updated value) or the [train] loss (the new loss)
     if _is_call(tree, "sgd") and len(tree.args) >= 2 and lesson.train is not None:
@@ -77,7 +78,7 @@ def _update_step(step_id: str, tree: ast.AST, lesson: Lesson) -> UpdateStep | No
     return None
 
 
-def _is_call(node: ast.AST, name: str) -> bool:
+def _is_call(node: ast.AST, name: str) -> TypeGuard[ast.Call]:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
 
 
@@ -178,9 +179,12 @@ def learner_marker(lesson: Lesson, answers: dict[str, str]) -> tuple[int, float,
 
 def loss_at(lesson: Lesson, typed_params: dict[str, str]) -> float | None:
     """The [train] loss with the learner's typed parameters in place; None if one does not read
-    as a value of the parameter's shape."""
+    as a value of the parameter's shape (or the lesson has no [train] loss)."""
     from tutor.core.evaluate.live import LiveLesson  # lazy: torch, while the lesson list asks has_plot()
 
+    train = lesson.train
+    if train is None:
+        return None
     base = LiveLesson(lesson)
     overrides = {}
     for param, text in typed_params.items():
@@ -193,7 +197,7 @@ def loss_at(lesson: Lesson, typed_params: dict[str, str]) -> float | None:
             return None
         overrides[param] = _nest(list(parsed.values), want)
     live = LiveLesson(lesson, overrides=overrides)
-    loss = live.evaluate(lesson.train.loss)
+    loss = live.evaluate(train.loss)
     return float(loss.item()) if hasattr(loss, "item") else float(loss)
 
 
