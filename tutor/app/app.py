@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
+from textual.screen import Screen
 
 from tutor import _start_time
 from tutor.app.commands import QUIT, TutorCommands, app_bindings
@@ -29,6 +31,9 @@ from tutor.core.progress.skills import title
 from tutor.core.progress.store import ProgressStore
 from tutor.core.text.safe import unexpected
 from tutor.core.vocabulary import SETTLED
+
+if TYPE_CHECKING:
+    from tutor.app.services import TutorServices
 
 NO_COLOR_THEME = "ansi-light"  # Textual's theme of the terminal's own ANSI colours
 DRAWING_NOTE_SECONDS = 120  # a draw ends well before: a seed may take 10 s of work
@@ -75,15 +80,16 @@ class TutorApp(App[int]):
         self.start_drill_topic = drill_topic
         self.start_drill_seed = drill_seed
         self.start_review_skills = review_skills
-        self.watcher = None  # `tutor open FILE --watch`: reloads the lesson when the file changes
-        self.watch = watch and start is not None and start.path is not None
+        # `tutor open FILE --watch`: the file whose saves reload the lesson, and what watches it
+        self.watched_path = Path(start.path) if watch and start is not None else None
+        self.watcher: LessonFileWatcher | None = None
         self.torch_state = "loading"  # "loading" | "ready" | "failed: <why>"
         self.started_ms: float | None = None
         self.exit_notices: list[str] = []  # what could not be saved, told after the app closes
         self._draw_stop: threading.Event | None = None  # stops the drill variant being drawn
         self._drawing_note = False  # "Drawing fresh numbers…" is on an otherwise empty screen
         # The writer thread reports a save problem (or its end) as it happens.
-        self.store.on_warning = lambda warning: self.post_message(StoreWarning(warning))
+        self.store.on_warning = self._store_warned
         # No animations and no blinking: every redraw costs bandwidth over SSH.
         self.animation_level = "none"
 
@@ -106,8 +112,8 @@ class TutorApp(App[int]):
         else:
             self.push_screen(_list_screen()())
         self.call_after_refresh(self._painted)
-        if self.watch:
-            self.watcher = LessonFileWatcher(Path(self.start.path), self.reload_watched,
+        if self.watched_path is not None:
+            self.watcher = LessonFileWatcher(self.watched_path, self.reload_watched,
                                              self.call_from_thread, self.watch_failed)
             self.watcher.start()
 
@@ -120,7 +126,8 @@ class TutorApp(App[int]):
     def reload_watched(self) -> None:
         """The watched file was saved: reopen it on the same step, or say in place why it no
         longer loads (the lesson as it was stays open, to keep working in)."""
-
+        if self.start is None:
+            return  # opened on the lesson list: no file to reload
         path = Path(self.start.path)
         entry = load_file(path)
         shown = next((s for s in reversed(self.screen_stack) if isinstance(s, LessonScreen)), None)
@@ -152,6 +159,9 @@ class TutorApp(App[int]):
         if self._owns_store:
             # Waits a few seconds for answers not saved yet; what is left is kept or named.
             self.exit_notices = self.store.close()
+
+    def _store_warned(self, warning: str | None) -> None:
+        self.post_message(StoreWarning(warning))
 
     def on_store_warning(self, message: StoreWarning) -> None:
         # once when saving starts failing, once when it works again: not after every answer
@@ -206,16 +216,22 @@ class TutorApp(App[int]):
         worked = self._last_worked()
         if position is None and worked is None:
             return None
-        lesson_id, step_id = position if position is not None else (worked, None)
-        if worked is not None and worked != lesson_id and not self.drafts.lesson(lesson_id):
+        step_id: str | None
+        if position is not None:
+            lesson_id, step_id = position
+            if worked is not None and worked != lesson_id and not self.drafts.lesson(lesson_id):
+                lesson_id, step_id = worked, None
+        elif worked is not None:
             lesson_id, step_id = worked, None
-        loaded = [e for e in self.catalog.entries if e.lesson is not None]
-        here = next((n for n, e in enumerate(loaded) if e.id == lesson_id), None)
+        else:
+            return None
+        loaded = [(e, e.lesson) for e in self.catalog.entries if e.lesson is not None]
+        here = next((n for n, (e, _) in enumerate(loaded) if e.id == lesson_id), None)
         if here is None:
             return None
         for n in range(len(loaded)):
-            entry = loaded[(here + n) % len(loaded)]
-            ids = [s.id for s in entry.lesson.steps]
+            entry, lesson = loaded[(here + n) % len(loaded)]
+            ids = [s.id for s in lesson.steps]
             settled = {s for s, state in self.store.step_states(entry.id).items()
                        if state in SETTLED}
             start = ids.index(step_id) if n == 0 and step_id in ids else 0
@@ -259,7 +275,7 @@ class TutorApp(App[int]):
             return
         self._show_over_list(LessonScreen(entry, step_id))
 
-    def _show_over_list(self, screen) -> None:
+    def _show_over_list(self, screen: Screen) -> None:
         """Shows a lesson or drill above the lesson list, replacing any lesson already open."""
         while len(self.screen_stack) > 2 and not isinstance(self.screen, _list_screen()):
             self.pop_screen()
@@ -295,7 +311,7 @@ class TutorApp(App[int]):
         seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
         self.show_drill(DrillRun(lessons, seed), topic)
 
-    def show_drill(self, run, topic: str, replace: bool = False) -> None:
+    def show_drill(self, run: DrillRun, topic: str, replace: bool = False) -> None:
         """Draws the run's current variant in a worker (drawing evaluates it), then shows it."""
         if not self.screen_stack[1:]:  # nothing else on screen: the note stays until the variant shows
             self._drawing_note = True
@@ -308,7 +324,7 @@ class TutorApp(App[int]):
             self.clear_notifications()
 
     @work(thread=True, group="drill", exclusive=True, exit_on_error=False)
-    def _draw_drill(self, run, topic: str, replace: bool) -> None:
+    def _draw_drill(self, run: DrillRun, topic: str, replace: bool) -> None:
         """Drawing a variant evaluates it (up to a seed's ceiling of work): the draw runs in a daemon
         thread that quitting stops (and never waits for), under a ceiling its stop event ends."""
         stop = self._draw_stop = threading.Event()
@@ -376,3 +392,8 @@ class TutorApp(App[int]):
         if entry.id in ids and ids.index(entry.id) + 1 < len(loaded):
             return loaded[ids.index(entry.id) + 1]
         return None
+
+
+if TYPE_CHECKING:
+    def _serves_the_screens(app: TutorApp) -> TutorServices:
+        return app  # the screens know the app by tutor.app.services.TutorServices: this app provides it

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+
+    from tutor.app.services import TutorServices
 
 
 @dataclass(frozen=True)
@@ -103,14 +105,15 @@ DROP_FIRST = ("quit", "prev_step", "move_node(-1)", "steps(0.5)", "toggle_log", 
 KEEP = ("help", "back", "close", "leave")
 
 
-def fit_footer(active: dict, width: int, key_display) -> dict:
+def fit_footer(active: dict[str, ActiveBinding], width: int,
+               key_display: Callable[[Binding], str]) -> dict[str, ActiveBinding]:
     """The screen's active bindings as the footer should show them in `width` columns."""
-    shown = {}
+    shown: dict[str, ActiveBinding] = {}
     for key, item in active.items():
         if item.binding.show and item.binding.action not in {b.binding.action for b in shown.values()}:
             shown[key] = item
 
-    def needed(items) -> int:
+    def needed(items: dict[str, ActiveBinding]) -> int:
         return sum(len(key_display(i.binding)) + 1 + len(i.binding.description) + 1 for i in items.values()) - 1
 
     if needed(shown) <= width - 1:
@@ -131,12 +134,12 @@ def fit_footer(active: dict, width: int, key_display) -> dict:
     return out
 
 
-def bindings(commands: Iterable[Command]) -> list[Binding]:
+def bindings(commands: Iterable[Command]) -> list[BindingType]:
     """A screen's bindings; 'app.' commands are left to the app, which binds them once for all screens."""
     return [_binding(c) for c in commands if not c.action.startswith("app.")]
 
 
-def app_bindings(commands: Iterable[Command]) -> list[Binding]:
+def app_bindings(commands: Iterable[Command]) -> list[BindingType]:
     """The app's own bindings (quit), with priority so no focused widget can swallow them."""
     return [_binding(c, action=c.action.removeprefix("app."), priority=True) for c in commands]
 
@@ -163,14 +166,14 @@ def screen_commands(screen: Screen) -> list[Command]:
 class TutorCommands(Provider):
     """Palette entries: the current screen's commands, then 'Open lesson: …' for every lesson."""
 
-    def _entries(self) -> list[tuple[str, str, object]]:
+    def _entries(self) -> list[tuple[str, str, Callable[[], object]]]:
         screen = self.screen
-        entries: list[tuple[str, str, object]] = []
+        entries: list[tuple[str, str, Callable[[], object]]] = []
         for c in screen_commands(screen):
             if c.id == PALETTE.id:
                 continue
             entries.append((c.title, f"{c.key_label} · {c.help}", _runner(screen, c.action)))
-        app = self.app
+        app = cast("TutorServices", self.app)  # Textual types a provider's app as any App
         for entry in app.catalog.entries:
             if entry.lesson is None:
                 continue
@@ -206,14 +209,14 @@ def highlighted(matcher, name: str) -> Content:
     return content
 
 
-def _runner(screen: Screen, action: str):
+def _runner(screen: Screen, action: str) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         await screen.run_action(action)
 
     return run
 
 
-def _opener(app, lesson_id: str):
+def _opener(app: TutorServices, lesson_id: str) -> Callable[[], None]:
     def run() -> None:
         app.open_lesson(lesson_id)
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tutor.app.commands import Command, fit_footer, screen_commands
 from tutor.app.screens.help import HelpScreen
+
+if TYPE_CHECKING:
+    from tutor.app.services import TutorServices
 
 
 class TutorScreen(Screen):
@@ -26,12 +31,16 @@ class TutorScreen(Screen):
         yield from ()
 
     @property
+    def tutor_app(self) -> TutorServices:
+        """The app as tutor's own: Textual types `self.app` as any App."""
+        return cast("TutorServices", self.app)
+
+    @property
     def active_bindings(self):
         """As Textual's, but fitted to the terminal's width for the footer (shorter labels, then
         fewer keys): a label is never cut in the middle of a word."""
         width = self.app.size.width
-        footers = self.query(Footer) if self.is_mounted else []
-        if any(f.show_command_palette for f in footers):
+        if self.is_mounted and any(f.show_command_palette for f in self.query(Footer)):
             width -= 14  # the palette's key, docked on the right: "▏^p palette"
         return fit_footer(super().active_bindings, width, self.app.get_key_display)
 

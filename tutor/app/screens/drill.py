@@ -44,6 +44,8 @@ LEAVE = Command("leave", "Back", "Back to the lesson list", "escape", "leave")
 
 def _entry(run: DrillRun) -> Entry:
     lesson = run.current()
+    # a variant is the lesson's own file redrawn, parsed as a file beside it (tutor.core.drill.variants)
+    assert lesson.path is not None, f"the drill variant {lesson.id!r} has no file"
     return Entry(lesson.id, lesson.topic, lesson.path, lesson)
 
 
@@ -63,7 +65,7 @@ class DrillScreen(LessonScreen):
 
     def on_mount(self) -> None:
         # attempts are stored with this variant's seed, so any of them can be replayed with --emit
-        self.app.drill_seed = self.run.current_seed
+        self.tutor_app.drill_seed = self.run.current_seed
         super().on_mount()
 
     def current_states(self) -> dict[str, str]:
@@ -108,7 +110,7 @@ class DrillScreen(LessonScreen):
 
     def action_new_numbers(self) -> None:
         self.run.advance()
-        self.app.show_drill(self.run, self.topic, replace=True)
+        self.tutor_app.show_drill(self.run, self.topic, replace=True)
 
     def action_back(self) -> None:
         self.app.switch_screen(DrillSummaryScreen(self.run, self.topic))
@@ -133,11 +135,11 @@ class DrillSummaryScreen(TutorScreen):
 
     def action_again(self) -> None:
         run = DrillRun(self.run.lessons, self.run.current_seed + 1)
-        self.app.show_drill(run, self.topic, replace=True)
+        self.tutor_app.show_drill(run, self.topic, replace=True)
 
     def action_leave(self) -> None:
-        self.app.drill_seed = None
-        self.app.back_to_list()
+        self.tutor_app.drill_seed = None
+        self.tutor_app.back_to_list()
 
 
 def summary_text(run: DrillRun, topic: str) -> Text:

@@ -22,12 +22,15 @@ from tutor.app.commands import (
 )
 from tutor.app.screens.base import TutorScreen
 from tutor.app.screens.confirm import ConfirmScreen
+from tutor.app.screens.lesson_host import LessonHost
 from tutor.app.screens.live_handle import LiveCancelled, LiveHandle
 from tutor.app.screens.messages import Checked, GraphData, NodeChecked, Revealed
 from tutor.app.widgets.answer_box import fitted
 from tutor.app.widgets.graph_view import GraphView
 from tutor.app.widgets.node_input import NodeInput
-from tutor.core.graph.work import Work
+from tutor.core.answer.judge import Verdict
+from tutor.core.evaluate.results import Expected
+from tutor.core.graph.work import Board, FieldView, Work
 from tutor.core.lesson.model import Lesson
 from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
 
@@ -46,7 +49,7 @@ class GraphScreen(TutorScreen):
                  "Enter checks it; the arrows and PgUp/PgDn scroll the graph.")
     MIN_SIZE = (60, 20)
 
-    def __init__(self, lesson: Lesson, handle: LiveHandle, owner):
+    def __init__(self, lesson: Lesson, handle: LiveHandle, owner: LessonHost):
         super().__init__()
         self.lesson = lesson
         self.handle = handle
@@ -55,7 +58,7 @@ class GraphScreen(TutorScreen):
         self.answers = owner.earlier_answers()
         self.current = owner.step.id
         self.draft = owner.answer_text() if owner.step.kind == Kind.GRAPH else None
-        self.board = None
+        self.board: Board | None = None
         self.selected: str | None = None        # stable key of the selected field
         self.note = ""                          # the last verdict, said on the status line
         self.own_nodes: dict[str, tuple[str, str]] = {}  # checked on nodes no step asks for, in a drill
@@ -98,7 +101,7 @@ class GraphScreen(TutorScreen):
         if drafts is not None:
             drafts.put(self.lesson.id, f"graph:{stable}", text)
 
-    def _work(self):
+    def _work(self) -> Work:
         drafts = self._drafts()
         nodes = drafts.nodes(self.lesson.id) if drafts is not None else {}
         if self._drawn_cache is None:
@@ -111,7 +114,7 @@ class GraphScreen(TutorScreen):
         graph_steps = {s.id for s in self.lesson.steps if s.kind == Kind.GRAPH}
         if not graph_steps:
             return {}
-        drawn = {a.step_id: a.answer for a in self.app.store.attempts()
+        drawn = {a.step_id: a.answer for a in self.tutor_app.store.attempts()
                  if a.lesson_id == self.lesson.id and a.step_id in graph_steps and a.verdict == Status.CORRECT
                  and a.drill_seed is None}
         for step_id in graph_steps:  # this visit's, in a drill too
@@ -152,7 +155,7 @@ class GraphScreen(TutorScreen):
         self.query_one("#title-bar", Static).update(
             Text(f"{TITLES.get(board.source, 'Graph')} · {self.lesson.title}", no_wrap=True, overflow="ellipsis"))
         if board.fields and self.selected not in {f.stable for f in board.fields}:
-            self.selected = self._first_field()
+            self.selected = self._first_field(board)
         self._show()
         self.refresh_bindings()  # the keys for boxes show only when there are boxes to fill
 
@@ -161,21 +164,23 @@ class GraphScreen(TutorScreen):
             return bool(self.board is not None and self.board.fields)
         return True
 
-    def _first_field(self) -> str:
+    def _first_field(self, board: Board) -> str:
         """The current step's field, else the first one still to fill in, else the first."""
-        fields = self.board.fields
+        fields = board.fields
         here = next((f for f in fields if f.step_id == self.current), None)
         todo = next((f for f in fields if not f.earned), None)
         return (here or todo or fields[0]).stable
 
     @property
-    def field(self):
+    def field(self) -> FieldView | None:
         if self.board is None:
             return None
         return next((f for f in self.board.fields if f.stable == self.selected), None)
 
     def _show(self) -> None:
         board, field = self.board, self.field
+        if board is None:
+            return  # not computed yet: the status line says so
         view = self.query_one(GraphView)
         view.show_rows(board.rows, (field.node, field.row) if field else None,
                        tuple(board.symbols.get(o, o) for o in board.outputs))
@@ -196,7 +201,7 @@ class GraphScreen(TutorScreen):
             view.scroll_to_mark()
         self.query_one("#status-line", Static).update("\n".join(lines[-3:]))
 
-    def _field_line(self, field) -> str:
+    def _field_line(self, field: FieldView) -> str:
         where = ""
         if field.step_id is not None:
             number = [s.id for s in self.lesson.steps].index(field.step_id) + 1
@@ -248,7 +253,7 @@ class GraphScreen(TutorScreen):
             self._check_node(field, event.text, self._work())
 
     @work(thread=True, group="graph-check", exit_on_error=False)
-    def _check_node(self, field, text: str, state) -> None:
+    def _check_node(self, field: FieldView, text: str, state: Work) -> None:
         def job(live):
             from tutor.core.check.node import check_node  # lazy: torch, in this worker thread
 
@@ -278,7 +283,7 @@ class GraphScreen(TutorScreen):
         self._show()
         self._load()
 
-    def _record(self, field, text: str, verdict) -> None:
+    def _record(self, field: FieldView, text: str, verdict: Verdict) -> None:
         """A step's field is that step's answer (recorded as the lesson records one, unless the step is
         settled: then it is practice); any other field is kept with the drafts."""
         if field.step_id is not None:
@@ -309,7 +314,7 @@ class GraphScreen(TutorScreen):
         self.app.push_screen(ConfirmScreen(question, yes="Reveal", no="Keep trying"),
                              lambda ok: self._reveal(field) if ok else None)
 
-    def _reveal(self, field) -> None:
+    def _reveal(self, field: FieldView) -> None:
         if field.step_id is None:
             drafts = self._drafts()
             typed = self.query_one(NodeInput).typed.get(field.stable, "")
@@ -320,24 +325,24 @@ class GraphScreen(TutorScreen):
             self.note = f"◐ {field.label} revealed (recorded)."
             self._load()
             return
-        self._reveal_step(field)
+        self._reveal_step(field, field.step_id)
 
     @work(thread=True, group="graph-check", exit_on_error=False)
-    def _reveal_step(self, field) -> None:
+    def _reveal_step(self, field: FieldView, step_id: str) -> None:
         try:
-            expected = self.handle.call(lambda live: live.expected(field.step_id))
+            expected = self.handle.call(lambda live: live.expected(step_id))
         except LiveCancelled:
             return
         except Exception as error:  # noqa: BLE001 - said under the graph
             self.post_message(GraphData(None, str(error) or type(error).__name__))
             return
-        self.app.call_from_thread(self._revealed, field, expected)
+        self.app.call_from_thread(self._revealed, field, step_id, expected)
 
-    def _revealed(self, field, expected) -> None:
-        self.owner.post_message(Revealed(field.step_id, expected, True))
-        if self.states.get(field.step_id) != StepState.SOLVED:
-            self.states[field.step_id] = StepState.REVEALED
-        self.note = f"◐ {field.label} revealed (recorded as revealed for step {field.step_id})."
+    def _revealed(self, field: FieldView, step_id: str, expected: Expected) -> None:
+        self.owner.post_message(Revealed(step_id, expected, True))
+        if self.states.get(step_id) != StepState.SOLVED:
+            self.states[step_id] = StepState.REVEALED
+        self.note = f"◐ {field.label} revealed (recorded as revealed for step {step_id})."
         self._load()
 
     def action_scroll_graph(self, how: str) -> None:

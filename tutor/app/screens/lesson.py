@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from rich.table import Table
 from rich.text import Text
@@ -26,6 +26,7 @@ from tutor.app.commands import (
     SCROLL_DOWN,
     SCROLL_UP,
     TRAIN,
+    Command,
     bindings,
 )
 from tutor.app.screens.base import TutorScreen
@@ -33,6 +34,7 @@ from tutor.app.screens.graph import GraphScreen
 from tutor.app.screens.lesson_answers import AnswerFlow
 from tutor.app.screens.lesson_drafts import DraftHooks
 from tutor.app.screens.lesson_graph import GraphStepHooks
+from tutor.app.screens.lesson_host import StepSession
 from tutor.app.screens.live_handle import LiveHandle
 from tutor.app.screens.messages import LiveBuilt, Recorded
 from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
@@ -42,7 +44,9 @@ from tutor.app.widgets.lesson_text import givens_text, intro_text
 from tutor.app.widgets.prose import prose_text
 from tutor.app.widgets.step_list import StepList, step_strip
 from tutor.core.lesson.catalog import Entry
+from tutor.core.lesson.model import Step
 from tutor.core.lesson.prose import render_lesson
+from tutor.core.progress.store import ProgressStore
 from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import clean
 from tutor.core.training.runs import has_plot
@@ -51,23 +55,9 @@ from tutor.core.vocabulary import SETTLED, Status
 GRADIENT_CALLS = {"grad", "jacobian"}
 
 
-@dataclass
-class StepSession:
-    """What this visit has done on one step, restored when the learner comes back to it."""
-
-    hints_shown: int = 0
-    answer: str = ""
-    feedback: Text | None = None
-    done: bool = False          # correct or revealed: Enter moves on
-    pending: str | None = None  # an answer being checked
-    since: float = 0.0          # when the step was shown or last checked
-    draft: str | None = None    # typed and not checked yet (kept on disk too, see DraftHooks)
-    checked: str = ""           # the last text checked as an attempt
-
-
 class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
-    TUTOR_COMMANDS = (CHECK, HINT, REVEAL, GRAPH, TRAIN, PREV, NEXT, BACK, SCROLL_UP, SCROLL_DOWN,
-                      HELP_F1, PALETTE, QUIT)
+    TUTOR_COMMANDS: tuple[Command, ...] = (CHECK, HINT, REVEAL, GRAPH, TRAIN, PREV, NEXT, BACK, SCROLL_UP,
+                                           SCROLL_DOWN, HELP_F1, PALETTE, QUIT)
     BINDINGS = bindings(TUTOR_COMMANDS)
     HELP_TITLE = "lesson"
     HELP_NOTE = ("Letters always go into the answer box, so every action here has an F-key, "
@@ -76,6 +66,8 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
 
     def __init__(self, entry: Entry, step_id: str | None = None):
         super().__init__()
+        if entry.lesson is None:  # the app opens only lessons that loaded
+            raise ValueError(f"{entry.path} did not load: it cannot be shown as a lesson")
         self.entry = entry
         self.lesson = entry.lesson
         self.handle = LiveHandle(self.lesson)
@@ -134,21 +126,21 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
 
     def current_states(self) -> dict[str, str]:
         """Each step's 'solved' | 'revealed' | 'attempted', from the store (a drill keeps its own)."""
-        return self.app.store.step_states(self.lesson.id)
+        return self.tutor_app.store.step_states(self.lesson.id)
 
     def _remember_position(self, step_id: str) -> None:
         # only a lesson the list can reopen; a drill variant or a file outside the catalog cannot
-        if self.app.in_catalog(self.lesson.id):
+        if self.tutor_app.in_catalog(self.lesson.id):
             lesson_id = self.lesson.id
             self.save_progress(lambda store: store.set_position(lesson_id, step_id))
 
     # ---- progress, written off the UI thread -----------------------------------------
 
     @work(thread=True, group="store", exit_on_error=False)
-    def save_progress(self, write) -> None:
+    def save_progress(self, write: Callable[[ProgressStore], object]) -> None:
         """Runs write(store) in a worker: a database locked by another process must never freeze
         the screen. The store's own states (and any warning) come back as a Recorded message."""
-        store = self.app.store
+        store = self.tutor_app.store
         try:
             write(store)
             problem = None
@@ -225,7 +217,7 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
             self._show_feedback(error_view(self.handle.error))
 
     @property
-    def step(self):
+    def step(self) -> Step:
         return self.lesson.steps[self.index]
 
     @property
@@ -322,8 +314,8 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
             self._finish()
 
     def _finish(self) -> None:
-        nxt = self.app.next_entry(self.entry)
-        last = nxt is None and self.app.in_catalog(self.lesson.id)  # a file of its own has no next
+        nxt = self.tutor_app.next_entry(self.entry)
+        last = nxt is None and self.tutor_app.in_catalog(self.lesson.id)  # a file of its own has no next
         self._show_feedback(finish_view(self.lesson, self.states, nxt.title if nxt else None, last))
         self.finished = True
 
@@ -340,14 +332,14 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
             self.query_one(AnswerInput).value = ""  # the last step: a fresh try, not an appendix
 
     def _open_next_lesson(self) -> None:
-        nxt = self.app.next_entry(self.entry)
+        nxt = self.tutor_app.next_entry(self.entry)
         if nxt is None:
             self.action_back()
         else:
-            self.app.open_lesson(nxt.id)
+            self.tutor_app.open_lesson(nxt.id)
 
     def action_back(self) -> None:
-        self.app.back_to_list(self.lesson.id)
+        self.tutor_app.back_to_list(self.lesson.id)
 
     def action_scroll_body(self, direction: int) -> None:
         # a long explanation just shown is what is being read; otherwise the lesson text
@@ -401,7 +393,7 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
         # lazy: textual-plotext, when the loss plot first opens
         from tutor.app.screens.train import TrainScreen
 
-        store, lesson_id = self.app.store, self.lesson.id
+        store, lesson_id = self.tutor_app.store, self.lesson.id
         typed_now = {sid: s.answer for sid, s in self.sessions.items() if s.answer.strip()}
 
         def own_answers() -> dict[str, str]:

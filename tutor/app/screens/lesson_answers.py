@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from textual import work
 
@@ -22,8 +23,13 @@ from tutor.core.errors import AnswerParseError
 from tutor.core.progress.skills import skills_for
 from tutor.core.vocabulary import SETTLED, Kind, Status, StepState
 
+if TYPE_CHECKING:
+    from tutor.app.screens.lesson_host import LessonHost
+else:
+    LessonHost = object  # a plain mixin at run time; typed as the lesson screen it is mixed into
 
-class AnswerFlow:
+
+class AnswerFlow(LessonHost):
     """Mixed into LessonScreen, whose step, sessions, handle and display methods it uses.
 
     Every LiveLesson call runs in a thread worker and comes back as a message; the attempt is
@@ -80,10 +86,10 @@ class AnswerFlow:
         own threads), so no signal, dropped connection or kill loses an answer that was shown."""
         lesson, step = self.lesson, self.lesson.step(step_id)
         try:
-            self.app.store.record_attempt(
+            self.tutor_app.store.record_attempt(
                 lesson.id, step.id, text, verdict.status, verdict.message,
                 topic=lesson.topic, step_kind=step.kind, mistake=verdict.mistake,
-                skills=skills_for(lesson, step), seconds=seconds, drill_seed=self.app.drill_seed, wait=0)
+                skills=skills_for(lesson, step), seconds=seconds, drill_seed=self.tutor_app.drill_seed, wait=0)
         except Exception as error:  # noqa: BLE001 - shown as a warning; the lesson goes on
             self.post_message(Recorded(None, f"Progress could not be saved: {error or type(error).__name__}"))
 

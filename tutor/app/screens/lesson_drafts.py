@@ -3,15 +3,23 @@ across other steps, other views, going back, quitting and a killed terminal (tut
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-class DraftHooks:
+if TYPE_CHECKING:
+    from tutor.app.screens.lesson_host import LessonHost
+    from tutor.core.progress.drafts import Drafts
+else:
+    LessonHost = object  # a plain mixin at run time; typed as the lesson screen it is mixed into
+
+
+class DraftHooks(LessonHost):
     """Mixed into LessonScreen, whose lesson, sessions, step and app it uses."""
 
-    def drafts(self):
+    def drafts(self) -> Drafts | None:
         """The learner's drafts file, or None in a drill (a variant is never reopened)."""
-        if getattr(self.app, "drill_seed", None) is not None:
+        if self.tutor_app.drill_seed is not None:
             return None
-        return getattr(self.app, "drafts", None)
+        return self.tutor_app.drafts
 
     def restore_drafts(self) -> None:
         drafts = self.drafts()

@@ -3,14 +3,21 @@ learner's own earlier answers that checks (errors carried forward) and the graph
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.widgets import TextArea
 
 from tutor.app.widgets.answer_box import AnswerInput, AnswerPreview
 from tutor.app.widgets.graph_answer_box import HOW, SETTLED_HOW, GraphAnswerBox
 from tutor.core.vocabulary import SETTLED, Kind, Status
 
+if TYPE_CHECKING:
+    from tutor.app.screens.lesson_host import LessonHost
+else:
+    LessonHost = object  # a plain mixin at run time; typed as the lesson screen it is mixed into
 
-class GraphStepHooks:
+
+class GraphStepHooks(LessonHost):
     """Mixed into LessonScreen, whose step, sessions, lesson and app it uses."""
 
     def answer_text(self) -> str:
@@ -57,7 +64,7 @@ class GraphStepHooks:
 
     def earlier_answers(self) -> dict[str, str]:
         """The learner's latest typed answer to each step: from earlier visits, then this one."""
-        answers = {a.step_id: a.answer for a in self.app.store.attempts()
+        answers = {a.step_id: a.answer for a in self.tutor_app.store.attempts()
                    if a.lesson_id == self.lesson.id and a.verdict != Status.WRONG_SHAPE}
         answers.update({sid: s.answer for sid, s in self.sessions.items() if s.answer.strip()})
         return answers

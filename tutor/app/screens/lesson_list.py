@@ -47,7 +47,7 @@ class LessonListScreen(TutorScreen):
         self.refresh_lessons()
 
     def refresh_lessons(self) -> None:
-        app = self.app
+        app = self.tutor_app
         lessons = self.query_one(LessonList)
         # by id, not by row: the 'continue' and 'practice' rows come and go above the lessons
         keep = (f"lesson:{self._point_at}" if self._point_at is not None
@@ -62,7 +62,7 @@ class LessonListScreen(TutorScreen):
     @work(thread=True, group="reviews", exclusive=True, exit_on_error=False)
     def show_reviews(self) -> None:
         # replaying every answer through FSRS (and importing it) must not delay the first paint
-        due = len(self.app.reviews_due())
+        due = len(self.tutor_app.reviews_due())
         words = f" · {due} review{'s' if due != 1 else ''} due (F4)" if due else ""
         self.app.call_from_thread(self._show_title, TITLE + words)
 
@@ -70,23 +70,23 @@ class LessonListScreen(TutorScreen):
         self.query_one("#title-bar", Static).update(text)
 
     def action_review(self) -> None:
-        self.app.start_review()
+        self.tutor_app.start_review()
 
     def show_warning(self) -> None:
-        warning = self.app.store.warning
+        warning = self.tutor_app.store.warning
         banner = self.query_one("#warning", Static)
         banner.display = bool(warning)
         banner.update(f"⚠ {warning}" if warning else "")
 
     def show_status(self) -> None:
-        self.query_one("#status-line", Static).update(self.app.status_text())
+        self.query_one("#status-line", Static).update(self.tutor_app.status_text())
 
     @on(OptionList.OptionHighlighted)
     def show_detail(self, event: OptionList.OptionHighlighted) -> None:
         self.query_one("#detail", Static).update(self._detail(event.option_id))
 
     def _detail(self, option_id: str | None) -> str:
-        catalog = self.app.catalog
+        catalog = self.tutor_app.catalog
         if option_id == CONTINUE_ID:
             return "Enter opens it; pick any lesson below with ↑/↓; F3 drills its topic."
         kind, _, ref = (option_id or "").partition(":")
@@ -95,6 +95,8 @@ class LessonListScreen(TutorScreen):
         if kind == "lesson":
             entry = catalog.find(ref)
             lesson = entry.lesson
+            if lesson is None:
+                return ""  # a lesson row is listed only for a lesson that loaded
             credit = f" · {lesson.source}" if lesson.source else ""
             train = " · has a training plot" if has_plot(lesson) else ""
             return f"{entry.id} · {len(lesson.steps)} steps{train}{credit}"
@@ -119,28 +121,28 @@ class LessonListScreen(TutorScreen):
         if option_id == CONTINUE_ID:
             self.action_continue()
         elif kind == "practice":
-            self.app.start_drill(ref)
+            self.tutor_app.start_drill(ref)
         elif kind == "lesson":
-            self.app.open_lesson(ref)
+            self.tutor_app.open_lesson(ref)
         elif kind == "broken":
             self.app.bell()
             self.notify("This lesson file has errors (shown under the list); fix it and restart.",
                         severity="warning")
 
     def action_continue(self) -> None:
-        self.app.continue_learning()
+        self.tutor_app.continue_learning()
 
     def action_drill(self) -> None:
         """Drills the topic of the highlighted row (a lesson, a topic header, or practice)."""
         lessons = self.query_one(LessonList)
         option = lessons.get_option_at_index(lessons.highlighted) if lessons.highlighted is not None else None
-        kind, _, ref = (option.id if option else "").partition(":")
-        catalog = self.app.catalog
+        kind, _, ref = ((option.id if option else None) or "").partition(":")
+        catalog = self.tutor_app.catalog
         if kind == "lesson":
             topic = catalog.find(ref).topic
         elif kind in ("practice", "topic"):
             topic = ref
         else:
-            resume = self.app.resume_point()
+            resume = self.tutor_app.resume_point()
             topic = resume[0].topic if resume else (catalog.topics() or [""])[0]
-        self.app.start_drill(topic)
+        self.tutor_app.start_drill(topic)

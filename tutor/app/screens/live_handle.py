@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tutor.core.lesson.model import Lesson
 from tutor.core.lesson.prose import has_template, placeholder
+
+if TYPE_CHECKING:
+    from tutor.core.check.step import StepChecker
+    from tutor.core.evaluate.live import LiveLesson  # imports torch: never at run time here
 
 T = TypeVar("T")
 POLL_SECONDS = 0.05  # how often a waiting worker looks for a cancel (quit, back, a newer run)
@@ -52,7 +56,7 @@ def run_cancellable(job: Callable[[], T], cancelled: Callable[[], bool],
     return outcome["value"]  # type: ignore[return-value]
 
 
-def checker(live):
+def checker(live: LiveLesson) -> StepChecker:
     """The live lesson's step checker; imports torch, so it is only ever called in a worker thread."""
     # lazy: torch, in a worker thread, never on the first screen's path
     from tutor.core.check.step import checker_for
@@ -73,7 +77,7 @@ def worker_cancelled() -> bool:
 class LiveHandle:
     def __init__(self, lesson: Lesson):
         self.lesson = lesson
-        self.live = None
+        self.live: LiveLesson | None = None
         self.error: str | None = None
         self.prose: dict[str, str] = {}  # templated prose -> rendered with the live numbers (core-made)
         self._ready = threading.Event()
@@ -107,13 +111,13 @@ class LiveHandle:
         finally:
             self._ready.set()
 
-    def _new_live(self):
+    def _new_live(self) -> LiveLesson:
         # lazy: torch, in a worker thread, never on the first screen's path
         from tutor.core.evaluate.live import LiveLesson
 
         return LiveLesson(self.lesson)
 
-    def call(self, job: Callable[[object], T]) -> T:
+    def call(self, job: Callable[[LiveLesson], T]) -> T:
         """Waits until built, then runs job(live) alone; raises LiveUnavailable if it could not be
         built, LiveCancelled if the learner left (or the worker was cancelled) first."""
         while not self._ready.wait(POLL_SECONDS):

@@ -56,7 +56,7 @@ class AnswerPreview(Static):
     """The line under an answer box: how the typed text reads, or what to type and which key checks it."""
 
     def show(self, text: str, kind: str) -> None:
-        self._said = None
+        self._said: tuple[str, ...] | None = None
         if not text.strip():
             if kind == Kind.SHAPE:
                 self.say("Type a shape like 4x24. Enter checks it.")

@@ -65,7 +65,7 @@ def _own_answer(out: Text, text: str, kind: str, verdict, marks, word: str) -> N
     if len(parsed.values) != math.prod(shape):
         return
     if kind == Kind.SHAPE:
-        out.append(f"\nYou gave {dims_text(parsed.values)}.")
+        out.append(f"\nYou gave {dims_text(int(v) for v in parsed.values)}.")
         return
     out.append(f"\nYour answer, entries that are {word} marked:\n")
     out.append_text(value_text(nest(list(parsed.values), shape), shape, mark=marks, indent=2))

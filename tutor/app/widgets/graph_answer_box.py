@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -24,7 +26,8 @@ class GraphAnswerBox(TextArea, inherit_bindings=False):
     next step instead of adding a blank line; any edit unsettles it.
     """
 
-    BINDINGS = [b for b in TextArea.BINDINGS if b.key not in _LESSON_KEYS] + [
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(b for b in Binding.make_bindings(TextArea.BINDINGS) if b.key not in _LESSON_KEYS),
         Binding(SUBMIT_KEYS, "submit", "Check graph", show=False),
     ]
 

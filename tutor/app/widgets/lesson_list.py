@@ -73,6 +73,11 @@ class LessonList(OptionList):
         self._pointed = highlighted
 
 
+def _same(text: Text) -> Row:
+    """A row drawn the same whether pointed at or not (a topic header)."""
+    return lambda _on: text
+
+
 def _pointer(on: bool) -> Text:
     return Text("▸" if on else " ", "bold")
 
@@ -92,14 +97,14 @@ def _rows(catalog: Catalog, store, resume: tuple[Entry, str] | None) -> list[tup
         drilled = mastery.get(topic)
         if drilled is not None and drilled.drill_attempts:
             header.append(f" · drills {drilled.drill_accuracy:.0%} right of {drilled.drill_attempts}")
-        rows.append((f"topic:{topic}", lambda on, header=header: header, True))
+        rows.append((f"topic:{topic}", _same(header), True))
         for e in entries:
             index = catalog.entries.index(e)
             oid = f"lesson:{e.id}" if e.lesson else f"broken:{index}"
             rows.append((oid, _lesson_row(e, statuses[e.id], store), False))
     if len(rows) == 1:
         empty = Text("  No lessons found. Point tutor at a folder with --lessons DIR.")
-        rows.append(("topic:", lambda on: empty, True))
+        rows.append(("topic:", _same(empty), True))
     return rows
 
 
@@ -124,7 +129,7 @@ def _status(store, entry: Entry) -> str:
 def _continue_row(catalog: Catalog, resume: tuple[Entry, str] | None, started: bool) -> Row:
     if resume is not None:
         entry, step_id = resume
-        steps = [s.id for s in entry.lesson.steps]
+        steps = [s.id for s in entry.lesson.steps] if entry.lesson else []  # resume_point offers loaded ones
         where = f"step {steps.index(step_id) + 1}/{len(steps)}" if step_id in steps else "start"
         text = Text.assemble(("Continue where you left off: ", "bold"), entry.title)
 

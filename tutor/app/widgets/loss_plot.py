@@ -98,7 +98,7 @@ class LossPlot(PlotextPlot, can_focus=True):
         self.refresh()
 
 
-def _integer_ticks(last: int, most: int = 6) -> list[int]:
+def _integer_ticks(last: int, most: int = 6) -> list[float]:
     """Whole steps only: plotext would otherwise label step 2.5."""
     stride = max(1, math.ceil(last / (most - 1)))
     return list(range(0, last + 1, stride))
