@@ -38,6 +38,19 @@ async def test_a_wrong_then_a_right_answer(lesson_dir):
     assert attempts("sine-neuron-test") == [("forward", "1", "wrong"), ("forward", "-1", "correct")]
 
 
+async def test_a_right_answer_stays_marked_when_the_store_is_read_before_its_write_lands(lesson_dir):
+    """On a busy machine the store's writer can commit the right answer after the screen reads the
+    states back: the read still holds the earlier wrong try, and must not turn ✓ back into ○."""
+    app = make_app(lesson_dir, "sine-neuron-test")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await answer(pilot, "1")
+        app.store.step_states = lambda lesson_id: {"forward": "attempted"}  # the write not landed yet
+        text = await answer(pilot, "-1")
+        assert "✓ Correct." in text
+        assert "✓ 1 forward" in text and "solved" in text
+
+
 async def test_the_preview_reads_the_answer_as_it_is_typed(lesson_dir):
     app = make_app(lesson_dir, "sine-neuron-test")
     async with app.run_test(size=SIZE) as pilot:

@@ -34,6 +34,19 @@ class StepState(StrEnum):
 # A step that is settled needs no more answers: its value is earned (answered or revealed).
 SETTLED = frozenset({StepState.SOLVED, StepState.REVEALED})
 
+# A step's state only moves up this order within a session: solved stays solved after a reveal.
+_STATE_RANK = {StepState.ATTEMPTED: 1, StepState.REVEALED: 2, StepState.SOLVED: 3}
+
+
+def merge_states(shown: dict[str, str], stored: dict[str, str]) -> dict[str, str]:
+    """The states on screen brought up to date with what a store read back: the higher of the two
+    for each step, so a read taken before the newest answer's write landed cannot undo it."""
+    merged = dict(shown)
+    for step_id, state in stored.items():
+        if _STATE_RANK.get(state, 0) >= _STATE_RANK.get(merged.get(step_id, ""), 0):
+            merged[step_id] = state
+    return merged
+
 
 class LessonState(StrEnum):
     """Where a learner stands on a whole lesson, for the lesson list and the progress table."""

@@ -50,7 +50,7 @@ from tutor.core.progress.store import ProgressStore
 from tutor.core.text.latex import plain_text
 from tutor.core.text.safe import clean
 from tutor.core.training.runs import has_plot
-from tutor.core.vocabulary import SETTLED, Status
+from tutor.core.vocabulary import SETTLED, Status, merge_states
 
 GRADIENT_CALLS = {"grad", "jacobian"}
 
@@ -157,7 +157,7 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
         if message.states is not None:
             # what the store holds wins, but a step marked on screen a moment ago stays marked
             # while its own write is still on the way
-            self.states = {**self.states, **message.states}
+            self.states = merge_states(self.states, message.states)
             self._show_steps()
         warning = message.warning
         if warning and warning != self.warned:  # once per new problem, not after every answer
@@ -380,11 +380,11 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
             stored = self.current_states()
         except Exception:  # noqa: BLE001 - keep what is on screen
             return
-        if {**self.states, **stored} != self.states:
-            self.states = {**self.states, **stored}
+        if merge_states(self.states, stored) != self.states:
+            self.states = merge_states(self.states, stored)
             if self.session.feedback is None:
                 self._show_feedback(earlier_view(self.states.get(self.step.id)))
-            if self.states.get(self.step.id) in ("solved", "revealed") and self.session.draft is None:
+            if self.states.get(self.step.id) in SETTLED and self.session.draft is None:
                 self.settle_answer_box()
             self._show_steps()
             self.refresh_bindings()
