@@ -1,3 +1,21 @@
 """Pilot fixtures for the app tests; the helpers live in app_helpers so test modules can import them by a unique name."""
 
+import textual._wait
 from app_helpers import *  # noqa: F401,F403  (fixtures defined there register here)
+from textual.pilot import Pilot
+
+# Pilot waits after each key until the app looks idle, judged in windows of Textual's 1/50 s, and
+# the tests wait for workers themselves (settle). Finer windows keep every wait and cut the idle time
+# of the suite's thousands of key presses; the screen is laid out after each press (as Pilot.pause
+# does), so what a test reads next is what a learner would see after the key.
+textual._wait.SLEEP_GRANULARITY = 1 / 200
+textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 20.0
+_press = Pilot.press
+
+
+async def _press_then_lay_out(self, *keys: str) -> None:
+    await _press(self, *keys)
+    self.app.screen._on_timer_update()
+
+
+Pilot.press = _press_then_lay_out  # type: ignore[method-assign]
