@@ -35,7 +35,7 @@ class StepState(StrEnum):
 SETTLED = frozenset({StepState.SOLVED, StepState.REVEALED})
 
 # A step's state only moves up this order within a session: solved stays solved after a reveal.
-_STATE_RANK = {StepState.ATTEMPTED: 1, StepState.REVEALED: 2, StepState.SOLVED: 3}
+_STATE_RANK: dict[str, int] = {StepState.ATTEMPTED: 1, StepState.REVEALED: 2, StepState.SOLVED: 3}
 
 
 def merge_states(shown: dict[str, str], stored: dict[str, str]) -> dict[str, str]:
