@@ -6,8 +6,8 @@ from textual.pilot import Pilot
 
 # Pilot waits after each key until the app looks idle, judged in windows of Textual's 1/50 s, and
 # the tests wait for workers themselves (settle). Finer windows keep every wait and cut the idle time
-# of the suite's thousands of key presses; the screen is laid out after each press (as Pilot.pause
-# does), so what a test reads next is what a learner would see after the key.
+# of the suite's thousands of key presses; after each press the animations it started finish and the
+# screen is laid out (as Pilot.pause does), so what a test reads next is what a learner would see.
 textual._wait.SLEEP_GRANULARITY = 1 / 200
 textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 20.0
 _press = Pilot.press
@@ -15,6 +15,7 @@ _press = Pilot.press
 
 async def _press_then_lay_out(self, *keys: str) -> None:
     await _press(self, *keys)
+    await self.app.animator.wait_until_complete()  # a scroll the key started, say
     self.app.screen._on_timer_update()
 
 
