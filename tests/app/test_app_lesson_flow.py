@@ -224,3 +224,21 @@ async def test_a_long_explanation_scrolls_with_page_down(lesson_dir):
         await pilot.pause()
         assert "The end." in screen_text(app)
         assert "Step 2/3 · conv_shape" in screen_text(app)  # the answer area stays put
+
+
+async def test_a_class_server_found_down_while_the_app_started_is_said_once_on_the_lesson(lesson_dir):
+    """The store's first look at the class server can end before the app listens: the learner is
+    still told, once, even when the writer reports the same problem again."""
+    from tutor.app.screens.messages import StoreWarning
+
+    down = ("Saved on this machine for now: cannot reach the class database: connection to server on "
+            "socket \"/var/run/postgresql/.s.PGSQL.5432\" failed; your answers are sent when it is back.")
+    app = make_app(lesson_dir, "sine-neuron-test")
+    app.store.warning = down
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == [down]
+        assert "Saved on this machine for now" in screen_text(app)
+        app.post_message(StoreWarning(down))
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == [down]

@@ -88,8 +88,10 @@ class TutorApp(App[int]):
         self.exit_notices: list[str] = []  # what could not be saved, told after the app closes
         self._draw_stop: threading.Event | None = None  # stops the drill variant being drawn
         self._drawing_note = False  # "Drawing fresh numbers…" is on an otherwise empty screen
-        # The writer thread reports a save problem (or its end) as it happens.
+        # The writer thread reports a save problem (or its end) as it happens; one found before
+        # the app could hear it (a class server already down) is shown after the first paint.
         self.store.on_warning = self._store_warned
+        self._store_warning_shown: str | None = None
         # No animations and no blinking: every redraw costs bandwidth over SSH.
         self.animation_level = "none"
 
@@ -164,10 +166,16 @@ class TutorApp(App[int]):
         self.post_message(StoreWarning(warning))
 
     def on_store_warning(self, message: StoreWarning) -> None:
+        self._show_store_warning(message.warning)
+
+    def _show_store_warning(self, warning: str | None) -> None:
         # once when saving starts failing, once when it works again: not after every answer
-        if message.warning:
-            self.notify(message.warning, severity="warning", timeout=30)
-        elif self.store.persistent:
+        if warning == self._store_warning_shown:
+            return
+        previous, self._store_warning_shown = self._store_warning_shown, warning
+        if warning:
+            self.notify(warning, severity="warning", timeout=30)
+        elif previous is not None and self.store.persistent:
             self.notify("Progress is being saved again; nothing was lost.", timeout=8)
         for screen in self.screen_stack:
             if hasattr(screen, "show_warning"):
@@ -177,6 +185,7 @@ class TutorApp(App[int]):
         self.started_ms = _start_time.elapsed_ms()
         self.log.info(f"started in {self.started_ms:.0f} ms")
         self._refresh_status()
+        self._show_store_warning(self.store.warning)  # found while the app was starting
         self.warm_up_torch()  # only now: the first screen never waits for torch
 
     @work(thread=True, group="torch", exit_on_error=False)
