@@ -365,7 +365,7 @@ class TutorApp(App[int]):
 
     def _drill_failed(self, why: str) -> None:
         self._end_drawing_note()
-        self.notify(why, severity="error")
+        self.notify(why, severity="error", timeout=30)  # the learner waited for it: long enough to read
         if not self.screen_stack[1:]:
             self.push_screen(_list_screen()())
 
