@@ -155,8 +155,8 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
 
     def on_recorded(self, message: Recorded) -> None:
         if message.states is not None:
-            # what the store holds wins, but a step marked on screen a moment ago stays marked
-            # while its own write is still on the way
+            # the store's states bring the screen up to date, but a step marked on screen a moment
+            # ago stays marked while its own write is still on the way (states only move up)
             self.states = merge_states(self.states, message.states)
             self._show_steps()
         warning = message.warning
@@ -380,8 +380,9 @@ class LessonScreen(DraftHooks, GraphStepHooks, AnswerFlow, TutorScreen):
             stored = self.current_states()
         except Exception:  # noqa: BLE001 - keep what is on screen
             return
-        if merge_states(self.states, stored) != self.states:
-            self.states = merge_states(self.states, stored)
+        merged = merge_states(self.states, stored)
+        if merged != self.states:
+            self.states = merged
             if self.session.feedback is None:
                 self._show_feedback(earlier_view(self.states.get(self.step.id)))
             if self.states.get(self.step.id) in SETTLED and self.session.draft is None:
