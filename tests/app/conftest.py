@@ -15,8 +15,12 @@ _press = Pilot.press
 
 async def _press_then_lay_out(self, *keys: str) -> None:
     await _press(self, *keys)
-    await self.app.animator.wait_until_complete()  # a scroll the key started, say
-    self.app.screen._on_timer_update()
+    for _ in range(2):
+        # Home/End scroll after the next refresh: the first round lays out and runs that callback,
+        # the second lets the scroll it started finish (idleness is misjudged on a loaded machine)
+        await self.app.animator.wait_until_complete()
+        self.app.screen._on_timer_update()
+        await self._wait_for_screen()
 
 
 Pilot.press = _press_then_lay_out  # type: ignore[method-assign]

@@ -43,9 +43,14 @@ def screen_text(app) -> str:
 
 
 async def drawn(pilot) -> None:
-    """The graph is laid out in a worker: waits for it, and for the drawing to be shown."""
+    """The graph is laid out in a worker: waits for it, and for the drawing to be shown and sized
+    (Home/End scroll by the size the view knows, and a loaded machine lays out late)."""
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    view = pilot.app.query_one(GraphView)
+    for _ in range(200):
+        await pilot.pause()
+        if view.virtual_size.height >= len(view.lines):
+            return
 
 
 async def test_graph_view_says_values_are_loading_then_shows_them():
