@@ -1,14 +1,15 @@
-"""The graph view shows only what the learner earned, and graph steps are answered in a multi-line box."""
+"""The graph view shows only what the learner earned, and graph steps are answered in a multi-line box.
 
-import pytest
+(That no asked value shows before any answer is checked for every built-in lesson in
+test_app_resilience's walk of every view.)
+"""
+
 from app_helpers import answer, make_app, screen_text, settle
 
 from tutor.app.screens.graph import GraphScreen
 from tutor.app.widgets.graph_view import GraphView
-from tutor.core.lesson.catalog import Catalog
 
 SIZE = (80, 24)
-BUILTIN = [e for e in Catalog.load().entries if e.lesson is not None and e.lesson.graph]
 
 
 async def open_graph(pilot) -> list[str]:
@@ -33,19 +34,6 @@ async def draw_the_sine_neurons_graph(pilot) -> None:
         if "✓ Correct." in screen_text(pilot.app):
             break
         await pilot.pause(0.1)
-
-
-@pytest.mark.parametrize("lesson_id", [e.id for e in BUILTIN])
-async def test_before_any_answer_the_graph_shows_no_asked_value(lesson_id):
-    lesson = Catalog.load().lesson(lesson_id)
-    asked = {s.ask.text for s in lesson.steps} & {a.target for a in lesson.graph}
-    app = make_app(None, lesson_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_graph(pilot)
-        view = app.screen.query_one(GraphView)
-        for name in asked:  # not drawn yet (a lesson that asks for the graph first), or hidden
-            assert name not in view.values or view.values[name].value == "?", name
 
 
 async def test_after_the_forward_step_its_node_appears_and_a_wrong_try_shows_as_yours(lesson_dir):
