@@ -202,15 +202,18 @@ def line_with(text: str, needle: str) -> str:
     return next((line for line in text.splitlines() if needle in line), "")
 
 
-async def wait_for_text(pilot, needle: str, timeout: float = 10.0) -> str:
-    """Polls the screen until `needle` shows (for things Textual fills in asynchronously)."""
+async def wait_for_text(pilot, needle: str, timeout: float = 30.0) -> str:
+    """Polls the screen until `needle` shows (for things Textual fills in asynchronously); fails the
+    test if it never does (a wait that ran out in silence once hid a toast that was never shown)."""
     import time
 
     end = time.monotonic() + timeout
     while True:
         text = screen_text(pilot.app)
-        if needle in text or time.monotonic() > end:
+        if needle in text:
             return text
+        if time.monotonic() > end:
+            pytest.fail(f"{needle!r} did not show within {timeout:g} s; the screen:\n{text}")
         await pilot.pause(0.05)
 
 

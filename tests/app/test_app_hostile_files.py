@@ -467,18 +467,20 @@ async def test_ctrl_q_during_a_drill_draw_answers_and_stops_the_draw(tmp_path):
 
 
 @pytest.mark.slow
-async def test_a_slow_drill_draw_says_so_until_it_ends_and_then_says_why_it_failed(tmp_path):
+async def test_a_slow_drill_draw_says_so_until_it_ends_and_then_says_why_it_failed(tmp_path, monkeypatch):
+    import tutor.core.drill.variants as variants
     from tutor.app.app import TutorApp
     from tutor.app.screens.lesson_list import LessonListScreen
     from tutor.core.lesson.catalog import Catalog, load_file
 
+    monkeypatch.setattr(variants, "SEED_SECONDS", 5.0)  # the ceiling is 10 s; half shows the same
     entry = load_file(_lesson_file(tmp_path, SLOW_DRAW))
     app = TutorApp(Catalog([entry]), drill_topic="slow-draw", drill_seed=1)
     with at_most(120):
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await pilot.pause(3)  # past a toast's usual life; the draw needs 10 s of work to give up
+            await pilot.pause(3)  # past a toast's usual life; the draw needs 5 s of work to give up
             assert [n.message for n in app._notifications] == ["Drawing fresh numbers… (Ctrl+Q quits)"]
-            while not any("took more than 10 s of work" in n.message for n in app._notifications):
+            while not any("took more than 5 s of work" in n.message for n in app._notifications):
                 await pilot.pause(0.2)
             told = [n.message for n in app._notifications]
             assert len(told) == 1, told                      # the drawing note is gone

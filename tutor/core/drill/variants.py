@@ -68,6 +68,11 @@ def draw_for(lesson: Lesson, seed: int, attempt: int = 0) -> dict:
 
 def variant_text(lesson: Lesson, seed: int, attempt: int = 0) -> str:
     """The author's own file with the givens redrawn, [drill] and own-numbers text removed, re-validated."""
+    return _variant(lesson, seed, attempt)[0]
+
+
+def _variant(lesson: Lesson, seed: int, attempt: int) -> tuple[str, Lesson]:
+    """The variant's text and the lesson parsed from it (parsed once: a seed may take several draws)."""
     path = _lesson_file(lesson)
     header = f"Drill variant {seed} of {lesson.id!r}: tutor drill {lesson.topic} --seed {seed} --emit"
     try:
@@ -76,8 +81,7 @@ def variant_text(lesson: Lesson, seed: int, attempt: int = 0) -> str:
                                     topic=lesson.topic, header=header)
     except (OSError, UnicodeDecodeError, ValueError, TypeError) as err:
         raise DrillError(f"{lesson.path}: cannot write variant {seed}: {err}") from None
-    _parse(text, lesson, seed)  # never hand out a file that does not validate
-    return text
+    return text, _parse(text, lesson, seed)  # never hand out a file that does not validate
 
 
 def _lesson_file(lesson: Lesson) -> Path:
@@ -112,8 +116,7 @@ def accepted(lesson: Lesson, seed: int, lives: dict | None = None) -> tuple[str,
         with budget.ceiling(limit):
             for attempt in range(MAX_DRAWS):
                 budget.check_ceilings()
-                text = variant_text(lesson, seed, attempt)
-                candidate = _parse(text, lesson, seed)
+                text, candidate = _variant(lesson, seed, attempt)
                 key = (source, repr(sorted(candidate.given.items(), key=lambda kv: kv[0])))
                 problems = _JUDGED.get(key)
                 live = None
